@@ -1,0 +1,33 @@
+# Storecast: `make demo` runs the whole service on the embedded default; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint bench-fanout bench-orders clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/storecast demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check server live orders attribution tests bench
+	$(BIN)/mypy
+
+bench-fanout: $(STAMP)
+	$(BIN)/python -m bench.fanout
+
+bench-orders: $(STAMP)
+	$(BIN)/python -m bench.orders
+
+clean:
+	rm -rf var tests/artifacts

@@ -1,0 +1,1 @@
+"""The organisation and the customers: stores, guides, bindings, sale credit, follow-ups."""

@@ -1,0 +1,58 @@
+"""HTTP endpoints of attribution/: viewer login and who-am-I."""
+
+from __future__ import annotations
+
+from litestar import Request, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.params import JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from attribution.login import LoginRefused, enter_as_customer, provider_named
+from attribution.queries import customer_profile, stores_with_regions
+from attribution.schemas import CustomerProfile, LoginResult, Me, StoreRead, ViewerLogin
+from server.auth import PUBLIC, Principal, Role, allow
+
+
+@post("/api/auth/viewer", opt=PUBLIC, tags=["auth"])
+async def viewer_login(
+    data: JSONBody[ViewerLogin], state: State, db: NamedDependency[AsyncSession]
+) -> LoginResult:
+    """Log a viewer in from the mini-program; the token serves HTTP and the room socket."""
+    services = state.services
+    provider = provider_named(services.settings.auth.login_provider)
+    try:
+        identity = await provider.resolve(data.code, data.phone)
+    except LoginRefused as exc:
+        raise NotAuthorizedException(str(exc)) from exc
+    customer = await enter_as_customer(
+        db, identity, nickname=data.nickname, share_code=data.share_code, store_id=data.store_id
+    )
+    principal = Principal(Role.VIEWER, customer.id, customer.home_store_id)
+    return LoginResult(token=services.signer.issue(principal), customer_id=customer.id)
+
+
+@get("/api/me", opt=allow(*Role), tags=["auth"])
+async def me(request: Request[Principal, str, State]) -> Me:
+    principal = request.user
+    return Me(role=principal.role.value, id=principal.sub, store_id=principal.store_id)
+
+
+@get("/api/customers/me", opt=allow(Role.VIEWER), tags=["customers"])
+async def my_profile(
+    request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+) -> CustomerProfile:
+    """The signed-in viewer's own profile; the phone number comes back masked."""
+    profile = await customer_profile(db, request.user.sub)
+    if profile is None:
+        raise NotFoundException("no such customer")
+    return profile
+
+
+@get("/api/stores", opt=allow(Role.HQ), tags=["org"])
+async def list_stores(db: NamedDependency[AsyncSession]) -> list[StoreRead]:
+    return await stores_with_regions(db)
+
+
+ROUTES = [viewer_login, me, my_profile, list_stores]

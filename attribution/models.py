@@ -1,0 +1,106 @@
+"""Tables of the organisation (regions, stores, staff, guides) and of customers and their bindings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.model_base import Base, utcnow
+
+
+class Region(Base):
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Store(Base):
+    __tablename__ = "stores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    city: Mapped[str] = mapped_column(String(64))
+
+
+class Staff(Base):
+    """A person who signs in to work: an HQ operator (no store) or a store host."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # "hq" | "host"
+    name: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+
+
+class Guide(Base):
+    __tablename__ = "guides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(20))
+    share_code: Mapped[str] = mapped_column(String(32), unique=True)
+    """Carried in the links a guide shares; entering through it binds an unbound customer."""
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    nickname: Mapped[str] = mapped_column(String(64), default="")
+    home_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    """The store whose room the customer first entered; follow-ups of unbound customers go there."""
+    first_share_code: Mapped[str | None] = mapped_column(String(32))
+    """The guide share code of the customer's first entry, kept for binding."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Binding(Base):
+    """Who a customer belongs to. One open binding per customer; rebinding closes the old one."""
+
+    __tablename__ = "bindings"
+    __table_args__ = (
+        Index(
+            "uq_bindings_open_per_customer",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # "share" | "scan" | "transfer" | "import"
+    bound_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SaleCredit(Base):
+    """Which guide and store a sale counts for (业绩归属). Written once; a refund writes its reverse."""
+
+    __tablename__ = "sale_credits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "sale" | "reversal"
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    room_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
+    """The store whose room the sale happened in (may differ from the credited store)."""
+    rule: Mapped[str] = mapped_column(String(32))
+    amount_fen: Mapped[int]
+    """Positive for a sale, negative for a reversal."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,31 @@
+"""Read-side functions of attribution/ that other packages and the endpoints call."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from attribution.models import Binding, Customer, Region, Store
+from attribution.privacy import mask_phone
+from attribution.schemas import CustomerProfile, StoreRead
+
+
+async def customer_profile(session: AsyncSession, customer_id: int) -> CustomerProfile | None:
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    guide_id = await session.scalar(
+        select(Binding.guide_id).where(
+            Binding.customer_id == customer_id, Binding.ended_at.is_(None)
+        )
+    )
+    return CustomerProfile(
+        customer.id, customer.nickname, mask_phone(customer.phone), customer.home_store_id, guide_id
+    )
+
+
+async def stores_with_regions(session: AsyncSession) -> list[StoreRead]:
+    rows = await session.execute(
+        select(Store, Region.name).join(Region, Region.id == Store.region_id).order_by(Store.id)
+    )
+    return [StoreRead(s.id, s.code, s.name, s.city, region) for s, region in rows]

@@ -1,0 +1,1 @@
+"""Broadcasts, live rooms, product windows and their realtime fanout."""

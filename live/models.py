@@ -1,0 +1,86 @@
+"""Tables of broadcasts, their rooms, product windows and viewer sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.model_base import Base, utcnow
+
+
+class Broadcast(Base):
+    """A hub broadcast (HQ, no store) or a store broadcast, which may relay a hub broadcast."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "hub" | "store"
+    title: Mapped[str] = mapped_column(String(128))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    relays_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")  # scheduled|live|ended
+    scheduled_start_at: Mapped[datetime]
+    scheduled_end_at: Mapped[datetime]
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    play_url: Mapped[str] = mapped_column(String(500), default="")
+    """HLS or FLV URL from the external media server; the service only hands it on."""
+    replay_url: Mapped[str] = mapped_column(String(500), default="")
+    poster_url: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Room(Base):
+    """The page a viewer opens; one per broadcast, shoppable as a replay after the end."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), unique=True)
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+
+
+class WindowItem(Base):
+    """One item of a broadcast's product window. A store room shows its hub's items plus its own."""
+
+    __tablename__ = "window_items"
+    __table_args__ = (UniqueConstraint("broadcast_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    position: Mapped[int]
+    price_fen: Mapped[int]
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"))
+    on_air: Mapped[bool] = mapped_column(default=False)
+
+
+class WindowHiddenItem(Base):
+    """A hub item a relaying store cannot fulfil and hides from its room."""
+
+    __tablename__ = "window_hidden_items"
+    __table_args__ = (UniqueConstraint("broadcast_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("window_items.id"))
+
+
+class ViewerSession(Base):
+    """One viewer's stay in one room: presence and engagement, flushed from Redis in batches."""
+
+    __tablename__ = "viewer_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    joined_at: Mapped[datetime]
+    left_at: Mapped[datetime | None] = mapped_column(default=None)
+    watch_seconds: Mapped[int] = mapped_column(default=0)
+    likes: Mapped[int] = mapped_column(default=0)
+    chats: Mapped[int] = mapped_column(default=0)
+    taps: Mapped[int] = mapped_column(default=0)
+    share_code: Mapped[str | None] = mapped_column(String(32))

@@ -1,0 +1,1 @@
+"""Products, deals and orders: intake, stock, payment, refunds."""

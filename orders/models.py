@@ -1,0 +1,114 @@
+"""Tables of the catalogue, deals, orders, payments and refunds. Money is integer fen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.model_base import Base, utcnow
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128), default="")
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    image_url: Mapped[str] = mapped_column(String(500), default="")
+    list_price_fen: Mapped[int]
+    stock: Mapped[int]
+    """Units HQ has released for live selling; deals draw their stock from it."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Deal(Base):
+    """One mechanism for every way of selling live: a price, a stock, a window in time, a limit.
+
+    `kind` says which rules apply on top (flash_sale, group_buy, coupon_pack, on_behalf,
+    regular); kind-specific settings (group size, coupons in a pack) live in `params`.
+    """
+
+    __tablename__ = "deals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    price_fen: Mapped[int]
+    stock: Mapped[int]
+    per_customer_limit: Mapped[int] = mapped_column(default=0)
+    """Most units one customer may buy; 0 means no limit."""
+    starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    ends_at: Mapped[datetime | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|live|stopped|ended
+    stock_policy: Mapped[str] = mapped_column(String(16), default="hold")  # hold | first_paid
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("customer_id", "idempotency_key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """Made at intake, before the database sees the order, so a redelivery inserts nothing."""
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    room_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    """The store whose room the order was placed in."""
+    placed_by_guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id"))
+    """Set when a guide placed the order on the customer's behalf."""
+    quantity: Mapped[int]
+    unit_price_fen: Mapped[int]
+    discount_fen: Mapped[int] = mapped_column(default=0)
+    amount_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    # pending_payment | paid | expired | refunded | partially_refunded | cancelled
+    accepted_at: Mapped[datetime]
+    pay_by: Mapped[datetime] = mapped_column(index=True)
+    paid_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OrderEvent(Base):
+    """The history of an order: every state change writes one, in the same transaction."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    transaction_id: Mapped[str] = mapped_column(String(64), unique=True)
+    amount_fen: Mapped[int]
+    outcome: Mapped[str] = mapped_column(String(20))  # applied | refunded_late | ...
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    """Derived from the order id, so a refund asked twice is written once."""
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    quantity: Mapped[int]
+    amount_fen: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""Assembly of Storecast: settings, wiring, auth, the app factory, the CLI and the worker."""

@@ -1,0 +1,74 @@
+"""The app factory: assembles the domain packages into one Litestar app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar, MediaType, Router, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import attribution.controllers
+from server.auth import PUBLIC, TokenAuthMiddleware, role_guard
+from server.health import healthz
+from server.services import Services, open_services
+from server.settings import Settings, load_settings
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+async def provide_db(state: State) -> AsyncIterator[AsyncSession]:
+    """A session per request; domain functions open their own explicit transactions on it."""
+    services: Services = state.services
+    async with services.sessionmaker() as session:
+        yield session
+
+
+@get("/", opt=PUBLIC, include_in_schema=False, media_type=MediaType.HTML)
+async def index() -> Redirect:
+    return Redirect("/static/index.html")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        services = await open_services(settings)
+        app.state.services = services
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(services.close)
+            yield
+
+    return Litestar(
+        route_handlers=[
+            healthz,
+            index,
+            *attribution.controllers.ROUTES,
+            create_static_files_router("/static", [STATIC_DIR], opt=PUBLIC, html_mode=False),
+        ],
+        lifespan=[lifespan],
+        dependencies={"db": Provide(provide_db)},
+        middleware=[DefineMiddleware(TokenAuthMiddleware)],
+        guards=[role_guard],
+        openapi_config=OpenAPIConfig(
+            title="Storecast",
+            version="0.1.0",
+            path="/schema",
+            use_handler_docstrings=True,
+            # The API docs are public; everything they describe still checks its roles.
+            openapi_router=Router("/schema", route_handlers=[], opt=PUBLIC),
+        ),
+    )
+
+
+def app_from_environment() -> Litestar:
+    """Entry for uvicorn's factory mode: `uvicorn --factory server.app:app_from_environment`."""
+    return create_app(load_settings())

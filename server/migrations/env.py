@@ -1,0 +1,33 @@
+"""Alembic environment: runs migrations on the async engine the app uses."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from server.db import engine_for_url, make_engine, metadata
+from server.settings import load_settings
+
+
+def run_migrations(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copy
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_online() -> None:
+    url = context.config.attributes.get("database_url")
+    engine = make_engine(load_settings()) if url is None else engine_for_url(url)
+    async with engine.connect() as connection:
+        await connection.run_sync(run_migrations)
+    await engine.dispose()
+
+
+asyncio.run(run_online())

