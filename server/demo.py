@@ -6,10 +6,11 @@ import random
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.credit import credit_sale
 from attribution.demo import seed_org
-from attribution.models import Staff, Store
+from attribution.models import Guide, Staff, Store
 from live.demo import seed_broadcasts
 from live.models import Broadcast, Room
 from orders.demo import seed_catalogue, seed_purchase_history
@@ -67,7 +68,7 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
         return await _summary(session)
 
 
-async def _seed(session) -> None:  # type: ignore[no-untyped-def]
+async def _seed(session: AsyncSession) -> None:
     org = await seed_org(session)
     catalogue = await seed_catalogue(session)
     rng = random.Random(3)
@@ -94,14 +95,13 @@ async def _seed(session) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-async def _summary(session) -> DemoSummary:  # type: ignore[no-untyped-def]
-    from attribution.models import Guide
-
+async def _summary(session: AsyncSession) -> DemoSummary:
     hq = await session.scalar(select(Staff.id).where(Staff.role == "hq").order_by(Staff.id))
     names = {s.id: s.name for s in await session.scalars(select(Store))}
     hosts = [
         (s.id, s.store_id, names[s.store_id])
         for s in await session.scalars(select(Staff).where(Staff.role == "host"))
+        if s.store_id is not None
     ]
     guides = [
         (g.id, g.store_id, g.share_code)
@@ -116,5 +116,7 @@ async def _summary(session) -> DemoSummary:  # type: ignore[no-untyped-def]
     store_rooms = {
         r.store_id: r.id
         for r in await session.scalars(select(Room).where(Room.store_id.is_not(None)))
+        if r.store_id is not None
     }
+    assert hq is not None and hub_room is not None, "demo data is incomplete"
     return DemoSummary(hq, hosts, guides, hub_room, store_rooms)
