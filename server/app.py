@@ -9,6 +9,7 @@ from pathlib import Path
 from litestar import Litestar, MediaType, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
@@ -58,6 +59,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"db": Provide(provide_db)},
         middleware=[DefineMiddleware(TokenAuthMiddleware)],
         guards=[role_guard],
+        # Our JSON handler on the root logger (server/logs.py) formats Litestar's records too.
+        logging_config=LoggingConfig(
+            configure_root_logger=False,
+            log_exceptions="always",
+            loggers={"litestar": {"level": "INFO", "handlers": [], "propagate": True}},
+        ),
         openapi_config=OpenAPIConfig(
             title="Storecast",
             version="0.1.0",
