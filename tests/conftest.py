@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -97,16 +98,23 @@ def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest
     """A fresh, migrated database of the test's backend."""
     if db_backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'storecast.db'}"
-        upgrade(url)
+        _off_loop(upgrade, url)
         yield url
         return
     admin_url: str = request.getfixturevalue("postgres_admin_url")
     name = f"storecast_test_{next(_database_names)}"
-    _admin_statement(admin_url, f'CREATE DATABASE "{name}"')
+    _off_loop(_admin_statement, admin_url, f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
+    _off_loop(upgrade, url)
     yield url
-    _admin_statement(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _off_loop(_admin_statement, admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _off_loop(function: Callable[..., object], *args: object) -> None:
+    """Run a function that starts its own event loop, in a thread of its own: the thread
+    running the fixture may already have one (Playwright's sync API keeps a loop running)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(function, *args).result()
 
 
 def _admin_statement(admin_url: str, statement: str) -> None:

@@ -33,13 +33,25 @@ def _children_of(pid: int) -> list[int]:
 @pytest.mark.slow
 def test_demo_answers_health_within_60_s_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     port, ws_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("STORECAST_") and k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(STORECAST_VAR_DIR=str(tmp_path / "var"), STORECAST_HTTP_PORT=str(port),
-               STORECAST_HTTP_WS_PORT=str(ws_port), PYTHONUNBUFFERED="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("STORECAST_") and k not in ("DATABASE_URL", "REDIS_URL")
+    }
+    env.update(
+        STORECAST_VAR_DIR=str(tmp_path / "var"),
+        STORECAST_HTTP_PORT=str(port),
+        STORECAST_HTTP_WS_PORT=str(ws_port),
+        PYTHONUNBUFFERED="1",
+    )
     log = (tmp_path / "demo.log").open("wb")
-    demo = subprocess.Popen([sys.executable, "-m", "server.cli", "demo"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         health = None
@@ -52,8 +64,8 @@ def test_demo_answers_health_within_60_s_and_stops_cleanly_on_ctrl_c(tmp_path: P
                 pass
             time.sleep(0.2)
         assert health == {"status": "ok", "database": "ok", "redis": "ok"}, (
-            (tmp_path / "demo.log").read_text()[-3000:]
-        )
+            tmp_path / "demo.log"
+        ).read_text()[-3000:]
         printed = (tmp_path / "demo.log").read_text()
         for page in ("/schema", "room.html", "host.html", "guide.html", "hq.html"):
             assert page in printed
@@ -65,4 +77,7 @@ def test_demo_answers_health_within_60_s_and_stops_cleanly_on_ctrl_c(tmp_path: P
         demo.wait(timeout=30)
     assert demo.returncode == 0
     for pid in [*children, redis_pid]:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        )

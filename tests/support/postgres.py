@@ -49,6 +49,7 @@ def throwaway_postgres() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     port = _free_port()
+
     def run(*argv: str) -> None:
         command = _as_cluster_user([str(bin_dir / argv[0]), *argv[1:]])
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -1,0 +1,27 @@
+"""Debian's Chromium driven by Playwright: launched by path, never a downloaded browser."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+# The machine has no network: these keep Chromium from reaching out at start.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> Path | None:
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return Path(candidate)
+    found = shutil.which("chromium")
+    return Path(found) if found else None
