@@ -40,6 +40,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("db_backend", backends, scope="function")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests go last: Playwright's sync API keeps an event loop running in the main
+    thread while its browser is open, and pytest-asyncio cannot start one beside it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if "database" not in report.keywords:
         return
