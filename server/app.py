@@ -18,6 +18,8 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import attribution.controllers
+import live.controllers
+from live.gateway import RoomGateway
 from server.auth import PUBLIC, TokenAuthMiddleware, role_guard
 from server.health import healthz
 from server.services import Services, open_services
@@ -47,6 +49,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.services = services
         async with AsyncExitStack() as stack:
             stack.push_async_callback(services.close)
+            gateway = RoomGateway(services)
+            await gateway.start(settings.http.host, settings.http.ws_port)
+            stack.push_async_callback(gateway.stop)
             yield
 
     return Litestar(
@@ -54,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             healthz,
             index,
             *attribution.controllers.ROUTES,
+            *live.controllers.ROUTES,
             create_static_files_router("/static", [STATIC_DIR], opt=PUBLIC, html_mode=False),
         ],
         lifespan=[lifespan],

@@ -27,7 +27,13 @@ from server.redis import EmbeddedRedis
 from server.services import Services, open_services
 from server.settings import Settings, load_settings
 from tests.support.postgres import find_pg_bin, throwaway_postgres
-from tests.support.processes import ServiceProcess, app_process, service_env, worker_process
+from tests.support.processes import (
+    ServiceProcess,
+    app_process,
+    free_port,
+    service_env,
+    worker_process,
+)
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 BACKENDS = ["sqlite", "postgresql"]
@@ -136,7 +142,9 @@ def _admin_statement(admin_url: str, statement: str) -> None:
 
 @pytest.fixture
 def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
-    return load_settings(service_env(database_url, redis_url, tmp_path / "var"))
+    env = service_env(database_url, redis_url, tmp_path / "var")
+    env["STORECAST_HTTP_WS_PORT"] = str(free_port())  # the in-process app's room gateway
+    return load_settings(env)
 
 
 @pytest.fixture

@@ -1,0 +1,99 @@
+"""Host controls: named state changes of a broadcast, each in one transaction, published after it.
+
+HQ controls the hub broadcast; a store host controls only their own store's broadcast.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from live.models import Broadcast, WindowItem
+from live.protocol import BroadcastState, OnAir
+from live.streams import StreamBus
+from server.auth import Principal, Role
+from server.model_base import utcnow
+
+
+class NotAllowed(Exception):
+    """The caller may not control this broadcast."""
+
+
+class NotFound(Exception):
+    """No such broadcast or item."""
+
+
+class BadTransition(Exception):
+    """The broadcast is not in a state that allows this."""
+
+
+def check_control(principal: Principal, broadcast: Broadcast) -> None:
+    if broadcast.kind == "hub":
+        if principal.role is not Role.HQ:
+            raise NotAllowed("only HQ controls the hub broadcast")
+    elif not (
+        principal.role is Role.HQ
+        or (principal.role is Role.HOST and principal.store_id == broadcast.store_id)
+    ):
+        raise NotAllowed("this broadcast belongs to another store")
+
+
+async def _controlled(session: AsyncSession, principal: Principal, broadcast_id: int) -> Broadcast:
+    broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
+    if broadcast is None:
+        raise NotFound("no such broadcast")
+    check_control(principal, broadcast)
+    return broadcast
+
+
+async def go_live(
+    session: AsyncSession, bus: StreamBus, principal: Principal, broadcast_id: int
+) -> Broadcast:
+    async with session.begin():
+        broadcast = await _controlled(session, principal, broadcast_id)
+        if broadcast.status != "scheduled":
+            raise BadTransition(f"a {broadcast.status} broadcast cannot go live")
+        broadcast.status, broadcast.started_at = "live", utcnow()
+    await bus.publish(broadcast.id, BroadcastState(status="live", at_ms=int(time.time() * 1000)))
+    return broadcast
+
+
+async def end_broadcast(
+    session: AsyncSession, bus: StreamBus, principal: Principal, broadcast_id: int
+) -> Broadcast:
+    """End the broadcast; its room stays open as a shoppable replay."""
+    async with session.begin():
+        broadcast = await _controlled(session, principal, broadcast_id)
+        if broadcast.status != "live":
+            raise BadTransition(f"a {broadcast.status} broadcast cannot end")
+        broadcast.status, broadcast.ended_at = "ended", utcnow()
+    await bus.publish(broadcast.id, BroadcastState(status="ended", at_ms=int(time.time() * 1000)))
+    # Other packages (follow-ups in attribution/) read this stream of domain events.
+    await bus.redis.xadd("events:broadcast_ended", {"broadcast_id": broadcast.id}, maxlen=10_000)
+    return broadcast
+
+
+async def put_on_air(
+    session: AsyncSession,
+    bus: StreamBus,
+    principal: Principal,
+    broadcast_id: int,
+    item_id: int | None,
+) -> None:
+    """Put one of the broadcast's own window items on air (None takes it off)."""
+    async with session.begin():
+        broadcast = await _controlled(session, principal, broadcast_id)
+        if item_id is not None:
+            item = await session.get(WindowItem, item_id)
+            if item is None or item.broadcast_id != broadcast.id:
+                raise NotFound("no such item in this broadcast's window")
+        await session.execute(
+            update(WindowItem).where(WindowItem.broadcast_id == broadcast.id).values(on_air=False)
+        )
+        if item_id is not None:
+            await session.execute(
+                update(WindowItem).where(WindowItem.id == item_id).values(on_air=True)
+            )
+    await bus.publish(broadcast_id, OnAir(item_id=item_id))

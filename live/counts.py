@@ -1,0 +1,35 @@
+"""Viewer and like counts of a room, and its muted chatters: display state in Redis."""
+
+from __future__ import annotations
+
+import redis.asyncio
+
+
+def viewers_key(broadcast_id: int) -> str:
+    return f"{{b{broadcast_id}}}:viewers"
+
+
+def likes_key(broadcast_id: int) -> str:
+    return f"{{b{broadcast_id}}}:likes"
+
+
+def muted_key(broadcast_id: int) -> str:
+    return f"{{b{broadcast_id}}}:muted"
+
+
+def counts_lock_key(broadcast_id: int) -> str:
+    return f"{{b{broadcast_id}}}:counts-lock"
+
+
+async def room_counts(client: redis.asyncio.Redis, broadcast_id: int) -> tuple[int, int]:
+    """(viewers, likes). Display only: never gate stock or limits on these."""
+    viewers, likes = await client.mget(viewers_key(broadcast_id), likes_key(broadcast_id))
+    return max(0, int(viewers or 0)), int(likes or 0)
+
+
+async def mute(client: redis.asyncio.Redis, broadcast_id: int, customer_id: int) -> None:
+    await client.sadd(muted_key(broadcast_id), customer_id)  # type: ignore[misc]
+
+
+async def is_muted(client: redis.asyncio.Redis, broadcast_id: int, customer_id: int) -> bool:
+    return bool(await client.sismember(muted_key(broadcast_id), str(customer_id)))  # type: ignore[misc]

@@ -1,0 +1,154 @@
+"""The room socket's protocol: one tagged union per direction, JSON on the wire.
+
+Room events (everything a room's viewers all see) carry `stream` (the broadcast whose
+history they belong to) and `offset` (their place in that history). A store room that
+relays the hub reads two streams: the hub's and its own. Replies to one viewer (`error`,
+`pong`, the order replies) carry no offset.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from orders.schemas import OrderAccepted, OrderPlace, OrderRejected, OrderUpdated
+
+
+class Frame(msgspec.Struct, tag_field="type", omit_defaults=True):
+    pass
+
+
+# ---- client to server ------------------------------------------------------------------
+
+
+class StreamPosition(msgspec.Struct, array_like=True):
+    epoch: str
+    offset: int
+
+
+class Hello(Frame, tag="hello", forbid_unknown_fields=True):
+    pass
+
+
+class Resume(Frame, tag="resume", forbid_unknown_fields=True):
+    streams: dict[str, StreamPosition]
+    """Last seen position per stream id ("b1", "b2"...)."""
+
+
+class Like(Frame, tag="like", forbid_unknown_fields=True):
+    count: int = 1
+
+
+class ChatSend(Frame, tag="chat.send", forbid_unknown_fields=True):
+    text: str
+
+
+class Tap(Frame, tag="tap", forbid_unknown_fields=True):
+    item_id: int
+
+
+class Ping(Frame, tag="ping", forbid_unknown_fields=True):
+    pass
+
+
+ClientFrame = Hello | Resume | Like | ChatSend | Tap | Ping | OrderPlace
+
+
+# ---- server to client ------------------------------------------------------------------
+
+
+class WindowItemView(msgspec.Struct, omit_defaults=True):
+    item_id: int
+    product_id: int
+    name: str
+    name_en: str
+    image_url: str
+    list_price_fen: int
+    price_fen: int
+    position: int
+    store_only: bool = False
+    deal_id: int | None = None
+
+
+class BroadcastView(msgspec.Struct):
+    id: int
+    kind: str
+    title: str
+    status: str
+    play_url: str
+    replay_url: str
+    poster_url: str
+    scheduled_start_ms: int
+    started_ms: int | None
+    ended_ms: int | None
+
+
+class Snapshot(Frame, tag="snapshot"):
+    room_id: int
+    store_id: int | None
+    broadcast: BroadcastView
+    window: list[WindowItemView]
+    on_air_item_id: int | None
+    viewers: int
+    likes: int
+    streams: dict[str, StreamPosition]
+    """Where each stream stood when the snapshot was taken; resume from here."""
+    server_time_ms: int
+    """The server's clock, so every countdown on every phone ends at the same instant."""
+
+
+class RoomEvent(Frame):
+    stream: str = ""
+    offset: int = 0
+
+
+class WindowChanged(RoomEvent, tag="window.changed"):
+    """The window's items changed (added, removed, moved, price, deal): the new list."""
+
+    items: list[WindowItemView] = []
+
+
+class OnAir(RoomEvent, tag="window.on_air"):
+    item_id: int | None = None
+
+
+class Counts(RoomEvent, tag="counts"):
+    viewers: int = 0
+    likes: int = 0
+
+
+class Chat(RoomEvent, tag="chat"):
+    name: str = ""
+    text: str = ""
+
+
+class BroadcastState(RoomEvent, tag="broadcast.state"):
+    status: str = ""
+    at_ms: int = 0
+
+
+class Error(Frame, tag="error"):
+    code: str
+    message: str
+
+
+class Pong(Frame, tag="pong"):
+    server_time_ms: int
+
+
+ServerFrame = (
+    Snapshot
+    | WindowChanged
+    | OnAir
+    | Counts
+    | Chat
+    | BroadcastState
+    | Error
+    | Pong
+    | OrderAccepted
+    | OrderRejected
+    | OrderUpdated
+)
+
+client_decoder = msgspec.json.Decoder(ClientFrame)
+server_decoder = msgspec.json.Decoder(ServerFrame)
+encoder = msgspec.json.Encoder()
