@@ -21,7 +21,7 @@ class RoomContext(msgspec.Struct, frozen=True):
     status: str
 
 
-async def room_context(session: AsyncSession, room_id: int) -> RoomContext | None:
+async def room_and_broadcast(session: AsyncSession, room_id: int) -> tuple[Room, Broadcast] | None:
     row = (
         await session.execute(
             select(Room, Broadcast)
@@ -29,8 +29,13 @@ async def room_context(session: AsyncSession, room_id: int) -> RoomContext | Non
             .where(Room.id == room_id)
         )
     ).first()
-    if row is None:
+    return None if row is None else (row[0], row[1])
+
+
+async def room_context(session: AsyncSession, room_id: int) -> RoomContext | None:
+    found = await room_and_broadcast(session, room_id)
+    if found is None:
         return None
-    room, broadcast = row
+    room, broadcast = found
     hub = broadcast.id if broadcast.kind == "hub" else broadcast.relays_id
     return RoomContext(room.id, broadcast.id, room.store_id, hub, broadcast.status)

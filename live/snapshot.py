@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.counts import room_counts
 from live.protocol import Snapshot
-from live.rooms import RoomContext
+from live.rooms import RoomContext, room_and_broadcast
 from live.streams import StreamBus, stream_name
-from live.window import broadcast_view, room_and_broadcast, room_window
+from live.window import broadcast_view, room_window
 
 
 async def build_snapshot(session: AsyncSession, bus: StreamBus, room: RoomContext) -> Snapshot:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from live.models import Broadcast, Room, WindowHiddenItem, WindowItem
+from live.models import Broadcast, WindowHiddenItem, WindowItem
 from live.protocol import BroadcastView, WindowItemView
 from orders.models import Product
 
@@ -71,14 +71,3 @@ async def room_window(
         )
     on_air_item = on_air.get(broadcast.id, on_air.get(owners[0]))
     return items, on_air_item if on_air_item not in hidden else None
-
-
-async def room_and_broadcast(session: AsyncSession, room_id: int) -> tuple[Room, Broadcast] | None:
-    row = (
-        await session.execute(
-            select(Room, Broadcast)
-            .join(Broadcast, Broadcast.id == Room.broadcast_id)
-            .where(Room.id == room_id)
-        )
-    ).first()
-    return None if row is None else (row[0], row[1])
