@@ -10,6 +10,20 @@ from __future__ import annotations
 import msgspec
 
 
+class DealView(msgspec.Struct, frozen=True):
+    """A deal as rooms show it: terms from the database, status and stock left from Redis."""
+
+    deal_id: int
+    kind: str
+    status: str
+    price_fen: int
+    stock_left: int
+    per_customer_limit: int
+    starts_at_ms: int | None
+    ends_at_ms: int | None
+    product_id: int
+
+
 class OrderPlace(msgspec.Struct, tag="order.place", tag_field="type", forbid_unknown_fields=True):
     idempotency_key: str
     deal_id: int
@@ -37,3 +51,76 @@ class OrderRejected(msgspec.Struct, tag="order.rejected", tag_field="type"):
 class OrderUpdated(msgspec.Struct, tag="order.updated", tag_field="type"):
     order_id: str
     status: str
+
+
+class OrderCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """HTTP body of POST /api/orders: the mini-program's plain path, same checks as the socket."""
+
+    idempotency_key: str
+    deal_id: int
+    quantity: int
+    coupon_ids: list[int] = []
+    room_id: int | None = None
+    """The live room the order is placed from; decides the room store and the deals on sale."""
+
+
+class OrderRead(msgspec.Struct, omit_defaults=True):
+    id: str
+    deal_id: int
+    product_id: int
+    quantity: int
+    unit_price_fen: int
+    amount_fen: int
+    status: str
+    accepted_at: str
+    pay_by: str
+    refunded_quantity: int = 0
+    paid_at: str | None = None
+    pay_url: str = ""
+
+
+class RefundCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Refund all the units still paid (quantity absent) or some of them."""
+
+    quantity: int | None = None
+    reason: str = "customer_request"
+
+
+class RefundRead(msgspec.Struct):
+    refund_id: str
+    order_id: str
+    quantity: int
+    amount_fen: int
+    order_status: str
+
+
+class DealCreate(msgspec.Struct, forbid_unknown_fields=True):
+    kind: str
+    product_id: int
+    price_fen: int
+    stock: int
+    broadcast_id: int | None = None
+    per_customer_limit: int = 0
+    starts_at_ms: int | None = None
+    ends_at_ms: int | None = None
+    stock_policy: str = "hold"
+    params: dict[str, object] = {}
+
+
+class StockAdd(msgspec.Struct, forbid_unknown_fields=True):
+    units: int
+
+
+class DealRead(msgspec.Struct):
+    id: int
+    kind: str
+    status: str
+    product_id: int
+    broadcast_id: int | None
+    price_fen: int
+    stock: int
+    stock_left: int
+    per_customer_limit: int
+    stock_policy: str
+    starts_at_ms: int | None
+    ends_at_ms: int | None

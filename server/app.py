@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import attribution.controllers
 import live.controllers
+import orders.controllers
 from live.gateway import RoomGateway
+from orders.notices import start_notices
 from server.auth import PUBLIC, TokenAuthMiddleware, role_guard
 from server.health import healthz
 from server.services import Services, open_services
@@ -52,6 +54,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             gateway = RoomGateway(services)
             await gateway.start(settings.http.host, settings.http.ws_port)
             stack.push_async_callback(gateway.stop)
+            notices = await start_notices(services)
+            stack.push_async_callback(notices.stop)
             yield
 
     return Litestar(
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             index,
             *attribution.controllers.ROUTES,
             *live.controllers.ROUTES,
+            *orders.controllers.ROUTES,
             create_static_files_router("/static", [STATIC_DIR], opt=PUBLIC, html_mode=False),
         ],
         lifespan=[lifespan],

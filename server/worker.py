@@ -14,6 +14,8 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker
 
+import live.jobs
+import orders.jobs
 from server.redis import resolve_redis_url
 from server.services import open_services
 from server.settings import Settings
@@ -27,8 +29,12 @@ async def heartbeat(ctx: dict[str, Any]) -> None:
 
 
 # Each package lists its jobs; the worker runs them all. Kept explicit so a reader sees them.
-JOB_FUNCTIONS: list[Any] = []
-CRON_JOBS: list[Any] = [cron(heartbeat, second=0, run_at_startup=True)]
+JOB_FUNCTIONS: list[Any] = [*orders.jobs.JOB_FUNCTIONS]
+CRON_JOBS: list[Any] = [
+    cron(heartbeat, second=0, run_at_startup=True),
+    *live.jobs.CRON_JOBS,
+    *orders.jobs.CRON_JOBS,
+]
 
 
 def arq_redis_settings(redis_url: str) -> RedisSettings:

@@ -1,0 +1,373 @@
+"""HTTP endpoints of orders/: place and read orders, refunds, the payment notify URL, the
+sandbox pay page, and HQ's deal planning."""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import Any
+
+from litestar import MediaType, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import JSONBody
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from live.rooms import RoomContext, room_context
+from orders.deals import (
+    DealError,
+    DealNotFound,
+    add_stock,
+    create_deal,
+    deal_snapshots,
+    launch_deal,
+    stop_deal,
+    to_ms,
+)
+from orders.models import Deal, Order, Refund
+from orders.payments import (
+    SignatureError,
+    handle_notification,
+    pay_url,
+    provider_for,
+)
+from orders.realtime import take_order
+from orders.refunds import RefundError, refund_order
+from orders.schemas import (
+    DealCreate,
+    DealRead,
+    OrderAccepted,
+    OrderCreate,
+    OrderPlace,
+    OrderRead,
+    OrderRejected,
+    RefundCreate,
+    RefundRead,
+    StockAdd,
+)
+from server.auth import PUBLIC, Principal, Role, allow
+from server.services import Services
+
+ROOM_CACHE_S = 5.0
+"""A room's broadcast and store do not change while it is live; the HTTP order path reads
+them at most this often per room and process instead of once per order."""
+HTTP_ORDERS_PER_SECOND = 5
+"""Orders one customer may send over HTTP per second; the room socket has its own limit
+(live/ratelimit.py). A person taps a few times a second at most; a script is refused."""
+REJECTION_STATUS = {
+    "rate_limited": 429,
+    "invalid_quantity": 400,
+    "invalid_request": 400,
+    "invalid_coupon": 400,
+    "unknown_deal": 404,
+    "forbidden": 403,
+}
+
+
+async def _room(services: Services, db: AsyncSession, room_id: int) -> RoomContext | None:
+    cache: dict[int, tuple[float, RoomContext | None]] = services.extras.setdefault(
+        "orders.rooms", {}
+    )
+    hit = cache.get(room_id)
+    if hit and time.monotonic() - hit[0] < ROOM_CACHE_S:
+        return hit[1]
+    room = await room_context(db, room_id)
+    await db.rollback()  # end the read, so the session holds no lock (SQLite)
+    cache[room_id] = (time.monotonic(), room)
+    return room
+
+
+async def _over_rate(services: Services, customer_id: int) -> bool:
+    """A fixed one-second window per customer: one round trip, shared by every app node."""
+    key = f"orders:http-rate:{customer_id}:{int(time.time())}"
+    async with services.redis.pipeline(transaction=False) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, 2)
+        count, _ = await pipe.execute()
+    return int(count) > HTTP_ORDERS_PER_SECOND
+
+
+@post("/api/orders", opt=allow(Role.VIEWER), tags=["orders"])
+async def place_order(
+    data: JSONBody[OrderCreate],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> Response[OrderAccepted | OrderRejected]:
+    """Order from the mini-program's plain path: the same checks and script as the room socket."""
+    services: Services = request.app.state.services
+    if await _over_rate(services, request.user.sub):
+        rejected = OrderRejected(data.idempotency_key, "rate_limited", "too many orders; slow down")
+        return Response(rejected, status_code=429)
+    room = None
+    if data.room_id is not None:
+        room = await _room(services, db, data.room_id)
+        if room is None:
+            raise NotFoundException(f"no room {data.room_id}")
+    frame = OrderPlace(data.idempotency_key, data.deal_id, data.quantity, data.coupon_ids)
+    reply = await take_order(services, request.user, room, frame)
+    if isinstance(reply, OrderAccepted):
+        return Response(reply, status_code=201)
+    return Response(reply, status_code=REJECTION_STATUS.get(reply.reason, 409))
+
+
+async def _read(db: AsyncSession, services: Services, orders: list[Order]) -> list[OrderRead]:
+    if not orders:
+        return []
+    refunded = dict(
+        (
+            await db.execute(
+                select(Refund.order_id, func.sum(Refund.quantity))
+                .where(Refund.order_id.in_([o.id for o in orders]))
+                .group_by(Refund.order_id)
+            )
+        ).all()
+    )
+    return [
+        OrderRead(
+            id=o.id,
+            deal_id=o.deal_id,
+            product_id=o.product_id,
+            quantity=o.quantity,
+            unit_price_fen=o.unit_price_fen,
+            amount_fen=o.amount_fen,
+            status=o.status,
+            accepted_at=o.accepted_at.isoformat(),
+            pay_by=o.pay_by.isoformat(),
+            refunded_quantity=int(refunded.get(o.id) or 0),
+            paid_at=o.paid_at.isoformat() if o.paid_at else None,
+            pay_url=pay_url(services.settings, o.id) if o.status == "pending_payment" else "",
+        )
+        for o in orders
+    ]
+
+
+@get("/api/orders/mine", opt=allow(Role.VIEWER), tags=["orders"])
+async def my_orders(
+    request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+) -> list[OrderRead]:
+    """The signed-in customer's orders, newest first (orders reach this list within moments)."""
+    orders = list(
+        await db.scalars(
+            select(Order)
+            .where(Order.customer_id == request.user.sub)
+            .order_by(Order.id.desc())
+            .limit(200)
+        )
+    )
+    return await _read(db, request.app.state.services, orders)
+
+
+async def _own_order(db: AsyncSession, principal: Principal, order_id: str) -> Order:
+    """The order if the caller may see it: its customer, or HQ. Anyone else gets 404."""
+    order = await db.get(Order, order_id)
+    if order is None or (principal.role is not Role.HQ and order.customer_id != principal.sub):
+        raise NotFoundException("no such order")
+    return order
+
+
+@get("/api/orders/{order_id:str}", opt=allow(Role.VIEWER, Role.HQ), tags=["orders"])
+async def read_order(
+    order_id: str, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+) -> OrderRead:
+    order = await _own_order(db, request.user, order_id)
+    return (await _read(db, request.app.state.services, [order]))[0]
+
+
+@post(
+    "/api/orders/{order_id:str}/refund",
+    opt=allow(Role.VIEWER, Role.HQ),
+    tags=["orders"],
+    status_code=200,
+)
+async def refund(
+    order_id: str,
+    data: JSONBody[RefundCreate],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> RefundRead:
+    """Refund a paid order, in full or some units: its customer or HQ."""
+    await _own_order(db, request.user, order_id)
+    await db.rollback()
+    try:
+        done = await refund_order(request.app.state.services, order_id, data.quantity, data.reason)
+    except RefundError as exc:
+        raise ClientException(str(exc), status_code=409) from exc
+    return RefundRead(
+        done.refund_id, done.order_id, done.quantity, done.amount_fen, done.order_status
+    )
+
+
+@post("/api/payments/notify", opt=PUBLIC, tags=["payments"], status_code=200)
+async def payment_notify(request: Request[Any, Any, State]) -> Response[dict[str, str]]:
+    """The provider's signed notification (WeChat Pay style); answers SUCCESS once handled."""
+    body = await request.body()
+    try:
+        result = await handle_notification(request.app.state.services, request.headers, body)
+    except SignatureError as exc:
+        return Response({"code": "FAIL", "message": str(exc)}, status_code=401)
+    if not result.acknowledged:
+        return Response({"code": "FAIL", "message": result.outcome}, status_code=409)
+    return Response({"code": "SUCCESS", "message": result.outcome})
+
+
+PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>沙箱支付 Sandbox pay</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem}}
+button{{font-size:1.2rem;padding:.7rem 2rem;background:#07c160;color:#fff;border:0;border-radius:6px}}</style>
+</head><body><h1>沙箱支付 Sandbox pay</h1>{content}</body></html>"""
+
+
+def _page(content: str, status: int = 200) -> Response[str]:
+    return Response(PAGE.format(content=content), media_type=MediaType.HTML, status_code=status)
+
+
+@get("/api/pay/sandbox/{order_id:str}", opt=PUBLIC, tags=["payments"], include_in_schema=False)
+async def sandbox_pay_page(order_id: str, db: NamedDependency[AsyncSession]) -> Response[str]:
+    """The sandbox provider's pay page: the order's amount and a button that pays it."""
+    order = await db.get(Order, order_id)
+    if order is None:
+        return _page(
+            "<p>订单处理中，请稍候刷新 The order is being recorded; refresh in a moment.</p>", 404
+        )
+    safe = html.escape(order_id)
+    return _page(
+        f"<p>订单 Order <code>{safe}</code></p><p>应付 Amount due: ¥{order.amount_fen / 100:.2f}</p>"
+        f"<p>状态 Status: <span id=status>{order.status}</span></p>"
+        f'<form method="post" action="/api/pay/sandbox/{safe}"><button type="submit">确认支付 Pay</button></form>'
+    )
+
+
+@post(
+    "/api/pay/sandbox/{order_id:str}",
+    opt=PUBLIC,
+    tags=["payments"],
+    include_in_schema=False,
+    status_code=200,
+)
+async def sandbox_pay(
+    order_id: str, request: Request[Any, Any, State], db: NamedDependency[AsyncSession]
+) -> Response[str]:
+    """The payer confirmed: the sandbox sends its signed notification through the same
+    verification as the notify URL."""
+    services: Services = request.app.state.services
+    amount = await db.scalar(select(Order.amount_fen).where(Order.id == order_id))
+    await db.rollback()
+    if amount is None:
+        return _page("<p>订单处理中，请稍候重试 The order is being recorded; try again.</p>", 409)
+    headers, body = provider_for(services).notification(order_id, amount)
+    result = await handle_notification(services, headers, body)
+    paid = result.outcome in ("applied", "applied_late", "duplicate")
+    text = "支付成功 Paid" if paid else f"未支付 Not paid ({result.outcome}); the money goes back."
+    return _page(f'<p id="result" data-outcome="{result.outcome}">{text}</p>', 200 if paid else 409)
+
+
+def _deal_read(deal: Deal, left: int, status: str | None = None) -> DealRead:
+    return DealRead(
+        id=deal.id,
+        kind=deal.kind,
+        status=status or deal.status,
+        product_id=deal.product_id,
+        broadcast_id=deal.broadcast_id,
+        price_fen=deal.price_fen,
+        stock=deal.stock,
+        stock_left=left,
+        per_customer_limit=deal.per_customer_limit,
+        stock_policy=deal.stock_policy,
+        starts_at_ms=to_ms(deal.starts_at),
+        ends_at_ms=to_ms(deal.ends_at),
+    )
+
+
+async def _deal_reply(db: AsyncSession, services: Services, deal_id: int) -> DealRead:
+    snapshot = (await deal_snapshots(services.redis, db, [deal_id]))[deal_id]
+    deal = await db.get(Deal, deal_id)
+    assert deal is not None
+    return _deal_read(deal, snapshot.stock_left, snapshot.status)
+
+
+@post("/api/deals", opt=allow(Role.HQ), tags=["deals"])
+async def plan_deal(
+    data: JSONBody[DealCreate],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> DealRead:
+    """HQ plans a deal (flash sale, ...) on a product; it sells once launched."""
+    try:
+        deal = await create_deal(db, data)
+    except DealError as exc:
+        raise ClientException(str(exc)) from exc
+    return _deal_read(deal, deal.stock)
+
+
+async def _deal_action(
+    request: Request[Principal, str, State],
+    db: AsyncSession,
+    deal_id: int,
+    action: str,
+    units: int = 0,
+) -> DealRead:
+    services: Services = request.app.state.services
+    try:
+        if action == "launch":
+            await launch_deal(db, services.redis, deal_id)
+        elif action == "stop":
+            await stop_deal(db, services.redis, deal_id)
+        else:
+            await add_stock(db, services.redis, deal_id, units)
+    except DealNotFound as exc:
+        raise NotFoundException(str(exc)) from exc
+    except DealError as exc:
+        raise ClientException(str(exc), status_code=409) from exc
+    return await _deal_reply(db, services, deal_id)
+
+
+@post("/api/deals/{deal_id:int}/stock", opt=allow(Role.HQ), tags=["deals"], status_code=200)
+async def deal_add_stock(
+    deal_id: int,
+    data: JSONBody[StockAdd],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> DealRead:
+    """HQ adds units to a deal; a running deal sells them at once."""
+    return await _deal_action(request, db, deal_id, "stock", data.units)
+
+
+@post("/api/deals/{deal_id:int}/launch", opt=allow(Role.HQ), tags=["deals"], status_code=200)
+async def deal_launch(
+    deal_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+) -> DealRead:
+    return await _deal_action(request, db, deal_id, "launch")
+
+
+@post("/api/deals/{deal_id:int}/stop", opt=allow(Role.HQ), tags=["deals"], status_code=200)
+async def deal_stop(
+    deal_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+) -> DealRead:
+    return await _deal_action(request, db, deal_id, "stop")
+
+
+@get("/api/deals/{deal_id:int}", opt=allow(*Role), tags=["deals"])
+async def read_deal(
+    deal_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+) -> DealRead:
+    if await db.get(Deal, deal_id) is None:
+        raise NotFoundException(f"no deal {deal_id}")
+    return await _deal_reply(db, request.app.state.services, deal_id)
+
+
+ROUTES = [
+    place_order,
+    my_orders,
+    read_order,
+    refund,
+    payment_notify,
+    sandbox_pay_page,
+    sandbox_pay,
+    plan_deal,
+    deal_add_stock,
+    deal_launch,
+    deal_stop,
+    read_deal,
+]

@@ -1,0 +1,237 @@
+"""Deals: one mechanism for every way of selling live (flash sale now; group-buy, coupon pack,
+order on behalf next). A deal is a price, a stock, a window in time and a per-customer limit;
+its `kind` adds rules on top and its `params` carry kind-specific settings.
+
+The database holds a deal's terms and its total stock; Redis holds, while it sells, the
+counter of units free to order (see orders/lua/). Every change here commits first, then
+updates Redis, then tells the rooms.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+import redis.asyncio
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders import announce, scripts
+from orders.keys import GROUP, STREAMS_KEY, DealKeys
+from orders.models import Deal, Order, Product, Refund
+from orders.schemas import DealCreate, DealView
+from orders.tx import transaction
+
+KINDS = frozenset({"flash_sale", "group_buy", "coupon_pack", "on_behalf", "regular"})
+POLICIES = frozenset({"hold", "first_paid"})
+SOLD_STATUSES = ("paid", "partially_refunded", "refunded")
+LATE_REFUND_REASON = "paid_after_expiry_sold_out"
+
+
+class DealError(ValueError):
+    """A deal request that cannot be done; the message says why."""
+
+
+class DealNotFound(DealError):
+    pass
+
+
+def to_ms(at: datetime | None) -> int | None:
+    return None if at is None else int(at.timestamp() * 1000)
+
+
+def from_ms(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+async def create_deal(session: AsyncSession, data: DealCreate) -> Deal:
+    """HQ plans a deal; it sells once launched."""
+    if data.kind not in KINDS:
+        raise DealError(f"kind must be one of {sorted(KINDS)}")
+    if data.stock_policy not in POLICIES:
+        raise DealError(f"stock_policy must be one of {sorted(POLICIES)}")
+    if data.price_fen < 0 or data.stock < 0 or data.per_customer_limit < 0:
+        raise DealError("price_fen, stock and per_customer_limit must not be negative")
+    if data.starts_at_ms and data.ends_at_ms and data.ends_at_ms <= data.starts_at_ms:
+        raise DealError("ends_at_ms must be after starts_at_ms")
+    async with transaction(session):
+        if await session.get(Product, data.product_id) is None:
+            raise DealError(f"no product {data.product_id}")
+        deal = Deal(
+            kind=data.kind,
+            product_id=data.product_id,
+            broadcast_id=data.broadcast_id,
+            price_fen=data.price_fen,
+            stock=data.stock,
+            per_customer_limit=data.per_customer_limit,
+            starts_at=from_ms(data.starts_at_ms),
+            ends_at=from_ms(data.ends_at_ms),
+            stock_policy=data.stock_policy,
+            params=dict(data.params),
+            status="draft",
+        )
+        session.add(deal)
+    return deal
+
+
+class Sold(msgspec.Struct, frozen=True):
+    units: int
+    """Units paid for and not refunded back into the stock."""
+    refund_ids: list[str]
+    """The refunds already subtracted from `units`."""
+
+
+async def sold_units(session: AsyncSession, deal_id: int) -> Sold:
+    paid = await session.scalar(
+        select(func.coalesce(func.sum(Order.quantity), 0)).where(
+            Order.deal_id == deal_id, Order.status.in_(SOLD_STATUSES)
+        )
+    )
+    refunds = (
+        await session.execute(
+            select(Refund.id, Refund.quantity)
+            .join(Order, Order.id == Refund.order_id)
+            .where(
+                Order.deal_id == deal_id,
+                Order.status.in_(SOLD_STATUSES),
+                Refund.reason != LATE_REFUND_REASON,
+            )
+        )
+    ).all()
+    return Sold(int(paid or 0) - sum(q for _, q in refunds), [r for r, _ in refunds])
+
+
+async def pending_held_units(session: AsyncSession, deal: Deal) -> int:
+    """Units the database's unpaid orders hold (none under first_paid)."""
+    if deal.stock_policy != "hold":
+        return 0
+    held = await session.scalar(
+        select(func.coalesce(func.sum(Order.quantity), 0)).where(
+            Order.deal_id == deal.id, Order.status == "pending_payment"
+        )
+    )
+    return int(held or 0)
+
+
+async def _load(client: redis.asyncio.Redis, deal: Deal, available: int) -> int:
+    keys = DealKeys(deal.id)
+    args: list[str | int] = [
+        deal.status,
+        deal.price_fen,
+        deal.per_customer_limit,
+        to_ms(deal.starts_at) or "",
+        to_ms(deal.ends_at) or "",
+        deal.stock_policy,
+        deal.broadcast_id or "",
+        deal.product_id,
+        deal.kind,
+        available,
+        deal.stock,
+    ]
+    return int(await scripts.LOAD(keys=[keys.state], args=args, client=client))
+
+
+async def ensure_stream(client: redis.asyncio.Redis, deal_id: int) -> None:
+    """Make the deal's order stream and its consumer group, and list it for the persister."""
+    keys = DealKeys(deal_id)
+    try:
+        await client.xgroup_create(keys.stream, GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+    await client.sadd(STREAMS_KEY, deal_id)  # type: ignore[misc]
+
+
+async def _set_status(
+    session: AsyncSession, client: redis.asyncio.Redis, deal_id: int, status: str
+) -> DealView:
+    async with transaction(session):
+        deal = await session.get(Deal, deal_id, with_for_update=True)
+        if deal is None:
+            raise DealNotFound(f"no deal {deal_id}")
+        if deal.status == "ended" and status != "ended":
+            raise DealError("the deal has ended")
+        deal.status = status
+        sold = await sold_units(session, deal_id)
+        held = await pending_held_units(session, deal) if status == "live" else 0
+    await ensure_stream(client, deal_id)
+    # Used only when Redis has no counter for the deal yet (first launch, or after Redis lost
+    # it: orders/reconcile.py rebuilds the holds first).
+    left = await _load(client, deal, deal.stock - sold.units - held)
+    view = _snapshot(deal, left, status)
+    await announce.deal_state(client, deal.broadcast_id, view)
+    return view
+
+
+async def launch_deal(session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int) -> DealView:
+    """Put a deal on sale: status live in the database, its stock loaded into Redis."""
+    return await _set_status(session, redis, deal_id, "live")
+
+
+async def stop_deal(session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int) -> DealView:
+    """Stop taking orders; orders already taken can still be paid. A stopped deal may relaunch."""
+    return await _set_status(session, redis, deal_id, "stopped")
+
+
+async def end_deal(session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int) -> DealView:
+    """The deal is over for good (its window closed or HQ ended it)."""
+    return await _set_status(session, redis, deal_id, "ended")
+
+
+async def add_stock(
+    session: AsyncSession, client: redis.asyncio.Redis, deal_id: int, units: int
+) -> DealView:
+    """HQ adds units to a deal, running or not; a running deal sells them at once."""
+    if units <= 0:
+        raise DealError("units must be at least 1")
+    async with transaction(session):
+        deal = await session.get(Deal, deal_id, with_for_update=True)
+        if deal is None:
+            raise DealNotFound(f"no deal {deal_id}")
+        deal.stock += units
+    left = await scripts.ADD_STOCK(keys=[DealKeys(deal_id).state], args=[deal.stock], client=client)
+    if left is None:  # never launched: the counter is made at launch from the new stock
+        return (await deal_snapshots(client, session, [deal_id]))[deal_id]
+    view = _snapshot(deal, int(left), deal.status)
+    await announce.deal_state(client, deal.broadcast_id, view)
+    return view
+
+
+def _snapshot(deal: Deal, left: int, status: str) -> DealView:
+    return DealView(
+        deal_id=deal.id,
+        kind=deal.kind,
+        status=status,
+        price_fen=deal.price_fen,
+        stock_left=left,
+        per_customer_limit=deal.per_customer_limit,
+        starts_at_ms=to_ms(deal.starts_at),
+        ends_at_ms=to_ms(deal.ends_at),
+        product_id=deal.product_id,
+    )
+
+
+async def deal_snapshots(
+    redis: redis.asyncio.Redis, session: AsyncSession, deal_ids: list[int]
+) -> dict[int, DealView]:
+    """Terms from the database, live stock and status from Redis (where the deal has them)."""
+    if not deal_ids:
+        return {}
+    deals = (await session.scalars(select(Deal).where(Deal.id.in_(deal_ids)))).all()
+    async with redis.pipeline(transaction=False) as pipe:
+        for deal in deals:
+            pipe.hmget(DealKeys(deal.id).state, ["status", "stock"])
+        states = await pipe.execute()
+    found = {}
+    for deal, (status, stock) in zip(deals, states, strict=True):
+        if stock is None:
+            left = deal.stock - (await sold_units(session, deal.id)).units
+        else:
+            left = int(stock)
+        found[deal.id] = _snapshot(deal, left, status.decode() if status else deal.status)
+    return found
+
+
+async def find_deal(session: AsyncSession, deal_id: int) -> Deal | None:
+    """For other packages: a deal's terms (product, broadcast) to check a link against."""
+    return await session.get(Deal, deal_id)

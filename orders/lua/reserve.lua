@@ -1,0 +1,74 @@
+-- Take an order for one deal, atomically: every check first, then every write.
+-- A Lua error does not roll back, so nothing below the checks may fail half-way.
+--
+-- KEYS[1] state hash   KEYS[2] buyers hash   KEYS[3] holds hash
+-- KEYS[4] idempotency record                 KEYS[5] order stream
+-- ARGV: order_id, customer_id, quantity, fingerprint, now_ms, pay_within_ms,
+--       broadcast_id, hub_broadcast_id, room_store_id, idempotency_key, idem_ttl_s
+--
+-- Returns {"accepted", order_id, amount_fen, pay_by_ms, stock_left}
+--      or {"again", order_id, amount_fen, pay_by_ms, stock_left}   (same key, same request)
+--      or {"rejected", reason, detail}
+
+local order_id, customer = ARGV[1], ARGV[2]
+local quantity = tonumber(ARGV[3])
+local fingerprint = ARGV[4]
+local now = tonumber(ARGV[5])
+
+-- 1. The idempotency key: the same request gets its first answer, a different one is refused.
+local prior = redis.call('GET', KEYS[4])
+if prior then
+  local sep = string.find(prior, '|', 1, true)
+  if string.sub(prior, 1, sep - 1) ~= fingerprint then
+    return {'rejected', 'idempotency_key_reused', 'this key was used for a different order'}
+  end
+  local id, amount, pay_by = string.match(string.sub(prior, sep + 1), '([^|]+)|([^|]+)|([^|]+)')
+  return {'again', id, amount, pay_by, redis.call('HGET', KEYS[1], 'stock') or '0'}
+end
+
+-- 2. The deal: live, inside its window, sold in this room.
+local d = redis.call('HMGET', KEYS[1], 'status', 'price', 'limit', 'starts_ms', 'ends_ms',
+  'policy', 'broadcast_id', 'stock', 'product_id', 'kind')
+if not d[1] then return {'rejected', 'deal_not_live', 'unknown'} end
+if d[1] ~= 'live' then return {'rejected', 'deal_not_live', 'the deal is ' .. d[1]} end
+if d[4] ~= '' and now < tonumber(d[4]) then
+  return {'rejected', 'deal_not_live', 'the deal has not started'}
+end
+if d[5] ~= '' and now >= tonumber(d[5]) then
+  return {'rejected', 'deal_not_live', 'the deal has ended'}
+end
+if d[7] ~= '' and d[7] ~= ARGV[7] and d[7] ~= ARGV[8] then
+  return {'rejected', 'deal_not_live', 'the deal is not sold in this room'}
+end
+
+-- 3. The customer's limit, then the stock.
+local limit = tonumber(d[3])
+local bought = tonumber(redis.call('HGET', KEYS[2], customer) or '0')
+if limit > 0 and bought + quantity > limit then
+  return {'rejected', 'limit_reached', 'at most ' .. limit .. ' per customer'}
+end
+local stock = tonumber(d[8])
+if stock < quantity then return {'rejected', 'sold_out', stock .. ' left'} end
+if redis.call('HEXISTS', KEYS[3], order_id) == 1 then
+  return {'rejected', 'retry', 'order id collision'}
+end
+
+-- 4. The writes: reserve, remember the answer, append the order for the database.
+local held = '0'
+if d[6] == 'hold' then
+  stock = redis.call('HINCRBY', KEYS[1], 'stock', -quantity)
+  held = '1'
+end
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('HINCRBY', KEYS[2], customer, quantity)
+local pay_by = now + tonumber(ARGV[6])
+redis.call('HSET', KEYS[3], order_id, quantity .. '|' .. customer .. '|' .. pay_by .. '|' .. held)
+local amount = tonumber(d[2]) * quantity
+redis.call('SET', KEYS[4], fingerprint .. '|' .. order_id .. '|' .. amount .. '|' .. pay_by,
+  'EX', tonumber(ARGV[11]))
+redis.call('XADD', KEYS[5], '*',
+  'id', order_id, 'customer', customer, 'deal', string.match(KEYS[1], '{deal:(%d+)}'),
+  'product', d[9], 'kind', d[10], 'quantity', quantity, 'price', d[2], 'amount', amount,
+  'accepted_ms', now, 'pay_by_ms', pay_by, 'broadcast', ARGV[7], 'room_store', ARGV[9],
+  'key', ARGV[10], 'policy', d[6])
+return {'accepted', order_id, tostring(amount), tostring(pay_by), tostring(stock)}

@@ -1,0 +1,294 @@
+"""The persister: moves accepted orders from the deals' Redis streams into SQL.
+
+One consumer group (`persist`) over every deal's stream. A consumer reads a batch, inserts it
+in one transaction (idempotent by order id: ON CONFLICT DO NOTHING), and acknowledges the
+entries only after the commit. Entries a dead consumer left pending are claimed by another
+after CLAIM_IDLE_MS (XAUTOCLAIM); an entry delivered MAX_DELIVERIES times goes to the deal's
+dead-letter stream and is logged, so it never blocks the entries behind it.
+
+It runs in the arq worker (see orders/jobs.py, `ensure_persister`): the worker already
+exists to run background work next to the app nodes, scaling it does not touch the nodes
+serving viewers, and a kill -9 of it is recovered by the next consumer's XAUTOCLAIM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio
+import structlog
+from arq.connections import ArqRedis
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders.keys import GROUP, STREAMS_KEY, DealKeys, deal_id_of_stream
+from orders.models import Order, OrderEvent
+from server.services import Services
+
+log = structlog.get_logger()
+
+BATCH = 500
+"""Entries per read per stream: one transaction each. SQLite takes ~130k rows/s batched."""
+BLOCK_MS = 500
+"""How long a read waits for new entries; also how often new deal streams are noticed."""
+CLAIM_IDLE_MS = 5_000
+"""An entry pending this long has a dead or stuck consumer; another takes it. Well above a
+batch's commit time (tens of ms), so a live consumer is rarely raced, and a race is harmless:
+inserts are idempotent."""
+MAX_DELIVERIES = 5
+"""Deliveries before an entry is given up to the dead-letter stream."""
+RECOVER_EVERY_S = 1.0
+EXPIRE_JOB = "expire_orders"
+
+Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(2).hex()}"
+
+
+def order_row(fields: dict[bytes, bytes]) -> dict[str, Any]:
+    """The orders row of one stream entry (written by orders/lua/reserve.lua)."""
+    f = {k.decode(): v.decode() for k, v in fields.items()}
+    return {
+        "id": f["id"],
+        "idempotency_key": f["key"],
+        "customer_id": int(f["customer"]),
+        "deal_id": int(f["deal"]),
+        "product_id": int(f["product"]),
+        "broadcast_id": int(f["broadcast"]) if f["broadcast"] else None,
+        "room_store_id": int(f["room_store"]) if f["room_store"] else None,
+        "quantity": int(f["quantity"]),
+        "unit_price_fen": int(f["price"]),
+        "discount_fen": 0,
+        "amount_fen": int(f["amount"]),
+        "status": "pending_payment",
+        "accepted_at": datetime.fromtimestamp(int(f["accepted_ms"]) / 1000, UTC),
+        "pay_by": datetime.fromtimestamp(int(f["pay_by_ms"]) / 1000, UTC),
+    }
+
+
+ORDERS = Order.__table__
+EVENTS = OrderEvent.__table__
+
+
+def _insert_statements(dialect: str) -> tuple[Any, Any]:
+    """The two statements of a batch, built once per dialect so SQLAlchemy compiles them once
+    and runs them as executemany (insertmanyvalues: a few multi-row INSERTs per batch)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    orders = insert(ORDERS).on_conflict_do_nothing(index_elements=["id"]).returning(ORDERS.c.id)  # type: ignore[arg-type]
+    return orders, EVENTS.insert()  # type: ignore[attr-defined]
+
+
+_STATEMENTS = {dialect: _insert_statements(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+async def insert_orders(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Insert orders not yet there, and their `accepted` event; returns the ids inserted."""
+    if not rows:
+        return []
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert_order, insert_event = _STATEMENTS[dialect]
+    inserted = list((await session.execute(insert_order, list(rows))).scalars().all())
+    if inserted:
+        by_id = {row["id"]: row for row in rows}
+        await session.execute(
+            insert_event,
+            [
+                {
+                    "order_id": order_id,
+                    "kind": "accepted",
+                    "data": {"quantity": by_id[order_id]["quantity"]},
+                    "at": by_id[order_id]["accepted_at"],
+                }
+                for order_id in inserted
+            ],
+        )
+    return inserted
+
+
+class OrderPersister:
+    def __init__(
+        self,
+        services: Services,
+        arq: ArqRedis | None = None,
+        *,
+        consumer: str | None = None,
+        claim_idle_ms: int = CLAIM_IDLE_MS,
+    ) -> None:
+        self.services = services
+        self.redis: redis.asyncio.Redis = services.redis
+        self.arq = arq
+        self.consumer = consumer or consumer_name()
+        self.claim_idle_ms = claim_idle_ms
+        self._streams: list[str] = []
+        self._last_recover = 0.0
+
+    async def run(self) -> None:
+        log.info("orders.persister_started", consumer=self.consumer)
+        while True:
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("orders.persister_step_failed")
+                await asyncio.sleep(1)
+
+    async def step(self, block: bool = True) -> int:
+        """One round: notice new streams, recover stale entries, persist one read. Returns the
+        number of entries handled."""
+        await self._refresh_streams()
+        if not self._streams:
+            if block:
+                await asyncio.sleep(BLOCK_MS / 1000)
+            return 0
+        handled = 0
+        if time.monotonic() - self._last_recover >= RECOVER_EVERY_S:
+            self._last_recover = time.monotonic()
+            for stream in self._streams:
+                handled += await self.recover(stream)
+        read = await self.redis.xreadgroup(
+            GROUP,
+            self.consumer,
+            dict.fromkeys(self._streams, ">"),
+            count=BATCH,
+            block=BLOCK_MS if block else None,
+        )
+        for stream, entries in read or []:
+            handled += await self.persist(stream.decode(), entries)
+        return handled
+
+    async def drain(self) -> int:
+        """Persist everything pending now (tests and the bench); returns the entries handled."""
+        self._last_recover = 0.0
+        total = 0
+        while True:
+            handled = await self.step(block=False)
+            total += handled
+            if handled == 0:
+                return total
+
+    async def _refresh_streams(self) -> None:
+        members = await self.redis.smembers(STREAMS_KEY)  # type: ignore[misc]
+        ids = sorted(int(i) for i in members)
+        streams = [DealKeys(i).stream for i in ids]
+        for stream in set(streams) - set(self._streams):
+            try:
+                await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+        self._streams = streams
+
+    async def persist(self, stream: str, entries: Sequence[Entry]) -> int:
+        if not entries:
+            return 0
+        good: list[tuple[bytes, dict[str, Any]]] = []
+        for entry_id, fields in entries:
+            try:
+                good.append((entry_id, order_row(fields)))
+            except (KeyError, ValueError):
+                log.error("orders.persister_bad_entry", stream=stream, entry=entry_id.decode())
+        done: list[bytes] = []
+        try:
+            async with self.services.sessionmaker() as session, session.begin():
+                await insert_orders(session, [row for _, row in good])
+            done = [entry_id for entry_id, _ in good]
+        except Exception:
+            log.warning("orders.persister_batch_failed", stream=stream, size=len(good))
+            done = await self._one_by_one(stream, good)
+        done_set = set(done)
+        await self._schedule_expiry([row for entry_id, row in good if entry_id in done_set])
+        if done:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.xack(stream, GROUP, *done)
+                pipe.xdel(stream, *done)
+                await pipe.execute()
+        return len(entries)
+
+    async def _one_by_one(
+        self, stream: str, good: list[tuple[bytes, dict[str, Any]]]
+    ) -> list[bytes]:
+        """A batch failed: find the entries that fail alone; they stay pending until dead."""
+        done = []
+        for entry_id, row in good:
+            try:
+                async with self.services.sessionmaker() as session, session.begin():
+                    await insert_orders(session, [row])
+                done.append(entry_id)
+            except Exception as exc:
+                log.error(
+                    "orders.persister_entry_failed",
+                    stream=stream,
+                    entry=entry_id.decode(),
+                    order_id=row["id"],
+                    error=str(exc)[:300],
+                )
+        return done
+
+    async def _schedule_expiry(self, rows: list[dict[str, Any]]) -> None:
+        """One arq job per persisted batch, at the batch's latest pay-by, expiring its orders.
+
+        A batch's orders were accepted within moments of each other, so one job serves them
+        all: scheduling a job per order (arq's WATCH/MULTI enqueue, ~4 round trips) cost more
+        than the insert at thousands of orders a second. The job id derives from the order
+        ids (first id and count), so a redelivered batch schedules nothing new; a batch cut
+        differently after a crash schedules a second job, which expires nothing twice (the
+        transition is guarded). The SQL sweep is the backstop for jobs arq loses."""
+        if self.arq is None or not rows:
+            return
+        ids = [row["id"] for row in rows]
+        await self.arq.enqueue_job(
+            EXPIRE_JOB,
+            ids,
+            _job_id=f"expire:{ids[0]}:{len(ids)}",
+            _defer_until=max(row["pay_by"] for row in rows),
+        )
+
+    async def recover(self, stream: str) -> int:
+        """Dead-letter entries delivered too often, then claim the rest of the stale ones."""
+        stale = await self.redis.xpending_range(
+            stream, GROUP, min="-", max="+", count=BATCH, idle=self.claim_idle_ms
+        )
+        given_up = [p["message_id"] for p in stale if p["times_delivered"] >= MAX_DELIVERIES]
+        for entry_id in given_up:
+            await self._dead_letter(stream, entry_id)
+        if len(given_up) == len(stale):
+            return len(given_up)
+        claimed = await self.redis.xautoclaim(
+            stream, GROUP, self.consumer, min_idle_time=self.claim_idle_ms, count=BATCH
+        )
+        entries = [e for e in claimed[1] if e[1]]  # entries deleted meanwhile come back empty
+        if entries:
+            log.warning("orders.persister_claimed", stream=stream, count=len(entries))
+        return len(given_up) + await self.persist(stream, entries)
+
+    async def _dead_letter(self, stream: str, entry_id: bytes) -> None:
+        keys = DealKeys(deal_id_of_stream(stream))
+        found = await self.redis.xrange(stream, min=entry_id, max=entry_id)
+        fields = dict(found[0][1]) if found else {}
+        fields[b"source_entry"] = entry_id
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(keys.dead, fields)
+            pipe.xack(stream, GROUP, entry_id)
+            pipe.xdel(stream, entry_id)
+            await pipe.execute()
+        log.error(
+            "orders.persister_dead_letter",
+            stream=stream,
+            entry=entry_id.decode(),
+            order_id=fields.get(b"id", b"").decode(),
+            deliveries=MAX_DELIVERIES,
+        )
+
+
+def persister_of(services: Services) -> OrderPersister | None:
+    found = services.extras.get("orders.persister")
+    return found if isinstance(found, OrderPersister) else None

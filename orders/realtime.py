@@ -1,0 +1,66 @@
+"""The room socket's order path: live/'s gateway hands us a viewer's order.place frame."""
+
+from __future__ import annotations
+
+from live.rooms import RoomContext
+from orders.intake import Accepted, IntakeRequest, place_order
+from orders.notices import notices_of
+from orders.payments import pay_url
+from orders.schemas import OrderAccepted, OrderPlace, OrderRejected
+from server.auth import Principal, Role
+from server.services import Services
+
+
+def request_from(
+    principal: Principal, room: RoomContext | None, frame: OrderPlace
+) -> IntakeRequest:
+    return IntakeRequest(
+        customer_id=principal.sub,
+        deal_id=frame.deal_id,
+        quantity=frame.quantity,
+        idempotency_key=frame.idempotency_key,
+        coupon_ids=tuple(frame.coupon_ids),
+        broadcast_id=room.broadcast_id if room else None,
+        hub_broadcast_id=room.hub_broadcast_id if room else None,
+        # Outside a room (the mini-program's plain path) the sale counts for the home store.
+        room_store_id=room.store_id if room else principal.store_id,
+    )
+
+
+async def take_order(
+    services: Services, principal: Principal, room: RoomContext | None, frame: OrderPlace
+) -> OrderAccepted | OrderRejected:
+    """Both entries (socket and HTTP) come here: checks, the reserve script, the reply."""
+    if principal.role is not Role.VIEWER:
+        return OrderRejected(frame.idempotency_key, "forbidden", "only customers place orders")
+    if room is None and principal.store_id is None:
+        return OrderRejected(
+            frame.idempotency_key, "invalid_request", "room_id is needed: no store to credit"
+        )
+    request = request_from(principal, room, frame)
+    outcome = await place_order(services, request)
+    if not isinstance(outcome, Accepted):
+        return OrderRejected(frame.idempotency_key, outcome.reason, outcome.detail)
+    notices = notices_of(services)
+    if notices and not outcome.repeated:
+        notices.order_accepted(
+            deal_id=request.deal_id,
+            stock_left=outcome.stock_left,
+            broadcast_id=request.broadcast_id,
+            room_store_id=request.room_store_id,
+            customer_id=request.customer_id,
+        )
+    return OrderAccepted(
+        idempotency_key=frame.idempotency_key,
+        order_id=outcome.order_id,
+        amount_due_fen=outcome.amount_fen,
+        pay_by=outcome.pay_by_iso,
+        pay_url=pay_url(services.settings, outcome.order_id),
+    )
+
+
+async def handle_order_frame(
+    services: Services, principal: Principal, room: RoomContext, frame: OrderPlace
+) -> OrderAccepted | OrderRejected:
+    """The live gateway calls this for every order.place it lets through its rate limit."""
+    return await take_order(services, principal, room, frame)

@@ -1,0 +1,32 @@
+"""The deal scripts, read from orders/lua/ once per process.
+
+Each is a redis-py Script: it sends EVALSHA and falls back to EVAL (which loads it) after a
+restart of Redis, so no caller handles NOSCRIPT. They are registered on a client that never
+connects and are always called with `client=` the process's real one, so one set of
+scripts serves every client (the app's, the worker's, a test's).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import redis.asyncio
+from redis.commands.core import AsyncScript
+
+LUA_DIR = Path(__file__).parent / "lua"
+_loader = redis.asyncio.Redis()  # only hashes the scripts; never opens a connection
+
+
+def _script(name: str) -> AsyncScript:
+    return _loader.register_script((LUA_DIR / f"{name}.lua").read_text())
+
+
+CLAIM = _script("claim")
+RESERVE = _script("reserve")
+RELEASE = _script("release")
+TAKE = _script("take")
+SETTLE = _script("settle")
+RESTOCK = _script("restock")
+LOAD = _script("load")
+ADD_STOCK = _script("add_stock")
+RECONCILE = _script("reconcile")

@@ -1,0 +1,126 @@
+"""Fixtures of the orders tests: a store with customers, a product, a launched deal, and the
+persister driven in-process (the real-process tests start `storecast worker` instead)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from attribution.models import Customer, Region, Store
+from orders.deals import create_deal, launch_deal
+from orders.intake import Accepted, IntakeRequest, Rejected, place_order
+from orders.models import Order, Product
+from orders.persister import OrderPersister
+from orders.schemas import DealCreate
+from server.services import Services, open_services
+from server.settings import Settings, load_settings
+from tests.support.processes import free_port, service_env
+
+
+@dataclass
+class World:
+    store_id: int
+    customer_ids: list[int]
+    product_id: int
+
+
+async def seed_world(services: Services, customers: int = 20) -> World:
+    async with services.sessionmaker() as session, session.begin():
+        region = Region(name="华东")
+        session.add(region)
+        await session.flush()
+        store = Store(region_id=region.id, code="SH01", name="上海南京路店", city="上海")
+        session.add(store)
+        await session.flush()
+        people = [
+            Customer(openid=f"openid-{n}", nickname=f"林{n}", home_store_id=store.id)
+            for n in range(customers)
+        ]
+        product = Product(sku="MD0001", name="双面羊绒大衣", list_price_fen=189900, stock=1000)
+        session.add_all([*people, product])
+        await session.flush()
+        return World(store.id, [c.id for c in people], product.id)
+
+
+async def make_deal(
+    services: Services, world: World, *, launch: bool = True, **terms: object
+) -> int:
+    data = {"kind": "flash_sale", "product_id": world.product_id, "price_fen": 9900, "stock": 10}
+    data.update(terms)
+    async with services.sessionmaker() as session:
+        deal = await create_deal(session, DealCreate(**data))  # type: ignore[arg-type]
+        if launch:
+            await launch_deal(session, services.redis, deal.id)
+        return deal.id
+
+
+def short_pay_settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
+    env = service_env(database_url, redis_url, tmp_path / "var")
+    env["STORECAST_HTTP_WS_PORT"] = str(free_port())
+    env["STORECAST_ORDERS_PAY_WITHIN_SECONDS"] = "0"
+    return load_settings(env)
+
+
+@pytest.fixture
+async def world(services: Services) -> World:
+    return await seed_world(services)
+
+
+@pytest.fixture
+async def expiring(database_url: str, redis_url: str, tmp_path: Path) -> AsyncIterator[Services]:
+    """Services whose orders are due at once (pay within 0 s), sharing the test's DB and Redis."""
+    services = await open_services(short_pay_settings(database_url, redis_url, tmp_path))
+    yield services
+    await services.close()
+
+
+@pytest.fixture
+def persister(services: Services) -> OrderPersister:
+    return OrderPersister(services, consumer="test-consumer")
+
+
+Order_ = Callable[..., Awaitable[Accepted | Rejected]]
+
+
+@pytest.fixture
+def order(services: Services, world: World) -> Order_:
+    """order(deal_id, customer_index=0, quantity=1, key=None, via=services)."""
+    keys = iter(range(10**9))
+
+    async def place(
+        deal_id: int,
+        customer: int = 0,
+        quantity: int = 1,
+        key: str | None = None,
+        via: Services | None = None,
+        **extra: object,
+    ) -> Accepted | Rejected:
+        request = IntakeRequest(
+            customer_id=world.customer_ids[customer],
+            deal_id=deal_id,
+            quantity=quantity,
+            idempotency_key=key or f"k-{next(keys)}",
+            room_store_id=world.store_id,
+            **extra,  # type: ignore[arg-type]
+        )
+        return await place_order(via or services, request)
+
+    return place
+
+
+async def count_orders(services: Services, **where: object) -> int:
+    async with services.sessionmaker() as session:
+        query = select(func.count()).select_from(Order)
+        for column, value in where.items():
+            query = query.where(getattr(Order, column) == value)
+        return int(await session.scalar(query) or 0)
+
+
+async def stock_left(services: Services, deal_id: int) -> int:
+    from orders.keys import DealKeys
+
+    return int(await services.redis.hget(DealKeys(deal_id).state, "stock") or -1)

@@ -1,0 +1,59 @@
+"""The persister: idempotent inserts, claims of a dead consumer's entries, dead letters."""
+
+from __future__ import annotations
+
+import pytest
+
+from orders.intake import Accepted
+from orders.keys import GROUP, DealKeys
+from orders.persister import MAX_DELIVERIES, OrderPersister
+from server.services import Services
+from tests.orders.conftest import Order_, World, count_orders, make_deal
+
+pytestmark = pytest.mark.database
+
+
+async def test_entries_a_dead_consumer_left_pending_are_claimed_and_written_once(
+    services: Services, world: World, order: Order_
+) -> None:
+    deal = await make_deal(services, world, stock=50, per_customer_limit=0)
+    for n in range(10):
+        await order(deal, customer=n)
+    stream = DealKeys(deal).stream
+    # a consumer read them and died before its commit; another wrote half and died before XACK
+    await services.redis.xreadgroup(GROUP, "dead-one", {stream: ">"}, count=10)
+    survivor = OrderPersister(services, consumer="survivor", claim_idle_ms=0)
+    assert await survivor.drain() == 10
+    assert await survivor.drain() == 0
+    assert await count_orders(services) == 10
+    assert (await services.redis.xpending(stream, GROUP))["pending"] == 0
+
+
+async def test_redelivered_entries_insert_nothing_new(
+    services: Services, world: World, order: Order_
+) -> None:
+    deal = await make_deal(services, world, stock=50)
+    placed = await order(deal)
+    assert isinstance(placed, Accepted)
+    entries = await services.redis.xrange(DealKeys(deal).stream)
+    persister = OrderPersister(services, consumer="c")
+    await persister.persist(DealKeys(deal).stream, entries)
+    await persister.persist(DealKeys(deal).stream, entries)
+    assert await count_orders(services) == 1
+
+
+async def test_a_poison_entry_goes_to_the_dead_letter_stream_without_blocking_the_rest(
+    services: Services, world: World, order: Order_
+) -> None:
+    deal = await make_deal(services, world, stock=50)
+    keys = DealKeys(deal)
+    await order(deal, customer=0)
+    await services.redis.xadd(keys.stream, {"id": "poison", "customer": "99999"})
+    await order(deal, customer=1)
+    persister = OrderPersister(services, consumer="c", claim_idle_ms=0)
+    for _ in range(MAX_DELIVERIES + 2):
+        await persister.drain()
+    assert await count_orders(services) == 2
+    dead = await services.redis.xrange(keys.dead)
+    assert [fields[b"id"] for _, fields in dead] == [b"poison"]
+    assert (await services.redis.xpending(keys.stream, GROUP))["pending"] == 0
