@@ -29,3 +29,10 @@ async def stores_with_regions(session: AsyncSession) -> list[StoreRead]:
         select(Store, Region.name).join(Region, Region.id == Store.region_id).order_by(Store.id)
     )
     return [StoreRead(s.id, s.code, s.name, s.city, region) for s, region in rows]
+
+
+async def store_names(session: AsyncSession, store_ids: list[int]) -> dict[int, str]:
+    if not store_ids:
+        return {}
+    rows = await session.execute(select(Store.id, Store.name).where(Store.id.in_(store_ids)))
+    return {store_id: name for store_id, name in rows.all()}

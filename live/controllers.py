@@ -6,20 +6,36 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from live.controls import BadTransition, NotAllowed, NotFound, end_broadcast, go_live, put_on_air
-from live.counts import mute
+from live.controls import (
+    BadTransition,
+    NotAllowed,
+    NotFound,
+    check_control,
+    end_broadcast,
+    go_live,
+    put_on_air,
+)
+from live.counts import chat_author, mute
 from live.models import Broadcast
 from live.protocol import Snapshot
 from live.rooms import room_context
 from live.snapshot import build_snapshot
 from live.streams import StreamBus
+from live.window_edits import (
+    BadEdit,
+    add_item,
+    remove_item,
+    reorder_items,
+    set_hidden,
+    update_item,
+)
 from server.auth import PUBLIC, Principal, Role, allow
 from server.services import Services
 
@@ -36,7 +52,37 @@ class OnAirChange(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MuteChatter(msgspec.Struct, forbid_unknown_fields=True):
-    customer_id: int
+    customer_id: int | None = None
+    chat_offset: int | None = None
+    """The offset of a chat line on this broadcast's stream: mute its author."""
+
+
+class WindowItemCreate(msgspec.Struct, forbid_unknown_fields=True):
+    product_id: int
+    price_fen: int
+
+
+class WindowItemUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    price_fen: int | msgspec.UnsetType = msgspec.UNSET
+    deal_id: int | msgspec.UnsetType | None = msgspec.UNSET
+    """A deal of the same product sold in this broadcast; null unlinks; absent keeps."""
+
+
+class WindowItemRead(msgspec.Struct):
+    item_id: int
+    product_id: int
+    price_fen: int
+    position: int
+    deal_id: int | None
+
+
+class WindowOrder(msgspec.Struct, forbid_unknown_fields=True):
+    item_ids: list[int]
+
+
+class HiddenChange(msgspec.Struct, forbid_unknown_fields=True):
+    item_id: int
+    hidden: bool = True
 
 
 class BroadcastStatus(msgspec.Struct):
@@ -58,6 +104,8 @@ async def _translate(coro: Awaitable[T]) -> T:
         raise NotFoundException(str(exc)) from exc
     except BadTransition as exc:
         raise ClientException(str(exc), status_code=409) from exc
+    except BadEdit as exc:
+        raise ClientException(str(exc), status_code=400) from exc
 
 
 @get("/api/config", opt=PUBLIC, tags=["live"])
@@ -114,8 +162,7 @@ async def mute_chatter(
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
 ) -> None:
-    from live.controls import check_control
-
+    """Mute a chatter in this room: by customer id, or as the author of a chat line (offset)."""
     broadcast = await db.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise NotFoundException("no such broadcast")
@@ -123,7 +170,108 @@ async def mute_chatter(
         check_control(request.user, broadcast)
     except NotAllowed as exc:
         raise PermissionDeniedException(str(exc)) from exc
-    await mute(request.app.state.services.redis, broadcast_id, data.customer_id)
+    redis = request.app.state.services.redis
+    customer_id = data.customer_id
+    if customer_id is None and data.chat_offset is not None:
+        customer_id = await chat_author(redis, broadcast_id, data.chat_offset)
+    if customer_id is None:
+        raise NotFoundException("no such chat line in this room")
+    await mute(redis, broadcast_id, customer_id)
 
 
-ROUTES = [client_config, room_details, start_broadcast, stop_broadcast, change_on_air, mute_chatter]
+@post("/api/broadcasts/{broadcast_id:int}/window", opt=STAFF, tags=["live"], status_code=201)
+async def add_window_item(
+    broadcast_id: int,
+    data: JSONBody[WindowItemCreate],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> WindowItemRead:
+    """Add a product to this broadcast's own window (a store host: a store-only item)."""
+    item = await _translate(
+        add_item(
+            db, _bus(request.app.state), request.user, broadcast_id, data.product_id, data.price_fen
+        )
+    )
+    return WindowItemRead(item.id, item.product_id, item.price_fen, item.position, item.deal_id)
+
+
+@patch("/api/broadcasts/{broadcast_id:int}/window/{item_id:int}", opt=STAFF, tags=["live"])
+async def change_window_item(
+    broadcast_id: int,
+    item_id: int,
+    data: JSONBody[WindowItemUpdate],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> WindowItemRead:
+    """Reprice one of this broadcast's own items, or link it to a deal (null unlinks)."""
+    item = await _translate(
+        update_item(
+            db,
+            _bus(request.app.state),
+            request.user,
+            broadcast_id,
+            item_id,
+            price_fen=data.price_fen if isinstance(data.price_fen, int) else None,
+            deal_id=data.deal_id if isinstance(data.deal_id, int) else None,
+            unlink_deal=data.deal_id is None,
+        )
+    )
+    return WindowItemRead(item.id, item.product_id, item.price_fen, item.position, item.deal_id)
+
+
+@delete(
+    "/api/broadcasts/{broadcast_id:int}/window/{item_id:int}",
+    opt=STAFF,
+    tags=["live"],
+    status_code=204,
+)
+async def remove_window_item(
+    broadcast_id: int,
+    item_id: int,
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> None:
+    await _translate(remove_item(db, _bus(request.app.state), request.user, broadcast_id, item_id))
+
+
+@put("/api/broadcasts/{broadcast_id:int}/window/order", opt=STAFF, tags=["live"], status_code=204)
+async def reorder_window(
+    broadcast_id: int,
+    data: JSONBody[WindowOrder],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> None:
+    """The broadcast's own items, every one of them, in their new order."""
+    await _translate(
+        reorder_items(db, _bus(request.app.state), request.user, broadcast_id, data.item_ids)
+    )
+
+
+@post("/api/broadcasts/{broadcast_id:int}/hidden", opt=STAFF, tags=["live"], status_code=204)
+async def hide_hub_item(
+    broadcast_id: int,
+    data: JSONBody[HiddenChange],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> None:
+    """A store hides a hub item it cannot fulfil from its room (or shows it again)."""
+    await _translate(
+        set_hidden(
+            db, _bus(request.app.state), request.user, broadcast_id, data.item_id, data.hidden
+        )
+    )
+
+
+ROUTES = [
+    client_config,
+    room_details,
+    start_broadcast,
+    stop_broadcast,
+    change_on_air,
+    mute_chatter,
+    add_window_item,
+    change_window_item,
+    remove_window_item,
+    reorder_window,
+    hide_hub_item,
+]

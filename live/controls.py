@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models import Broadcast, WindowItem
@@ -40,7 +39,9 @@ def check_control(principal: Principal, broadcast: Broadcast) -> None:
         raise NotAllowed("this broadcast belongs to another store")
 
 
-async def _controlled(session: AsyncSession, principal: Principal, broadcast_id: int) -> Broadcast:
+async def controlled_broadcast(
+    session: AsyncSession, principal: Principal, broadcast_id: int
+) -> Broadcast:
     broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
     if broadcast is None:
         raise NotFound("no such broadcast")
@@ -52,7 +53,7 @@ async def go_live(
     session: AsyncSession, bus: StreamBus, principal: Principal, broadcast_id: int
 ) -> Broadcast:
     async with session.begin():
-        broadcast = await _controlled(session, principal, broadcast_id)
+        broadcast = await controlled_broadcast(session, principal, broadcast_id)
         if broadcast.status != "scheduled":
             raise BadTransition(f"a {broadcast.status} broadcast cannot go live")
         broadcast.status, broadcast.started_at = "live", utcnow()
@@ -65,7 +66,7 @@ async def end_broadcast(
 ) -> Broadcast:
     """End the broadcast; its room stays open as a shoppable replay."""
     async with session.begin():
-        broadcast = await _controlled(session, principal, broadcast_id)
+        broadcast = await controlled_broadcast(session, principal, broadcast_id)
         if broadcast.status != "live":
             raise BadTransition(f"a {broadcast.status} broadcast cannot end")
         broadcast.status, broadcast.ended_at = "ended", utcnow()
@@ -82,18 +83,12 @@ async def put_on_air(
     broadcast_id: int,
     item_id: int | None,
 ) -> None:
-    """Put one of the broadcast's own window items on air (None takes it off)."""
+    """Present one of the room's items (a store host may present a hub item); None: none."""
     async with session.begin():
-        broadcast = await _controlled(session, principal, broadcast_id)
+        broadcast = await controlled_broadcast(session, principal, broadcast_id)
         if item_id is not None:
             item = await session.get(WindowItem, item_id)
-            if item is None or item.broadcast_id != broadcast.id:
-                raise NotFound("no such item in this broadcast's window")
-        await session.execute(
-            update(WindowItem).where(WindowItem.broadcast_id == broadcast.id).values(on_air=False)
-        )
-        if item_id is not None:
-            await session.execute(
-                update(WindowItem).where(WindowItem.id == item_id).values(on_air=True)
-            )
+            if item is None or item.broadcast_id not in (broadcast.id, broadcast.relays_id):
+                raise NotFound("no such item in this room's window")
+        broadcast.on_air_item_id = item_id
     await bus.publish(broadcast_id, OnAir(item_id=item_id))

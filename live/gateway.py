@@ -27,7 +27,8 @@ from websockets.http11 import Request, Response
 
 from attribution.privacy import mask_name
 from attribution.queries import customer_profile
-from live.counts import counts_lock_key, is_muted, likes_key, viewers_key
+from live import presence
+from live.counts import counts_lock_key, is_muted, likes_key, record_chat_author, viewers_key
 from live.protocol import (
     Chat,
     ChatSend,
@@ -47,6 +48,7 @@ from live.ratelimit import TokenBucket, viewer_buckets
 from live.rooms import RoomContext, room_context
 from live.snapshot import build_snapshot
 from live.streams import StreamBus, channel, decode_offset, stream_name
+from orders.realtime import handle_order_frame
 from orders.schemas import OrderPlace
 from server.auth import Principal, Role, TokenError
 from server.services import Services
@@ -63,6 +65,10 @@ COUNTS_EVERY_SECONDS = 0.3
 """Viewer and like counts go out at most this often per room, whatever the like rate."""
 
 
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 @dataclass(eq=False)
 class Viewer:
     connection: ServerConnection
@@ -75,6 +81,11 @@ class Viewer:
     """False until the snapshot is sent; events that arrive before it wait in `held`."""
     held: list[bytes] = field(default_factory=list)
     buckets: dict[str, TokenBucket] = field(default_factory=viewer_buckets)
+    engagement: presence.Engagement = field(default_factory=lambda: presence.Engagement(now_ms()))
+
+    @property
+    def is_customer(self) -> bool:
+        return self.principal.role is Role.VIEWER
 
     def deliver(self, payload: bytes) -> None:
         if not self.ready:
@@ -188,6 +199,13 @@ class RoomGateway:
             local.add(viewer)
         await self.services.redis.incr(viewers_key(viewer.room.broadcast_id))
         self._dirty_counts.add(viewer.room.broadcast_id)
+        if viewer.is_customer:
+            await presence.enter(
+                self.services.redis,
+                viewer.room.broadcast_id,
+                viewer.principal.sub,
+                viewer.engagement.joined_ms,
+            )
 
     async def _leave(self, viewer: Viewer) -> None:
         for stream in viewer.streams:
@@ -198,6 +216,15 @@ class RoomGateway:
                 await self._pubsub.unsubscribe(channel(stream))
         await self.services.redis.decr(viewers_key(viewer.room.broadcast_id))
         self._dirty_counts.add(viewer.room.broadcast_id)
+        if viewer.is_customer:
+            await presence.leave(
+                self.services.redis,
+                viewer.room.room_id,
+                viewer.room.broadcast_id,
+                viewer.principal.sub,
+                viewer.engagement,
+                now_ms(),
+            )
 
     async def _send_snapshot(self, viewer: Viewer) -> None:
         """Subscribed first, then the snapshot, then the events it had not seen."""
@@ -231,7 +258,7 @@ class RoomGateway:
             case Hello():
                 pass
             case Ping():
-                await self._reply(viewer, Pong(server_time_ms=int(time.time() * 1000)))
+                await self._reply(viewer, Pong(server_time_ms=now_ms()))
             case Resume(streams=positions):
                 await self._resume(viewer, positions)
             case Like(count=count):
@@ -239,7 +266,7 @@ class RoomGateway:
             case ChatSend(text=text):
                 await self._chat(viewer, text)
             case Tap():
-                pass  # engagement is recorded with presence (follow-ups come later)
+                viewer.engagement.taps += 1
             case OrderPlace():
                 await self._order(viewer, frame)
 
@@ -262,6 +289,7 @@ class RoomGateway:
         if not 1 <= count <= 50:
             await self._reply(viewer, Error("bad_like", "count must be 1-50"))
             return
+        viewer.engagement.likes += count
         await self.services.redis.incrby(likes_key(viewer.room.broadcast_id), count)
         self._dirty_counts.add(viewer.room.broadcast_id)
 
@@ -275,16 +303,17 @@ class RoomGateway:
         if await is_muted(self.services.redis, viewer.room.broadcast_id, viewer.principal.sub):
             await self._reply(viewer, Error("muted", "the host has muted you in this room"))
             return
-        await self.bus.publish(viewer.room.broadcast_id, Chat(name=viewer.display_name, text=text))
+        viewer.engagement.chats += 1
+        broadcast_id = viewer.room.broadcast_id
+        offset = await self.bus.publish(broadcast_id, Chat(name=viewer.display_name, text=text))
+        if viewer.is_customer:
+            await record_chat_author(
+                self.services.redis, broadcast_id, offset, viewer.principal.sub
+            )
 
     async def _order(self, viewer: Viewer, frame: OrderPlace) -> None:
         if viewer.principal.role is not Role.VIEWER:
             await self._reply(viewer, Error("forbidden", "only viewers place orders here"))
-            return
-        try:
-            from orders.realtime import handle_order_frame
-        except ImportError:
-            await self._reply(viewer, Error("orders_unavailable", "ordering is not open yet"))
             return
         reply = await handle_order_frame(self.services, viewer.principal, viewer.room, frame)
         await self._reply(viewer, reply)

@@ -30,6 +30,9 @@ class Broadcast(Base):
     """HLS or FLV URL from the external media server; the service only hands it on."""
     replay_url: Mapped[str] = mapped_column(String(500), default="")
     poster_url: Mapped[str] = mapped_column(String(500), default="")
+    on_air_item_id: Mapped[int | None] = mapped_column(default=None)
+    """The item this broadcast presents now: its own, or (a relaying store) one of the hub's.
+    No foreign key: an item removed from the window simply stops being on air."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -55,7 +58,6 @@ class WindowItem(Base):
     position: Mapped[int]
     price_fen: Mapped[int]
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"))
-    on_air: Mapped[bool] = mapped_column(default=False)
 
 
 class WindowHiddenItem(Base):

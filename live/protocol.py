@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
-from orders.schemas import OrderAccepted, OrderPlace, OrderRejected, OrderUpdated
+from orders.schemas import DealView, OrderAccepted, OrderPlace, OrderRejected, OrderUpdated
 
 
 class Frame(msgspec.Struct, tag_field="type", omit_defaults=True):
@@ -87,6 +87,11 @@ class Snapshot(Frame, tag="snapshot"):
     store_id: int | None
     broadcast: BroadcastView
     window: list[WindowItemView]
+    """What the room shows, in order: the hub's items (minus those hidden), then the store's."""
+    hidden_item_ids: list[int]
+    """Hub items this store hides; a later hub `window.changed` must drop them too."""
+    deals: dict[int, DealView]
+    """The deals linked to the window's items, by deal id."""
     on_air_item_id: int | None
     viewers: int
     likes: int
@@ -102,9 +107,34 @@ class RoomEvent(Frame):
 
 
 class WindowChanged(RoomEvent, tag="window.changed"):
-    """The window's items changed (added, removed, moved, price, deal): the new list."""
+    """One broadcast's own items changed (added, removed, moved, price, deal): its new list.
+
+    On the hub's stream: the hub's items, for every relaying room. On a store's stream: the
+    store-only items and the hub items the store hides. See docs/protocol.md for the merge."""
 
     items: list[WindowItemView] = []
+    hidden_item_ids: list[int] = []
+
+
+class DealChanged(RoomEvent, tag="deal"):
+    """A deal was launched, stopped, ended or got stock: its whole state."""
+
+    deal: DealView | None = None
+
+
+class Stock(RoomEvent, tag="stock"):
+    """Units left of a deal: absolute, coalesced, no offset (a stale one is harmless)."""
+
+    deal_id: int = 0
+    stock_left: int = 0
+
+
+class Ticker(RoomEvent, tag="ticker"):
+    """ "林** just bought ...": a masked name only, never who exactly. No offset."""
+
+    name: str = ""
+    store_name: str = ""
+    product_name: str = ""
 
 
 class OnAir(RoomEvent, tag="window.on_air"):
@@ -118,6 +148,7 @@ class Counts(RoomEvent, tag="counts"):
 
 class Chat(RoomEvent, tag="chat"):
     name: str = ""
+    """Masked (林**); the author's id stays on the server, hosts mute by the chat's offset."""
     text: str = ""
 
 
@@ -139,6 +170,9 @@ ServerFrame = (
     Snapshot
     | WindowChanged
     | OnAir
+    | DealChanged
+    | Stock
+    | Ticker
     | Counts
     | Chat
     | BroadcastState

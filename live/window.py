@@ -1,15 +1,16 @@
-"""The product window a room shows: the hub's items it relays, minus those the store
-hides, plus the store's own items, in order."""
+"""The product window a room shows: the hub's items it relays, minus those the store hides,
+plus the store's own items, in order."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models import Broadcast, WindowHiddenItem, WindowItem
-from live.protocol import BroadcastView, WindowItemView
+from live.protocol import BroadcastView, WindowChanged, WindowItemView
 from orders.models import Product
 
 
@@ -32,42 +33,71 @@ def broadcast_view(broadcast: Broadcast) -> BroadcastView:
     )
 
 
-async def room_window(
-    session: AsyncSession, broadcast: Broadcast
-) -> tuple[list[WindowItemView], int | None]:
-    """The room's items and the item on air (the hub's, unless the store put its own on)."""
-    owners = [broadcast.id] if broadcast.relays_id is None else [broadcast.relays_id, broadcast.id]
-    hidden = set(
+@dataclass
+class RoomWindow:
+    items: list[WindowItemView]
+    hidden_item_ids: list[int]
+    on_air_item_id: int | None
+
+
+async def hidden_items(session: AsyncSession, broadcast_id: int) -> list[int]:
+    return sorted(
         await session.scalars(
-            select(WindowHiddenItem.item_id).where(WindowHiddenItem.broadcast_id == broadcast.id)
+            select(WindowHiddenItem.item_id).where(WindowHiddenItem.broadcast_id == broadcast_id)
         )
     )
+
+
+async def _items(
+    session: AsyncSession, owners: list[int], store_broadcast_id: int | None
+) -> list[WindowItemView]:
     rows = await session.execute(
         select(WindowItem, Product)
         .join(Product, Product.id == WindowItem.product_id)
         .where(WindowItem.broadcast_id.in_(owners))
         .order_by(WindowItem.broadcast_id != owners[0], WindowItem.position, WindowItem.id)
     )
-    items: list[WindowItemView] = []
-    on_air: dict[int, int] = {}
-    for item, product in rows:
-        if item.id in hidden:
-            continue
-        if item.on_air:
-            on_air[item.broadcast_id] = item.id
-        items.append(
-            WindowItemView(
-                item_id=item.id,
-                product_id=product.id,
-                name=product.name,
-                name_en=product.name_en,
-                image_url=product.image_url,
-                list_price_fen=product.list_price_fen,
-                price_fen=item.price_fen,
-                position=len(items),
-                store_only=item.broadcast_id == broadcast.id and broadcast.relays_id is not None,
-                deal_id=item.deal_id,
-            )
+    return [
+        WindowItemView(
+            item_id=item.id,
+            product_id=product.id,
+            name=product.name,
+            name_en=product.name_en,
+            image_url=product.image_url,
+            list_price_fen=product.list_price_fen,
+            price_fen=item.price_fen,
+            position=item.position,
+            store_only=item.broadcast_id == store_broadcast_id,
+            deal_id=item.deal_id,
         )
-    on_air_item = on_air.get(broadcast.id, on_air.get(owners[0]))
-    return items, on_air_item if on_air_item not in hidden else None
+        for item, product in rows
+    ]
+
+
+def _store_part(broadcast: Broadcast) -> int | None:
+    """The broadcast whose items are store-only in its room (a relaying store's own)."""
+    return broadcast.id if broadcast.relays_id is not None else None
+
+
+async def room_window(session: AsyncSession, broadcast: Broadcast) -> RoomWindow:
+    """The room's items and the item on air (the store's choice, else the hub's)."""
+    owners = [broadcast.id] if broadcast.relays_id is None else [broadcast.relays_id, broadcast.id]
+    hidden = await hidden_items(session, broadcast.id)
+    items = [
+        item
+        for item in await _items(session, owners, _store_part(broadcast))
+        if item.item_id not in hidden
+    ]
+    on_air = broadcast.on_air_item_id
+    if on_air is None and broadcast.relays_id is not None:
+        hub = await session.get(Broadcast, broadcast.relays_id)
+        on_air = hub.on_air_item_id if hub else None
+    shown = {item.item_id for item in items}
+    return RoomWindow(items, hidden, on_air if on_air in shown else None)
+
+
+async def window_change(session: AsyncSession, broadcast: Broadcast) -> WindowChanged:
+    """The event that tells every room reading this broadcast's stream its new items."""
+    items = await _items(session, [broadcast.id], _store_part(broadcast))
+    hidden = await hidden_items(session, broadcast.id) if broadcast.relays_id else []
+    return WindowChanged(items=items, hidden_item_ids=hidden)

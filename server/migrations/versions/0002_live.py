@@ -1,4 +1,4 @@
-"""live: tables and columns the live/ package adds after the foundation
+"""live: a broadcast names its own on-air item (a store host may present a hub item)
 
 Revision ID: 0002
 Revises: 0001
@@ -6,8 +6,8 @@ Revises: 0001
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 import server.model_base  # noqa: F401
 
@@ -18,8 +18,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("broadcasts") as batch:
+        batch.add_column(sa.Column("on_air_item_id", sa.Integer(), nullable=True))
+    with op.batch_alter_table("window_items") as batch:
+        batch.drop_column("on_air")
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("window_items") as batch:
+        batch.add_column(
+            sa.Column("on_air", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    with op.batch_alter_table("broadcasts") as batch:
+        batch.drop_column("on_air_item_id")

@@ -1,0 +1,172 @@
+"""Editing a product window: add, remove, reorder, reprice, link a deal, hide a hub item.
+
+Each edit is one transaction on one broadcast's own items, then one publish of that
+broadcast's new item list on its stream. HQ edits the hub window, so one publish reaches
+every relaying store room; a store host edits only the store's own items and hidden set.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from live.controls import BadTransition, NotFound, controlled_broadcast
+from live.models import Broadcast, WindowHiddenItem, WindowItem
+from live.streams import StreamBus
+from live.window import window_change
+from orders.deals import find_deal
+from orders.models import Product
+from server.auth import Principal
+
+MAX_PRICE_FEN = 100_000_000
+"""One million yuan: above any item a live room sells; a typo, not a price."""
+
+
+class BadEdit(ValueError):
+    """The edit makes no sense (a price out of range, a deal for another product...)."""
+
+
+def _check_price(price_fen: int) -> None:
+    if not 0 < price_fen <= MAX_PRICE_FEN:
+        raise BadEdit(f"price_fen must be 1-{MAX_PRICE_FEN}")
+
+
+async def _own_item(session: AsyncSession, broadcast: Broadcast, item_id: int) -> WindowItem:
+    item = await session.get(WindowItem, item_id)
+    if item is None or item.broadcast_id != broadcast.id:
+        raise NotFound("no such item in this broadcast's own window")
+    return item
+
+
+async def add_item(
+    session: AsyncSession,
+    bus: StreamBus,
+    principal: Principal,
+    broadcast_id: int,
+    product_id: int,
+    price_fen: int,
+) -> WindowItem:
+    _check_price(price_fen)
+    async with session.begin():
+        broadcast = await controlled_broadcast(session, principal, broadcast_id)
+        if await session.get(Product, product_id) is None:
+            raise NotFound(f"no product {product_id}")
+        taken = await session.scalar(
+            select(WindowItem.id).where(
+                WindowItem.broadcast_id == broadcast.id, WindowItem.product_id == product_id
+            )
+        )
+        if taken is not None:
+            raise BadTransition("the product is in this window already")
+        last = await session.scalar(
+            select(func.max(WindowItem.position)).where(WindowItem.broadcast_id == broadcast.id)
+        )
+        item = WindowItem(
+            broadcast_id=broadcast.id,
+            product_id=product_id,
+            position=(last if last is not None else -1) + 1,
+            price_fen=price_fen,
+        )
+        session.add(item)
+        await session.flush()
+        change = await window_change(session, broadcast)
+    await bus.publish(broadcast_id, change)
+    return item
+
+
+async def remove_item(
+    session: AsyncSession, bus: StreamBus, principal: Principal, broadcast_id: int, item_id: int
+) -> None:
+    async with session.begin():
+        broadcast = await controlled_broadcast(session, principal, broadcast_id)
+        item = await _own_item(session, broadcast, item_id)
+        await session.execute(delete(WindowHiddenItem).where(WindowHiddenItem.item_id == item.id))
+        await session.delete(item)
+        await session.flush()
+        change = await window_change(session, broadcast)
+    await bus.publish(broadcast_id, change)
+
+
+async def reorder_items(
+    session: AsyncSession,
+    bus: StreamBus,
+    principal: Principal,
+    broadcast_id: int,
+    item_ids: list[int],
+) -> None:
+    """`item_ids` is every one of the broadcast's own items, in the new order."""
+    async with session.begin():
+        broadcast = await controlled_broadcast(session, principal, broadcast_id)
+        items = {
+            item.id: item
+            for item in await session.scalars(
+                select(WindowItem).where(WindowItem.broadcast_id == broadcast.id)
+            )
+        }
+        if sorted(item_ids) != sorted(items):
+            raise BadEdit("item_ids must list each of this broadcast's own items once")
+        for position, item_id in enumerate(item_ids):
+            items[item_id].position = position
+        await session.flush()
+        change = await window_change(session, broadcast)
+    await bus.publish(broadcast_id, change)
+
+
+async def update_item(
+    session: AsyncSession,
+    bus: StreamBus,
+    principal: Principal,
+    broadcast_id: int,
+    item_id: int,
+    *,
+    price_fen: int | None = None,
+    deal_id: int | None = None,
+    unlink_deal: bool = False,
+) -> WindowItem:
+    """Reprice an item or link it to a deal of the same product sold in this broadcast."""
+    if price_fen is not None:
+        _check_price(price_fen)
+    async with session.begin():
+        broadcast = await controlled_broadcast(session, principal, broadcast_id)
+        item = await _own_item(session, broadcast, item_id)
+        if price_fen is not None:
+            item.price_fen = price_fen
+        if deal_id is not None:
+            deal = await find_deal(session, deal_id)
+            if deal is None:
+                raise NotFound(f"no deal {deal_id}")
+            if deal.product_id != item.product_id or deal.broadcast_id not in (broadcast.id, None):
+                raise BadEdit("the deal sells another product or in another broadcast")
+            item.deal_id = deal_id
+        elif unlink_deal:
+            item.deal_id = None
+        await session.flush()
+        change = await window_change(session, broadcast)
+    await bus.publish(broadcast_id, change)
+    return item
+
+
+async def set_hidden(
+    session: AsyncSession,
+    bus: StreamBus,
+    principal: Principal,
+    broadcast_id: int,
+    item_id: int,
+    hidden: bool,
+) -> None:
+    """A relaying store hides a hub item it cannot fulfil (or shows it again)."""
+    async with session.begin():
+        broadcast = await controlled_broadcast(session, principal, broadcast_id)
+        item = await session.get(WindowItem, item_id)
+        if broadcast.relays_id is None or item is None or item.broadcast_id != broadcast.relays_id:
+            raise NotFound("no such hub item in this store's room")
+        await session.execute(
+            delete(WindowHiddenItem).where(
+                WindowHiddenItem.broadcast_id == broadcast.id, WindowHiddenItem.item_id == item_id
+            )
+        )
+        if hidden:
+            session.add(WindowHiddenItem(broadcast_id=broadcast.id, item_id=item_id))
+        await session.flush()
+        change = await window_change(session, broadcast)
+    await bus.publish(broadcast_id, change)
