@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.models import Binding, Customer, Region, Store
-from attribution.privacy import mask_phone
+from attribution.privacy import mask_name, mask_phone
 from attribution.schemas import CustomerProfile, StoreRead
 
 
@@ -36,3 +36,13 @@ async def store_names(session: AsyncSession, store_ids: list[int]) -> dict[int, 
         return {}
     rows = await session.execute(select(Store.id, Store.name).where(Store.id.in_(store_ids)))
     return {store_id: name for store_id, name in rows.all()}
+
+
+async def masked_names(session: AsyncSession, customer_ids: list[int]) -> dict[int, str]:
+    """林** per customer: what staff screens show of a buyer beside the order."""
+    if not customer_ids:
+        return {}
+    rows = await session.execute(
+        select(Customer.id, Customer.nickname).where(Customer.id.in_(customer_ids))
+    )
+    return {customer_id: mask_name(nickname) for customer_id, nickname in rows.all()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models import Broadcast, Room, WindowItem
@@ -66,3 +67,11 @@ async def seed_broadcasts(
         rooms[store_id] = room.id
     await session.flush()
     return BroadcastSeed(hub.id, hub_room.id, rooms)
+
+
+async def link_window_deals(
+    session: AsyncSession, broadcast_id: int, deal_by_product: dict[int, int]
+) -> None:
+    items = await session.scalars(select(WindowItem).where(WindowItem.broadcast_id == broadcast_id))
+    for item in items:
+        item.deal_id = deal_by_product.get(item.product_id, item.deal_id)

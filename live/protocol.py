@@ -106,14 +106,15 @@ class RoomEvent(Frame):
     offset: int = 0
 
 
-class WindowChanged(RoomEvent, tag="window.changed"):
+class WindowChanged(RoomEvent, tag="window.changed", kw_only=True):
     """One broadcast's own items changed (added, removed, moved, price, deal): its new list.
 
     On the hub's stream: the hub's items, for every relaying room. On a store's stream: the
     store-only items and the hub items the store hides. See docs/protocol.md for the merge."""
 
-    items: list[WindowItemView] = []
-    hidden_item_ids: list[int] = []
+    items: list[WindowItemView]
+    hidden_item_ids: list[int]
+    """Required, so an empty list is sent rather than omitted: it empties the client's list."""
 
 
 class DealChanged(RoomEvent, tag="deal"):

@@ -39,3 +39,16 @@ async def room_context(session: AsyncSession, room_id: int) -> RoomContext | Non
     room, broadcast = found
     hub = broadcast.id if broadcast.kind == "hub" else broadcast.relays_id
     return RoomContext(room.id, broadcast.id, room.store_id, hub, broadcast.status)
+
+
+async def broadcasts_selling_in(session: AsyncSession, broadcast_id: int) -> list[int]:
+    """The broadcast and, for a hub, every store broadcast relaying it: where its sales land."""
+    relaying = await session.scalars(
+        select(Broadcast.id).where(Broadcast.relays_id == broadcast_id)
+    )
+    return [broadcast_id, *relaying]
+
+
+async def store_of_broadcast(session: AsyncSession, broadcast_id: int) -> int | None:
+    """The store a broadcast belongs to (None for a hub broadcast or no such broadcast)."""
+    return await session.scalar(select(Broadcast.store_id).where(Broadcast.id == broadcast_id))

@@ -10,12 +10,12 @@ from typing import Any
 from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import JSONBody
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from live.rooms import RoomContext, room_context
+from live.rooms import RoomContext, room_context, store_of_broadcast
 from orders.deals import (
     DealError,
     DealNotFound,
@@ -35,6 +35,7 @@ from orders.payments import (
 )
 from orders.realtime import take_order
 from orders.refunds import RefundError, refund_order
+from orders.sales_feed import room_order_feed
 from orders.schemas import (
     DealCreate,
     DealRead,
@@ -301,6 +302,19 @@ async def plan_deal(
     return _deal_read(deal, deal.stock)
 
 
+async def _check_deal_control(db: AsyncSession, principal: Principal, deal_id: int) -> None:
+    """HQ runs every deal; a store host launches and stops the deals of their store's room."""
+    deal = await db.get(Deal, deal_id)
+    if deal is None:
+        raise NotFoundException(f"no deal {deal_id}")
+    if principal.role is Role.HQ:
+        return
+    store = await store_of_broadcast(db, deal.broadcast_id) if deal.broadcast_id else None
+    await db.rollback()  # end the read before the deal's own transaction
+    if store is None or store != principal.store_id:
+        raise PermissionDeniedException("only HQ runs this deal")
+
+
 async def _deal_action(
     request: Request[Principal, str, State],
     db: AsyncSession,
@@ -309,6 +323,7 @@ async def _deal_action(
     units: int = 0,
 ) -> DealRead:
     services: Services = request.app.state.services
+    await _check_deal_control(db, request.user, deal_id)
     try:
         if action == "launch":
             await launch_deal(db, services.redis, deal_id)
@@ -334,14 +349,21 @@ async def deal_add_stock(
     return await _deal_action(request, db, deal_id, "stock", data.units)
 
 
-@post("/api/deals/{deal_id:int}/launch", opt=allow(Role.HQ), tags=["deals"], status_code=200)
+@post(
+    "/api/deals/{deal_id:int}/launch",
+    opt=allow(Role.HQ, Role.HOST),
+    tags=["deals"],
+    status_code=200,
+)
 async def deal_launch(
     deal_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
 ) -> DealRead:
     return await _deal_action(request, db, deal_id, "launch")
 
 
-@post("/api/deals/{deal_id:int}/stop", opt=allow(Role.HQ), tags=["deals"], status_code=200)
+@post(
+    "/api/deals/{deal_id:int}/stop", opt=allow(Role.HQ, Role.HOST), tags=["deals"], status_code=200
+)
 async def deal_stop(
     deal_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
 ) -> DealRead:
@@ -358,6 +380,7 @@ async def read_deal(
 
 
 ROUTES = [
+    room_order_feed,
     place_order,
     my_orders,
     read_order,

@@ -112,3 +112,37 @@ async def seed_purchase_history(
             written += 1
     await session.flush()
     return written
+
+
+@dataclass
+class WindowDeals:
+    by_product: dict[int, int]
+    """The deal each window product sells through."""
+    to_launch: list[int]
+    """Deals on sale from the start (the regular live prices); flash sales wait for a host."""
+
+
+async def seed_window_deals(
+    session: AsyncSession, broadcast_id: int, window: list[tuple[int, int]], flash_sales: int = 2
+) -> WindowDeals:
+    """`window` is (product id, live price in fen). The first `flash_sales` products get a
+    flash sale (draft: the host launches it on air); the rest sell at the live price."""
+    by_product: dict[int, int] = {}
+    to_launch: list[int] = []
+    for n, (product_id, price) in enumerate(window):
+        flash = n < flash_sales
+        deal = Deal(
+            kind="flash_sale" if flash else "regular",
+            product_id=product_id,
+            broadcast_id=broadcast_id,
+            price_fen=price * 6 // 10 if flash else price,
+            stock=50 if flash else 500,
+            per_customer_limit=2 if flash else 0,
+            status="draft",
+        )
+        session.add(deal)
+        await session.flush()
+        by_product[product_id] = deal.id
+        if not flash:
+            to_launch.append(deal.id)
+    return WindowDeals(by_product, to_launch)

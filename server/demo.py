@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from attribution.credit import credit_sale
 from attribution.demo import seed_org
 from attribution.models import Guide, Staff, Store
-from live.demo import seed_broadcasts
+from live.demo import link_window_deals, seed_broadcasts
 from live.models import Broadcast, Room
-from orders.demo import seed_catalogue, seed_purchase_history
+from orders.deals import launch_deal
+from orders.demo import seed_catalogue, seed_purchase_history, seed_window_deals
 from orders.models import Order
 from server.auth import Principal, Role, TokenSigner
 from server.services import services_scope
@@ -62,13 +63,17 @@ class DemoSummary:
 async def load_demo_data(settings: Settings) -> DemoSummary:
     """Load the demo chain once; on a database that has it, describe what is there."""
     async with services_scope(settings) as services, services.sessionmaker() as session:
+        to_launch: list[int] = []
         async with session.begin():
             if await session.scalar(select(Store.id).limit(1)) is None:
-                await _seed(session)
+                to_launch = await _seed(session)
+        for deal_id in to_launch:  # after the commit: launching loads Redis and tells rooms
+            await launch_deal(session, services.redis, deal_id)
         return await _summary(session)
 
 
-async def _seed(session: AsyncSession) -> None:
+async def _seed(session: AsyncSession) -> list[int]:
+    """Write the chain; returns the deals to launch once it is committed."""
     org = await seed_org(session)
     catalogue = await seed_catalogue(session)
     rng = random.Random(3)
@@ -86,13 +91,16 @@ async def _seed(session: AsyncSession) -> None:
         )
     names = {s.id: s.name for s in await session.scalars(select(Store))}
     window = [(pid, catalogue.list_prices[pid] * 8 // 10) for pid in catalogue.product_ids[:8]]
-    await seed_broadcasts(
+    broadcasts = await seed_broadcasts(
         session,
         hq_staff_id=org.hq_staff_id,
         host_ids=org.host_ids,
         store_names=names,
         window=window,
     )
+    deals = await seed_window_deals(session, broadcasts.hub_broadcast_id, window)
+    await link_window_deals(session, broadcasts.hub_broadcast_id, deals.by_product)
+    return deals.to_launch
 
 
 async def _summary(session: AsyncSession) -> DemoSummary:

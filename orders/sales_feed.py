@@ -1,0 +1,99 @@
+"""The orders landing in a room, for the host console: newest first, with the room's totals.
+
+A store host sees their own store's room; HQ sees any room, and the hub room's feed counts
+the sales of every store room relaying it.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Request, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from attribution.queries import masked_names
+from live.rooms import broadcasts_selling_in, room_context
+from orders.models import Order, Product
+from server.auth import Principal, Role, allow
+
+FEED_LENGTH = 50
+SOLD = ("paid", "partially_refunded")
+
+
+class RoomOrder(msgspec.Struct):
+    order_id: str
+    product_name: str
+    quantity: int
+    amount_fen: int
+    status: str
+    buyer: str
+    """Masked: 林**."""
+    accepted_ms: int
+
+
+class RoomOrders(msgspec.Struct):
+    orders: list[RoomOrder]
+    count: int
+    paid_count: int
+    paid_fen: int
+    units: int
+    """Units paid for."""
+
+
+async def room_orders(session: AsyncSession, broadcast_ids: list[int]) -> RoomOrders:
+    in_room = Order.broadcast_id.in_(broadcast_ids)
+    rows = (
+        await session.execute(
+            select(Order, Product.name)
+            .join(Product, Product.id == Order.product_id)
+            .where(in_room)
+            .order_by(Order.accepted_at.desc(), Order.id.desc())
+            .limit(FEED_LENGTH)
+        )
+    ).all()
+    names = await masked_names(session, sorted({order.customer_id for order, _ in rows}))
+    count = await session.scalar(select(func.count()).where(in_room))
+    paid_count, paid_fen, units = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(Order.amount_fen), 0),
+                func.coalesce(func.sum(Order.quantity), 0),
+            ).where(in_room, Order.status.in_(SOLD))
+        )
+    ).one()
+    return RoomOrders(
+        orders=[
+            RoomOrder(
+                order_id=order.id,
+                product_name=name,
+                quantity=order.quantity,
+                amount_fen=order.amount_fen,
+                status=order.status,
+                buyer=names.get(order.customer_id, "**"),
+                accepted_ms=int(order.accepted_at.timestamp() * 1000),
+            )
+            for order, name in rows
+        ],
+        count=int(count or 0),
+        paid_count=int(paid_count),
+        paid_fen=int(paid_fen),
+        units=int(units),
+    )
+
+
+@get("/api/rooms/{room_id:int}/orders", opt=allow(Role.HQ, Role.HOST), tags=["orders"])
+async def room_order_feed(
+    room_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+) -> RoomOrders:
+    """Orders landing in this room, newest first, and its totals (host console)."""
+    room = await room_context(db, room_id)
+    if room is None:
+        raise NotFoundException("no such room")
+    principal = request.user
+    if principal.role is Role.HOST and principal.store_id != room.store_id:
+        raise PermissionDeniedException("this room belongs to another store")
+    return await room_orders(db, await broadcasts_selling_in(db, room.broadcast_id))

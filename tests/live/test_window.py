@@ -1,0 +1,151 @@
+"""The product window: HQ's edits reach every relaying store room with one publish; a store
+host's edits stay in their own room; an old snapshot plus the events equals a fresh one."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from live.streams import channel
+from server.auth import Role
+from tests.live.conftest import Chain, next_frame
+
+
+def apply(view: dict[str, Any], frame: dict[str, Any]) -> None:
+    """The merge rule of docs/protocol.md, as a page applies a window.changed frame."""
+    own_stream = f"b{view['broadcast']['id']}"
+    relaying = len(view["streams"]) == 2
+    if relaying and frame["stream"] == own_stream:
+        hub = [i for i in view["_all"] if not i.get("store_only")]
+        view["_all"] = hub + frame["items"]
+        view["hidden_item_ids"] = frame["hidden_item_ids"]
+    elif relaying:
+        view["_all"] = frame["items"] + [i for i in view["_all"] if i.get("store_only")]
+    else:
+        view["_all"] = frame["items"]
+    view["window"] = [i for i in view["_all"] if i["item_id"] not in view["hidden_item_ids"]]
+
+
+def shown(view: dict[str, Any]) -> list[tuple[int, int]]:
+    """What a viewer sees: (item, price) in display order, hub items first."""
+    ordered = sorted(view["window"], key=lambda i: (bool(i.get("store_only")), i["position"]))
+    return [(i["item_id"], i["price_fen"]) for i in ordered]
+
+
+async def test_hq_window_edits_reach_every_store_room_with_one_publish(chain: Chain) -> None:
+    hub = await chain.room(chain.demo.hub_room_id)
+    hub_id = hub["broadcast"]["id"]
+    pubsub = chain.services.redis.pubsub()
+    await pubsub.psubscribe(channel("b*"))
+    async with (
+        chain.viewer(chain.store_room(0), customer_id=1) as first,
+        chain.viewer(chain.store_room(1), customer_id=2) as second,
+    ):
+        await next_frame(first, "snapshot")
+        await next_frame(second, "snapshot")
+        added = await chain.http.post(
+            f"/api/broadcasts/{hub_id}/window",
+            json={"product_id": 12, "price_fen": 99900},
+            headers=chain.hq,
+        )
+        assert added.status_code == 201, added.text
+        item = added.json()["item_id"]
+        for socket in (first, second):
+            frame = await next_frame(socket, "window.changed")
+            assert frame["stream"] == f"b{hub_id}"
+            assert (item, 99900) in [(i["item_id"], i["price_fen"]) for i in frame["items"]]
+    published = []
+    deadline = asyncio.get_running_loop().time() + 0.5  # the publish has long arrived: count it
+    while asyncio.get_running_loop().time() < deadline:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+        if message is not None and json.loads(message["data"])["type"] == "window.changed":
+            published.append(message["channel"])
+    await pubsub.aclose()
+    assert published == [channel(f"b{hub_id}").encode()]  # one publish for three store rooms
+
+
+async def test_store_edits_stay_in_the_store_room_and_events_rebuild_the_snapshot(
+    chain: Chain,
+) -> None:
+    mine, other = chain.store_room(0), chain.store_room(1)
+    before = await chain.room(mine)
+    before["_all"] = list(before["window"])
+    store_broadcast = before["broadcast"]["id"]
+    hub_item = before["window"][3]["item_id"]
+    async with (
+        chain.viewer(mine, customer_id=1) as viewer,
+        chain.viewer(other, customer_id=2) as elsewhere,
+    ):
+        await next_frame(viewer, "snapshot")
+        await next_frame(elsewhere, "snapshot")
+        host = chain.host(0)
+        edits = [
+            ("post", f"/api/broadcasts/{store_broadcast}/hidden", {"item_id": hub_item}),
+            (
+                "post",
+                f"/api/broadcasts/{store_broadcast}/window",
+                {"product_id": 15, "price_fen": 500},
+            ),
+            (
+                "post",
+                f"/api/broadcasts/{store_broadcast}/window",
+                {"product_id": 16, "price_fen": 700},
+            ),
+        ]
+        for method, url, body in edits:
+            response = await chain.http.request(method, url, json=body, headers=host)
+            assert response.status_code in (201, 204), response.text
+        changes = [await next_frame(viewer, "window.changed") for _ in edits]
+        own = [i["item_id"] for i in changes[-1]["items"]]
+        for method, url, body in [
+            ("put", f"/api/broadcasts/{store_broadcast}/window/order", {"item_ids": own[::-1]}),
+            ("patch", f"/api/broadcasts/{store_broadcast}/window/{own[0]}", {"price_fen": 450}),
+        ]:
+            response = await chain.http.request(method, url, json=body, headers=host)
+            assert response.status_code in (200, 204), response.text
+            changes.append(await next_frame(viewer, "window.changed"))
+        with pytest.raises(TimeoutError):  # the other store's room heard none of it
+            await next_frame(elsewhere, "window.changed", within=0.5)
+    for frame in changes:
+        assert frame["stream"] == f"b{store_broadcast}"
+        apply(before, frame)
+    fresh = await chain.room(mine)
+    assert shown(before) == shown(fresh)
+    assert hub_item not in [i for i, _ in shown(fresh)]
+    assert shown(fresh)[-2:] == [(own[1], 700), (own[0], 450)]
+
+
+async def test_viewers_and_other_stores_hosts_cannot_edit_a_window(chain: Chain) -> None:
+    room = await chain.room(chain.store_room(0))
+    broadcast = room["broadcast"]["id"]
+    viewer = {"Authorization": f"Bearer {chain.token_for(Role.VIEWER, 1)}"}
+    body = {"product_id": 15, "price_fen": 500}
+    url = f"/api/broadcasts/{broadcast}/window"
+    assert (await chain.http.post(url, json=body, headers=viewer)).status_code == 403
+    assert (await chain.http.post(url, json=body, headers=chain.host(1))).status_code == 403
+    assert (
+        await chain.http.post(url, json={"product_id": 15, "price_fen": -1}, headers=chain.host(0))
+    ).status_code == 400
+    assert (
+        await chain.http.post(url, json={"product_id": 9999, "price_fen": 5}, headers=chain.host(0))
+    ).status_code == 404
+    hub_item = room["window"][0]["item_id"]
+    response = await chain.http.patch(
+        f"{url}/{hub_item}", json={"price_fen": 1}, headers=chain.host(0)
+    )
+    assert response.status_code == 404  # a hub item's price is HQ's, not the store's
+    assert (await chain.room(chain.store_room(0)))["window"] == room["window"]
+
+
+async def test_the_snapshot_carries_each_items_deal_with_its_stock_left(chain: Chain) -> None:
+    async with chain.viewer(chain.store_room(2), customer_id=3) as viewer:
+        snapshot = await next_frame(viewer, "snapshot")
+    deals = snapshot["deals"]
+    linked = [i["deal_id"] for i in snapshot["window"]]
+    assert all(linked) and set(map(str, linked)) == set(deals)
+    statuses = sorted(d["status"] for d in deals.values())
+    assert statuses == ["draft", "draft"] + ["live"] * 6  # flash sales wait for the host
+    assert all(d["stock_left"] > 0 for d in deals.values())
