@@ -6,14 +6,15 @@ the ASGI message layer in between (measured on these machines: 1.4x the throughp
 Litestar handler sending socket by socket). It runs in the app's event loop, on its own
 port, sharing the app's `Services`.
 
-Slow viewers: each socket has a bounded queue of outgoing frames; a viewer whose queue is
-full is closed with SLOW_CLOSE_CODE and may resume, so a laggard never holds a room back.
+Fanout is `websockets.broadcast`: one synchronous pass that writes the same bytes into each
+ready socket's transport, no task or queue per socket. Slow viewers: what a socket has not
+yet sent is bounded by SEND_BUFFER_LIMIT bytes; a viewer past it is closed with
+SLOW_CLOSE_CODE and may resume, so a laggard never holds a room back nor grows without end.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 import structlog
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -57,8 +58,9 @@ log = structlog.get_logger()
 
 MAX_FRAME_BYTES = 64 * 1024
 """Larger frames close the socket with 1009 before being buffered."""
-SEND_QUEUE_LIMIT = 512
-"""Frames a viewer may lag behind before being closed as slow (a few seconds of a busy room)."""
+SEND_BUFFER_LIMIT = 256 * 1024
+"""Bytes a viewer may lag behind before being closed as slow: ~1,300 frames of a busy room's
+200-byte updates (seconds of a bad mobile link), and at most 0.5 GB over 2,000 laggards."""
 SLOW_CLOSE_CODE = 4008
 CHAT_MAX_CHARS = 200
 COUNTS_EVERY_SECONDS = 0.3
@@ -76,7 +78,6 @@ class Viewer:
     room: RoomContext
     display_name: str
     streams: list[str]
-    queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(SEND_QUEUE_LIMIT))
     ready: bool = False
     """False until the snapshot is sent; events that arrive before it wait in `held`."""
     held: list[bytes] = field(default_factory=list)
@@ -90,14 +91,19 @@ class Viewer:
     def deliver(self, payload: bytes) -> None:
         if not self.ready:
             self.held.append(payload)
-            return
-        try:
-            self.queue.put_nowait(payload)
-        except asyncio.QueueFull:
-            self.ready = False  # deliver nothing more; the writer closes the socket
-            asyncio.get_running_loop().create_task(
-                self.connection.close(SLOW_CLOSE_CODE, "slow: resume to catch up")
-            )
+        elif self.keeps_up():
+            broadcast([self.connection], payload, text=True)
+
+    def keeps_up(self) -> bool:
+        """False, and the socket closing as slow, once its unsent bytes pass the limit."""
+        transport = self.connection.transport
+        if transport is not None and transport.get_write_buffer_size() <= SEND_BUFFER_LIMIT:
+            return True
+        self.ready = False  # deliver nothing more; resume will catch up
+        asyncio.get_running_loop().create_task(
+            self.connection.close(SLOW_CLOSE_CODE, "slow: resume to catch up")
+        )
+        return False
 
 
 class RoomGateway:
@@ -174,7 +180,6 @@ class RoomGateway:
             streams.insert(0, stream_name(room.hub_broadcast_id))
         viewer = Viewer(connection, principal, room, name, streams)
         await self._join(viewer)
-        writer = asyncio.create_task(self._write(viewer))
         try:
             await self._send_snapshot(viewer)
             async for message in connection:
@@ -182,14 +187,7 @@ class RoomGateway:
         except ConnectionClosed:
             pass
         finally:
-            writer.cancel()
             await self._leave(viewer)
-
-    async def _write(self, viewer: Viewer) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                payload = await viewer.queue.get()
-                await viewer.connection.send(payload, text=True)
 
     async def _join(self, viewer: Viewer) -> None:
         for stream in viewer.streams:
@@ -334,8 +332,14 @@ class RoomGateway:
             if message is None or message["type"] != "message":
                 continue
             stream = message["channel"].decode().removeprefix("room:")
-            for viewer in list(self._viewers.get(stream, ())):
-                viewer.deliver(message["data"])
+            payload = message["data"]
+            ready = []
+            for viewer in self._viewers.get(stream, ()):
+                if not viewer.ready:
+                    viewer.held.append(payload)
+                elif viewer.keeps_up():
+                    ready.append(viewer.connection)
+            broadcast(ready, payload, text=True)
 
     async def _publish_counts(self) -> None:
         redis = self.services.redis
