@@ -14,6 +14,7 @@ from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.controls import (
+    BadMedia,
     BadTransition,
     NotAllowed,
     NotFound,
@@ -21,6 +22,7 @@ from live.controls import (
     end_broadcast,
     go_live,
     put_on_air,
+    set_media,
 )
 from live.counts import chat_author, mute
 from live.models import Broadcast
@@ -55,6 +57,12 @@ class MuteChatter(msgspec.Struct, forbid_unknown_fields=True):
     customer_id: int | None = None
     chat_offset: int | None = None
     """The offset of a chat line on this broadcast's stream: mute its author."""
+
+
+class MediaChange(msgspec.Struct, forbid_unknown_fields=True):
+    play_url: str | None = None
+    """HLS (.m3u8) or FLV URL from the media server; absent keeps, "" clears."""
+    replay_url: str | None = None
 
 
 class WindowItemCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -104,7 +112,7 @@ async def _translate(coro: Awaitable[T]) -> T:
         raise NotFoundException(str(exc)) from exc
     except BadTransition as exc:
         raise ClientException(str(exc), status_code=409) from exc
-    except BadEdit as exc:
+    except (BadEdit, BadMedia) as exc:
         raise ClientException(str(exc), status_code=400) from exc
 
 
@@ -153,6 +161,27 @@ async def change_on_air(
     await _translate(
         put_on_air(db, _bus(request.app.state), request.user, broadcast_id, data.item_id)
     )
+
+
+@post("/api/broadcasts/{broadcast_id:int}/media", opt=STAFF, tags=["live"], status_code=200)
+async def change_media(
+    broadcast_id: int,
+    data: JSONBody[MediaChange],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> BroadcastStatus:
+    """Set the play or replay URL the media server gave; viewers get it at once."""
+    broadcast: Broadcast = await _translate(
+        set_media(
+            db,
+            _bus(request.app.state),
+            request.user,
+            broadcast_id,
+            play_url=data.play_url,
+            replay_url=data.replay_url,
+        )
+    )
+    return BroadcastStatus(broadcast.id, broadcast.status)
 
 
 @post("/api/broadcasts/{broadcast_id:int}/mute", opt=STAFF, tags=["live"], status_code=204)
@@ -268,6 +297,7 @@ ROUTES = [
     start_broadcast,
     stop_broadcast,
     change_on_air,
+    change_media,
     mute_chatter,
     add_window_item,
     change_window_item,

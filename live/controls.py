@@ -5,13 +5,12 @@ HQ controls the hub broadcast; a store host controls only their own store's broa
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models import Broadcast, WindowItem
 from live.protocol import BroadcastState, OnAir
 from live.streams import StreamBus
+from live.window import broadcast_view
 from server.auth import Principal, Role
 from server.model_base import utcnow
 
@@ -26,6 +25,10 @@ class NotFound(Exception):
 
 class BadTransition(Exception):
     """The broadcast is not in a state that allows this."""
+
+
+class BadMedia(ValueError):
+    """A play or replay URL we will not hand to viewers."""
 
 
 def check_control(principal: Principal, broadcast: Broadcast) -> None:
@@ -57,7 +60,7 @@ async def go_live(
         if broadcast.status != "scheduled":
             raise BadTransition(f"a {broadcast.status} broadcast cannot go live")
         broadcast.status, broadcast.started_at = "live", utcnow()
-    await bus.publish(broadcast.id, BroadcastState(status="live", at_ms=int(time.time() * 1000)))
+    await bus.publish(broadcast.id, BroadcastState(broadcast=broadcast_view(broadcast)))
     return broadcast
 
 
@@ -70,9 +73,35 @@ async def end_broadcast(
         if broadcast.status != "live":
             raise BadTransition(f"a {broadcast.status} broadcast cannot end")
         broadcast.status, broadcast.ended_at = "ended", utcnow()
-    await bus.publish(broadcast.id, BroadcastState(status="ended", at_ms=int(time.time() * 1000)))
+    await bus.publish(broadcast.id, BroadcastState(broadcast=broadcast_view(broadcast)))
     # Other packages (follow-ups in attribution/) read this stream of domain events.
     await bus.redis.xadd("events:broadcast_ended", {"broadcast_id": broadcast.id}, maxlen=10_000)
+    return broadcast
+
+
+MEDIA_SCHEMES = ("https://", "http://")
+
+
+async def set_media(
+    session: AsyncSession,
+    bus: StreamBus,
+    principal: Principal,
+    broadcast_id: int,
+    *,
+    play_url: str | None = None,
+    replay_url: str | None = None,
+) -> Broadcast:
+    """Hand viewers the media server's play (HLS/FLV) or replay URL; we never touch video."""
+    for url in (play_url, replay_url):
+        if url and (not url.startswith(MEDIA_SCHEMES) or len(url) > 500):
+            raise BadMedia("media URLs are http(s):// and at most 500 characters")
+    async with session.begin():
+        broadcast = await controlled_broadcast(session, principal, broadcast_id)
+        if play_url is not None:
+            broadcast.play_url = play_url
+        if replay_url is not None:
+            broadcast.replay_url = replay_url
+    await bus.publish(broadcast.id, BroadcastState(broadcast=broadcast_view(broadcast)))
     return broadcast
 
 

@@ -154,8 +154,10 @@ class Chat(RoomEvent, tag="chat"):
 
 
 class BroadcastState(RoomEvent, tag="broadcast.state"):
-    status: str = ""
-    at_ms: int = 0
+    """A broadcast went live, ended, or got its play or replay URL. A store room also hears
+    the hub's: compare `broadcast.id` with its own."""
+
+    broadcast: BroadcastView | None = None
 
 
 class Error(Frame, tag="error"):
