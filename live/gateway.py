@@ -355,6 +355,10 @@ class RoomGateway:
                 viewers, likes = await redis.mget(
                     viewers_key(broadcast_id), likes_key(broadcast_id)
                 )
-                await self.bus.publish_ephemeral(
-                    broadcast_id, Counts(viewers=max(0, int(viewers or 0)), likes=int(likes or 0))
+                # `stream` says whose counts these are: a store room hears the hub's too.
+                counts = Counts(
+                    stream=stream_name(broadcast_id),
+                    viewers=max(0, int(viewers or 0)),
+                    likes=int(likes or 0),
                 )
+                await self.bus.publish_ephemeral(broadcast_id, counts)

@@ -87,12 +87,15 @@ class Snapshot(Frame, tag="snapshot"):
     store_id: int | None
     broadcast: BroadcastView
     window: list[WindowItemView]
-    """What the room shows, in order: the hub's items (minus those hidden), then the store's."""
+    """The hub's items, then the store's; a page shows them minus `hidden_item_ids`."""
     hidden_item_ids: list[int]
-    """Hub items this store hides; a later hub `window.changed` must drop them too."""
+    """Hub items this store hides (sent so its host can show them again)."""
     deals: dict[int, DealView]
     """The deals linked to the window's items, by deal id."""
     on_air_item_id: int | None
+    """What the room presents now: the store's choice, else the hub's."""
+    on_air_by_stream: dict[str, int]
+    """Each stream's own choice, so a later hub `window.on_air` cannot override the store's."""
     viewers: int
     likes: int
     streams: dict[str, StreamPosition]

@@ -36,6 +36,7 @@ async def build_snapshot(session: AsyncSession, bus: StreamBus, room: RoomContex
         hidden_item_ids=window.hidden_item_ids,
         deals=deals,
         on_air_item_id=window.on_air_item_id,
+        on_air_by_stream=window.on_air_by_stream,
         viewers=viewers,
         likes=likes,
         streams=positions,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models import Broadcast, WindowHiddenItem, WindowItem
 from live.protocol import BroadcastView, WindowChanged, WindowItemView
+from live.streams import stream_name
 from orders.models import Product
 
 
@@ -36,8 +37,15 @@ def broadcast_view(broadcast: Broadcast) -> BroadcastView:
 @dataclass
 class RoomWindow:
     items: list[WindowItemView]
+    """Every item of the room's streams, hidden ones included."""
     hidden_item_ids: list[int]
-    on_air_item_id: int | None
+    on_air_by_stream: dict[str, int]
+
+    @property
+    def on_air_item_id(self) -> int | None:
+        """The store's choice, else the hub's (streams are listed hub first)."""
+        choices = list(self.on_air_by_stream.values())
+        return choices[-1] if choices else None
 
 
 async def hidden_items(session: AsyncSession, broadcast_id: int) -> list[int]:
@@ -80,20 +88,21 @@ def _store_part(broadcast: Broadcast) -> int | None:
 
 
 async def room_window(session: AsyncSession, broadcast: Broadcast) -> RoomWindow:
-    """The room's items and the item on air (the store's choice, else the hub's)."""
+    """The room's items, the hub items it hides, and what each stream has on air."""
     owners = [broadcast.id] if broadcast.relays_id is None else [broadcast.relays_id, broadcast.id]
     hidden = await hidden_items(session, broadcast.id)
-    items = [
-        item
-        for item in await _items(session, owners, _store_part(broadcast))
-        if item.item_id not in hidden
-    ]
-    on_air = broadcast.on_air_item_id
-    if on_air is None and broadcast.relays_id is not None:
-        hub = await session.get(Broadcast, broadcast.relays_id)
-        on_air = hub.on_air_item_id if hub else None
-    shown = {item.item_id for item in items}
-    return RoomWindow(items, hidden, on_air if on_air in shown else None)
+    items = await _items(session, owners, _store_part(broadcast))
+    shown = {item.item_id for item in items} - set(hidden)
+    on_air: dict[str, int] = {}
+    for owner in owners:
+        choice = (
+            broadcast.on_air_item_id
+            if owner == broadcast.id
+            else await session.scalar(select(Broadcast.on_air_item_id).where(Broadcast.id == owner))
+        )
+        if choice in shown:
+            on_air[stream_name(owner)] = choice
+    return RoomWindow(items, hidden, on_air)
 
 
 async def window_change(session: AsyncSession, broadcast: Broadcast) -> WindowChanged:

@@ -208,6 +208,7 @@ def _snapshot(deal: Deal, left: int, status: str) -> DealView:
         starts_at_ms=to_ms(deal.starts_at),
         ends_at_ms=to_ms(deal.ends_at),
         product_id=deal.product_id,
+        broadcast_id=deal.broadcast_id,
     )
 
 

@@ -22,6 +22,8 @@ class DealView(msgspec.Struct, frozen=True):
     starts_at_ms: int | None
     ends_at_ms: int | None
     product_id: int
+    broadcast_id: int | None
+    """The broadcast that sells it: its host (or HQ, for the hub) launches and stops it."""
 
 
 class OrderPlace(msgspec.Struct, tag="order.place", tag_field="type", forbid_unknown_fields=True):

@@ -26,12 +26,13 @@ def apply(view: dict[str, Any], frame: dict[str, Any]) -> None:
         view["_all"] = frame["items"] + [i for i in view["_all"] if i.get("store_only")]
     else:
         view["_all"] = frame["items"]
-    view["window"] = [i for i in view["_all"] if i["item_id"] not in view["hidden_item_ids"]]
+    view["window"] = view["_all"]
 
 
 def shown(view: dict[str, Any]) -> list[tuple[int, int]]:
     """What a viewer sees: (item, price) in display order, hub items first."""
-    ordered = sorted(view["window"], key=lambda i: (bool(i.get("store_only")), i["position"]))
+    visible = [i for i in view["window"] if i["item_id"] not in view["hidden_item_ids"]]
+    ordered = sorted(visible, key=lambda i: (bool(i.get("store_only")), i["position"]))
     return [(i["item_id"], i["price_fen"]) for i in ordered]
 
 
@@ -149,3 +150,31 @@ async def test_the_snapshot_carries_each_items_deal_with_its_stock_left(chain: C
     statuses = sorted(d["status"] for d in deals.values())
     assert statuses == ["draft", "draft"] + ["live"] * 6  # flash sales wait for the host
     assert all(d["stock_left"] > 0 for d in deals.values())
+
+
+async def test_a_store_presenting_a_hub_item_keeps_it_when_hq_presents_another(
+    chain: Chain,
+) -> None:
+    room = await chain.room(chain.store_room(0))
+    store_broadcast = room["broadcast"]["id"]
+    hub_broadcast = (await chain.room(chain.demo.hub_room_id))["broadcast"]["id"]
+    mine, hqs = room["window"][1]["item_id"], room["window"][2]["item_id"]
+    for broadcast, item, headers in (
+        (store_broadcast, mine, chain.host(0)),
+        (hub_broadcast, hqs, chain.hq),
+    ):
+        response = await chain.http.post(
+            f"/api/broadcasts/{broadcast}/on-air", json={"item_id": item}, headers=headers
+        )
+        assert response.status_code == 204, response.text
+    store_view = await chain.room(chain.store_room(0))
+    assert store_view["on_air_item_id"] == mine
+    assert store_view["on_air_by_stream"] == {f"b{hub_broadcast}": hqs, f"b{store_broadcast}": mine}
+    assert (await chain.room(chain.store_room(1)))["on_air_item_id"] == hqs
+    other_store_item = (await chain.room(chain.store_room(1)))["window"][0]["item_id"]
+    response = await chain.http.post(
+        f"/api/broadcasts/{store_broadcast}/on-air",
+        json={"item_id": other_store_item + 10_000},
+        headers=chain.host(0),
+    )
+    assert response.status_code == 404

@@ -1,0 +1,146 @@
+// What a room looks like right now, rebuilt from the snapshot and kept current by the
+// socket's frames. Both pages render from this, so the relay rules live in one place.
+//
+// A store room relaying the hub reads two streams. Each stream owns part of the window:
+// the hub's stream the hub items, the store's own stream the store's items and the set of
+// hub items this store hides. A `window.changed` replaces only the part its stream owns.
+// On air works the same way: each stream has its own on-air item, and the store's wins.
+
+export class RoomState {
+  constructor() {
+    this.ready = false;
+  }
+
+  applySnapshot(s) {
+    this.ready = true;
+    this.roomId = s.room_id;
+    this.storeId = s.store_id;
+    this.broadcast = { ...s.broadcast };
+    this.ownStream = `b${s.broadcast.id}`;
+    const streams = Object.keys(s.streams || {});
+    this.hubStream = streams.find((name) => name !== this.ownStream) || null;
+    this.relays = s.broadcast.kind === "store" && this.hubStream !== null;
+    const items = s.window || [];
+    this.hubItems = this.relays ? items.filter((i) => !i.store_only) : items;
+    this.storeItems = this.relays ? items.filter((i) => i.store_only) : [];
+    this.hidden = new Set(s.hidden_item_ids || []);
+    this.deals = new Map(Object.entries(s.deals || {}).map(([id, d]) => [Number(id), { ...d }]));
+    // Each stream's own choice: a store presenting a hub item keeps it when HQ moves on.
+    this.onAir = { ...(s.on_air_by_stream || {}) };
+    this.viewers = s.viewers ?? 0;
+    this.likes = s.likes ?? 0;
+  }
+
+  /** Apply one frame; returns what changed ("window", "on_air", ...) or null. */
+  apply(f) {
+    if (!this.ready) return null;
+    switch (f.type) {
+      case "window.changed":
+        return this.applyWindow(f);
+      case "window.on_air":
+        this.onAir[f.stream || this.ownStream] = f.item_id ?? null;
+        return "on_air";
+      case "deal":
+        return this.applyDeal(f.deal);
+      case "stock": {
+        const deal = this.deals.get(f.deal_id);
+        if (!deal) return null;
+        deal.stock_left = f.stock_left;
+        return "deal";
+      }
+      case "counts":
+        // Counts carry no offset; one that names a stream other than ours is the hub's.
+        if (f.stream && f.stream !== this.ownStream) return null;
+        // Zero counts are left out of the frame (the server omits default values).
+        this.viewers = f.viewers ?? 0;
+        this.likes = f.likes ?? 0;
+        return "counts";
+      case "broadcast.state":
+        // A relaying store hears the hub's go-live too; its own status is its own.
+        if (!f.broadcast || f.broadcast.id !== this.broadcast.id) return null;
+        this.broadcast = { ...f.broadcast };
+        return "broadcast";
+      default:
+        return null;
+    }
+  }
+
+  applyWindow(f) {
+    const items = f.items || [];
+    if (!this.relays) {
+      this.hubItems = items;
+      this.hidden = new Set(f.hidden_item_ids || []);
+    } else if (f.stream === this.hubStream) {
+      this.hubItems = items.filter((i) => !i.store_only);
+    } else {
+      this.storeItems = items.map((i) => ({ ...i, store_only: true }));
+      if (f.hidden_item_ids) this.hidden = new Set(f.hidden_item_ids);
+    }
+    return "window";
+  }
+
+  applyDeal(deal) {
+    if (!deal || deal.deal_id == null) return null;
+    const known = this.deals.get(deal.deal_id) || {};
+    this.deals.set(deal.deal_id, { ...known, ...deal });
+    return "deal";
+  }
+
+  /** Every item, hidden ones included (the store host un-hides from this list). */
+  allItems() {
+    const byPosition = (a, b) => a.position - b.position;
+    return [...[...this.hubItems].sort(byPosition), ...[...this.storeItems].sort(byPosition)];
+  }
+
+  visibleItems() {
+    return this.allItems().filter((i) => !this.hidden.has(i.item_id));
+  }
+
+  /** Items this room's broadcast owns: what its host may reorder or put on air. */
+  ownItems() {
+    return this.relays ? this.allItems().filter((i) => i.store_only) : this.allItems();
+  }
+
+  isOwn(item) {
+    return !this.relays || Boolean(item.store_only);
+  }
+
+  onAirItemId() {
+    const mine = this.onAir[this.ownStream];
+    const id = mine ?? (this.relays ? this.onAir[this.hubStream] : null) ?? null;
+    return id != null && !this.hidden.has(id) ? id : null;
+  }
+
+  item(id) {
+    return this.allItems().find((i) => i.item_id === id) || null;
+  }
+
+  dealOf(item) {
+    return item?.deal_id != null ? this.deals.get(item.deal_id) || null : null;
+  }
+
+  /** Deals the window points at that no snapshot or frame has described yet. */
+  missingDealIds() {
+    return [
+      ...new Set(
+        this.allItems()
+          .map((i) => i.deal_id)
+          .filter((id) => id != null && !this.deals.has(id)),
+      ),
+    ];
+  }
+}
+
+/**
+ * Where a deal stands for a buyer, at server time `now`:
+ * "live" | "upcoming" (live but before its start) | "sold_out" | "over" | "draft".
+ */
+export function dealPhase(deal, now) {
+  if (!deal) return null;
+  if (deal.status === "ended" || deal.status === "stopped") return "over";
+  if (deal.status !== "live") return "draft";
+  if (deal.ends_at_ms && now >= deal.ends_at_ms) return "over";
+  if (deal.starts_at_ms && now < deal.starts_at_ms) return "upcoming";
+  if ((deal.stock_left ?? 1) <= 0) return "sold_out";
+  return "live";
+}
