@@ -18,6 +18,7 @@ from sqlalchemy import select
 from orders import scripts
 from orders.keys import DealKeys
 from orders.models import Deal
+from orders.script_batch import ScriptBatcher
 from server.services import Services
 
 MAX_QUANTITY = 99
@@ -90,6 +91,14 @@ def fingerprint(request: IntakeRequest) -> str:
     return f"{request.deal_id}:{request.quantity}:{coupons}"
 
 
+def _intake_state(services: Services) -> tuple[ScriptBatcher, OrderIds]:
+    """This process's script batcher and order-id maker, made on first use."""
+    state = services.extras.get("orders.intake")
+    if state is None:
+        state = services.extras["orders.intake"] = (ScriptBatcher(services.redis), OrderIds())
+    return state
+
+
 def _claim_key(request: IntakeRequest) -> str:
     return f"orders:idem:{request.customer_id}:{request.idempotency_key}"
 
@@ -100,28 +109,27 @@ async def place_order(services: Services, request: IntakeRequest) -> Accepted | 
     if refused:
         return refused
     client = services.redis
+    batcher, ids = _intake_state(services)
     # A key belongs to one deal. The deal's script keeps the key's answer in the deal's slot;
     # this claim (orders/lua/claim.lua), outside it, refuses the key on another deal.
     claim = _claim_key(request)
-    claimed, owner = await scripts.CLAIM(
-        keys=[claim], args=[request.deal_id, IDEMPOTENCY_TTL_S], client=client
+    claimed, owner = await batcher.call(
+        scripts.CLAIM, [claim], [request.deal_id, IDEMPOTENCY_TTL_S]
     )
     if int(owner) != request.deal_id:
         return Rejected("idempotency_key_reused", "this key was used for a different deal")
     now_ms = int(time.time() * 1000)
-    ids = services.extras.get("orders.ids")
-    if ids is None:
-        ids = services.extras["orders.ids"] = OrderIds()
     keys = DealKeys(request.deal_id)
-    reply = await scripts.RESERVE(
-        keys=[
+    reply = await batcher.call(
+        scripts.RESERVE,
+        [
             keys.state,
             keys.buyers,
             keys.holds,
             keys.idempotency(request.customer_id, request.idempotency_key),
             keys.stream,
         ],
-        args=[
+        [
             ids.next(now_ms),
             request.customer_id,
             request.quantity,
@@ -134,7 +142,6 @@ async def place_order(services: Services, request: IntakeRequest) -> Accepted | 
             request.idempotency_key,
             IDEMPOTENCY_TTL_S,
         ],
-        client=client,
     )
     outcome = reply[0].decode()
     if outcome == "rejected":
