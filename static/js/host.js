@@ -124,16 +124,7 @@ function onFrame(f) {
 }
 
 async function fetchMissingDeals() {
-  const missing = state.missingDealIds();
-  for (const id of missing) {
-    try {
-      const d = await api.get(`/api/deals/${id}`);
-      state.applyDeal({ ...d, deal_id: d.id });
-    } catch {
-      state.applyDeal({ deal_id: id, status: "draft" });
-    }
-  }
-  if (missing.length) renderWindow();
+  if (await state.loadMissingDeals((path) => api.get(path))) renderWindow();
 }
 
 // ---- controls -------------------------------------------------------------------------

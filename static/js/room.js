@@ -208,18 +208,8 @@ function onFrame(f) {
   } else if (changed) renderWindow();
 }
 
-/** A window item may name a deal the snapshot did not describe; ask for it once. */
 async function fetchMissingDeals() {
-  const missing = state.missingDealIds();
-  for (const id of missing) {
-    try {
-      const d = await api.get(`/api/deals/${id}`);
-      state.applyDeal({ ...d, deal_id: d.id });
-    } catch {
-      state.applyDeal({ deal_id: id, status: "draft" });
-    }
-  }
-  if (missing.length) renderWindow();
+  if (await state.loadMissingDeals((path) => api.get(path))) renderWindow();
 }
 
 // ---- wiring ---------------------------------------------------------------------------

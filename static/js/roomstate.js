@@ -119,6 +119,21 @@ export class RoomState {
     return item?.deal_id != null ? this.deals.get(item.deal_id) || null : null;
   }
 
+  /** A window item may name a deal no snapshot or frame described yet: ask for each once.
+   * `get` fetches an API path; returns whether any deal was added. */
+  async loadMissingDeals(get) {
+    const missing = this.missingDealIds();
+    for (const id of missing) {
+      try {
+        const d = await get(`/api/deals/${id}`);
+        this.applyDeal({ ...d, deal_id: d.id });
+      } catch {
+        this.applyDeal({ deal_id: id, status: "draft" });
+      }
+    }
+    return missing.length > 0;
+  }
+
   /** Deals the window points at that no snapshot or frame has described yet. */
   missingDealIds() {
     return [
