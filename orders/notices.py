@@ -1,8 +1,12 @@
-"""Room notices of new orders: the stock left and the "王** just bought" ticker, coalesced.
+"""Room notices of new orders: the stock left and the "王** just bought" ticker, coalesced
+across every app node.
 
-A flash sale takes hundreds of orders a second; the rooms need the latest stock a few times
-a second, not one frame per order. Each app process keeps the latest stock per deal and one
-pending ticker per room, and a task sends them every FLUSH_SECONDS.
+A flash sale takes hundreds of orders a second on several nodes; the rooms need the stock
+left a few times a second and a readable ticker, not one frame per order and per node (each
+frame costs a send to every viewer of every relaying room). Each node marks what changed;
+every FLUSH_SECONDS it takes a short Redis lock per deal (per room for the ticker), and only
+the holder publishes: the stock it reads from Redis then, so the value is the latest whoever
+took the order. A node that missed the lock keeps its mark and tries at the next tick.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlalchemy import select
 from attribution.privacy import mask_name
 from attribution.queries import customer_profile, store_names
 from orders import announce
+from orders.keys import DealKeys
 from orders.models import Deal, Product
 from server.services import Services
 
@@ -23,13 +28,20 @@ log = structlog.get_logger()
 
 FLUSH_SECONDS = 0.3
 """Inside the 200-500 ms the architecture asks of high-rate room state."""
+STOCK_EVERY_MS = 300
+TICKER_EVERY_MS = 1500
+"""One "just bought" line per room every 1.5 s: long enough to read, often enough to feel busy."""
+
+Room = tuple[int, int | None]
+"""(broadcast id of the room, the store it sells for)."""
 
 
 class OrderNotices:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._stock: dict[int, int] = {}
-        self._tickers: dict[tuple[int, int | None], tuple[int, int]] = {}
+        self._dirty_deals: set[int] = set()
+        self._tickers: dict[Room, tuple[int, int]] = {}
+        """The latest buyer and deal per room, waiting for the room's ticker slot."""
         self._deal_info: dict[int, tuple[int | None, str]] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -37,12 +49,11 @@ class OrderNotices:
         self,
         *,
         deal_id: int,
-        stock_left: int,
         broadcast_id: int | None,
         room_store_id: int | None,
         customer_id: int,
     ) -> None:
-        self._stock[deal_id] = stock_left
+        self._dirty_deals.add(deal_id)
         if broadcast_id is not None:
             self._tickers[(broadcast_id, room_store_id)] = (customer_id, deal_id)
 
@@ -64,22 +75,37 @@ class OrderNotices:
             except Exception:
                 log.exception("orders.notices_failed")
 
+    async def _slot(self, key: str, every_ms: int) -> bool:
+        """Whether this node publishes `key` now: one node per interval, across all nodes."""
+        return bool(await self.services.redis.set(key, 1, nx=True, px=every_ms))
+
     async def flush(self) -> None:
-        stock, self._stock = self._stock, {}
-        tickers, self._tickers = self._tickers, {}
         client = self.services.redis
-        for deal_id, left in stock.items():
+        for deal_id in list(self._dirty_deals):
+            keys = DealKeys(deal_id)
+            if not await self._slot(f"{keys.tag}:stock-notice", STOCK_EVERY_MS):
+                continue
+            self._dirty_deals.discard(deal_id)
+            left = await client.hget(keys.state, "stock")  # type: ignore[misc]
             broadcast_id, _ = await self._deal(deal_id)
-            await announce.stock(client, broadcast_id, deal_id, left)
-        if not tickers:
-            return
+            if left is not None:
+                await announce.stock(client, broadcast_id, deal_id, int(left))
+        due = [
+            room
+            for room in list(self._tickers)
+            if await self._slot(f"{{b{room[0]}}}:ticker-notice:{room[1]}", TICKER_EVERY_MS)
+        ]
+        if due:
+            await self._publish_tickers({room: self._tickers.pop(room) for room in due})
+
+    async def _publish_tickers(self, tickers: dict[Room, tuple[int, int]]) -> None:
         async with self.services.sessionmaker() as session:
             stores = await store_names(session, [s for _, s in tickers if s is not None])
             for (broadcast_id, room_store_id), (customer_id, deal_id) in tickers.items():
                 profile = await customer_profile(session, customer_id)
                 _, product_name = await self._deal(deal_id)
                 await announce.ticker(
-                    client,
+                    self.services.redis,
                     broadcast_id,
                     stores.get(room_store_id or 0, ""),
                     mask_name(profile.nickname if profile else ""),

@@ -45,7 +45,6 @@ async def take_order(
     if notices and not outcome.repeated:
         notices.order_accepted(
             deal_id=request.deal_id,
-            stock_left=outcome.stock_left,
             broadcast_id=request.broadcast_id,
             room_store_id=request.room_store_id,
             customer_id=request.customer_id,

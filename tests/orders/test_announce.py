@@ -12,9 +12,10 @@ import pytest
 import redis.asyncio
 
 from live.streams import channel, stream_name
+from orders.intake import Accepted
 from orders.notices import OrderNotices
 from server.services import Services
-from tests.orders.conftest import World, make_deal
+from tests.orders.conftest import Order_, World, make_deal
 from tests.orders.test_realtime import hub_and_store_rooms
 
 
@@ -26,9 +27,11 @@ async def room_frames(services: Services) -> AsyncIterator[redis.asyncio.client.
     await pubsub.aclose()
 
 
-async def frames(pubsub: redis.asyncio.client.PubSub, count: int) -> list[dict[str, Any]]:
+async def frames(
+    pubsub: redis.asyncio.client.PubSub, count: int, within: float = 5
+) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(within):
         while len(found) < count:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
             if message and message["type"] == "pmessage":
@@ -51,21 +54,28 @@ async def test_launching_a_deal_tells_its_room_the_deal_with_its_stock(
 
 
 async def test_new_orders_are_announced_coalesced_with_a_masked_name(
-    services: Services, world: World, room_frames: redis.asyncio.client.PubSub
+    services: Services, world: World, order: Order_, room_frames: redis.asyncio.client.PubSub
 ) -> None:
     hub, store = await hub_and_store_rooms(services, world)
     deal = await make_deal(services, world, broadcast_id=hub.broadcast_id, stock=7)
     await frames(room_frames, 1)
-    notices = OrderNotices(services)
-    for left in (6, 5, 4):
-        notices.order_accepted(
+    notices, elsewhere = OrderNotices(services), OrderNotices(services)  # two app nodes
+    for node, customer in ((notices, 3), (elsewhere, 4), (notices, 3)):
+        placed = await order(
+            deal,
+            customer=customer,
+            broadcast_id=store.broadcast_id,
+            hub_broadcast_id=hub.broadcast_id,
+        )
+        assert isinstance(placed, Accepted)
+        node.order_accepted(
             deal_id=deal,
-            stock_left=left,
             broadcast_id=store.broadcast_id,
             room_store_id=world.store_id,
-            customer_id=world.customer_ids[3],
+            customer_id=world.customer_ids[customer],
         )
     await notices.flush()
+    await elsewhere.flush()  # inside the same interval: the other node stays quiet
     stock, ticker = await frames(room_frames, 2)
     assert stock["channel"] == channel(stream_name(hub.broadcast_id))
     assert (stock["type"], stock["deal_id"], stock["stock_left"]) == ("stock", deal, 4)
@@ -77,3 +87,5 @@ async def test_new_orders_are_announced_coalesced_with_a_masked_name(
         "双面羊绒大衣",
     )
     assert ticker["store_name"] == "上海南京路店"
+    with pytest.raises(TimeoutError):
+        await frames(room_frames, 1, within=0.5)
