@@ -1,13 +1,16 @@
-"""Order intake under load: `make bench-orders` (python -m bench.orders [--viewers N] [--seconds S]).
+"""Order intake under load: `make bench-orders` (python -m bench.orders [--viewers N] [--seconds S] [--load L]).
 
-Starts an embedded Redis, a SQLite database, two app nodes and a worker. Viewers connect to a
-live room over the room socket (spread over both nodes) and
+Starts an embedded Redis, a SQLite database, two app nodes and a worker, then
 
-1. all order one flash-sale item with 500 units at once (one unit each);
-2. then order an unlimited item for S seconds, each viewer at the room's order rate limit
-   (live/ratelimit.py: 2 frames/s), measuring the time from send to order.accepted;
-3. the same run drives the reserve script directly from this process, with the same number
-   of concurrent tasks, for the direct rate.
+1. drives the reserve script directly from this process, with as many concurrent tasks as
+   there are viewers, for the direct rate D (the nodes are idle meanwhile);
+2. connects the viewers to a live room over the room socket (spread over both nodes); they
+   all order one flash-sale item with 500 units at once (one unit each);
+3. then order an unlimited item for S seconds, together offering L x D orders a second
+   (default L = 0.6: the target is R >= 0.5), each viewer at its own steady pace and never
+   more than one order in flight, timing each order from send to order.accepted. A system
+   that keeps up accepts all of it with short waits; one that does not falls behind, and
+   both its rate and its waits show it.
 
 Then it waits for the worker to drain the streams and checks the database. Last line:
 `orders ratio=R accepted_per_s=N p50_ms=A p99_ms=B oversold=0 lost=0 duplicates=0`, where R is
@@ -19,7 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -27,16 +30,23 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import uvloop
 import websockets
 from sqlalchemy import func, select
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.server import broadcast
+from websockets.frames import Frame, Opcode
 
 from attribution.models import Customer, Region, Store
+from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
 from live.models import Broadcast, Room
+from live.ratelimit import viewer_buckets
 from orders import scripts
 from orders.deals import create_deal, launch_deal
-from orders.keys import GROUP, DealKeys
+from orders.keys import GROUP, STREAMS_KEY, DealKeys
 from orders.models import Order, Product
 from orders.schemas import DealCreate
 from server.auth import Principal, Role
@@ -48,8 +58,10 @@ from server.settings import load_settings
 from tests.support.processes import ServiceProcess, app_process, service_env, worker_process
 
 FLASH_UNITS = 500
-ORDER_INTERVAL_S = 0.5
-"""One order per viewer every half second: the room socket's order.place limit is 2/s."""
+ROOM_ORDER_RATE = viewer_buckets()["order.place"].rate
+"""A viewer's orders a second the room socket lets through (live/ratelimit.py)."""
+PHASE_TIMEOUT_S = 60
+"""An order phase that has not ended this long after it should have is stuck: fail the run."""
 
 
 @dataclass
@@ -113,59 +125,74 @@ async def seed(services: Services, viewers: int) -> Seeded:
     return Seeded(room_id, hub_id, store_id, customer_ids, deals[0], deals[1])
 
 
-@dataclass
-class Viewer:
-    socket: websockets.ClientConnection
-    waiting: dict[str, asyncio.Future[dict[str, object]]] = field(default_factory=dict)
+class Reply(msgspec.Struct):
+    """What the bench reads of order.accepted, order.rejected and error frames."""
 
-    async def read(self) -> None:
-        try:
-            async for message in self.socket:
-                frame = json.loads(message)
-                if frame["type"] in ("order.accepted", "order.rejected"):
-                    future = self.waiting.pop(frame["idempotency_key"], None)
-                    if future and not future.done():
-                        future.set_result(frame)
-                elif frame["type"] == "error":
-                    for future in self.waiting.values():
-                        if not future.done():
-                            future.set_result(frame)
-                    self.waiting.clear()
-        except websockets.ConnectionClosed:
-            pass
+    type: str
+    idempotency_key: str = ""
+    order_id: str = ""
+    reason: str = ""
+    code: str = ""
 
-    async def order(self, key: str, deal_id: int) -> dict[str, object]:
-        future: asyncio.Future[dict[str, object]] = asyncio.get_running_loop().create_future()
+
+_decode_reply = msgspec.json.Decoder(Reply).decode
+_encode = msgspec.json.Encoder().encode
+
+
+class OrderConnection(ClientConnection):
+    """A viewer's socket that hands order replies to their waiting futures as the frames are
+    parsed, and drops the room's other frames unread: no receive queue, no reader task, no JSON
+    decoding of stock and ticker frames. The load generator shares the machine with what it
+    measures, so it spends as little as it can."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.waiting: dict[str, asyncio.Future[Reply]] = {}
+
+    def process_event(self, event: Any) -> None:
+        if not (isinstance(event, Frame) and event.opcode is Opcode.TEXT and event.fin):
+            super().process_event(event)
+            return
+        data = event.data
+        if data[:15] == b'{"type":"order.':
+            reply = _decode_reply(data)
+            future = self.waiting.pop(reply.idempotency_key, None)
+            if future is not None and not future.done():
+                future.set_result(reply)
+        elif data[:15] == b'{"type":"error"':
+            reply = _decode_reply(data)
+            for future in self.waiting.values():
+                if not future.done():
+                    future.set_result(reply)
+            self.waiting.clear()
+
+    async def order(self, key: str, deal_id: int) -> Reply:
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self.waiting[key] = future
-        await self.socket.send(
-            json.dumps(
-                {"type": "order.place", "idempotency_key": key, "deal_id": deal_id, "quantity": 1}
-            )
-        )
-        return await asyncio.wait_for(future, 30)
+        frame = {"type": "order.place", "idempotency_key": key, "deal_id": deal_id, "quantity": 1}
+        # broadcast() writes the frame without send()'s lock and drain wait: cheaper, and the
+        # generator shares the machine with what it measures.
+        broadcast([self], _encode(frame), text=True)
+        return await future  # no timer per order: run() bounds each phase as a whole
 
 
-async def connect(url: str) -> Viewer:
+async def connect(url: str) -> OrderConnection:
     for attempt in range(5):
         try:
-            socket = await websockets.connect(
-                url, compression=None, max_queue=None, open_timeout=60
+            return await websockets.connect(  # type: ignore[return-value]
+                url,
+                compression=None,
+                max_queue=None,
+                open_timeout=60,
+                ping_interval=None,  # the servers ping; the client only answers
+                proxy=None,
+                create_connection=OrderConnection,
             )
-            break
         except (OSError, websockets.InvalidStatus, TimeoutError):
             if attempt == 4:
                 raise
             await asyncio.sleep(0.2 * (attempt + 1))
-    viewer = Viewer(socket)
-    asyncio.get_running_loop().create_task(viewer.read())
-    return viewer
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    raise AssertionError("unreachable")
 
 
 async def direct_rate(services: Services, deal_id: int, tasks: int, seconds: float) -> float:
@@ -218,19 +245,98 @@ async def until_drained(services: Services, deals: list[int], expected: int, wit
             count = await session.scalar(
                 select(func.count()).select_from(Order).where(Order.deal_id.in_(deals))
             )
-        pending = 0
+        behind = 0
         for deal in deals:
             info = await services.redis.xinfo_stream(DealKeys(deal).stream)
             groups = await services.redis.xinfo_groups(DealKeys(deal).stream)
-            pending += info["length"] + sum(
-                g["pending"] for g in groups if g["name"] == GROUP.encode()
-            )
-        if (count or 0) >= expected and pending == 0:
+            for group in groups:
+                if group["name"] == GROUP.encode():
+                    behind += group["pending"]
+                    behind += group["last-delivered-id"] != info["last-generated-id"]
+        if (count or 0) >= expected and behind == 0:
             return
         await asyncio.sleep(0.2)
 
 
-async def run(viewers: int, seconds: float) -> str:
+async def direct_phase(services: Services, viewers: int, seconds: float) -> float:
+    """The reserve script straight from this process, on a deal of its own; calls per second."""
+    async with services.sessionmaker() as session:
+        product = await session.scalar(select(Product.id).where(Product.sku == "MD0009"))
+        direct_deal = await create_deal(
+            session,
+            DealCreate(
+                kind="flash_sale", product_id=int(product or 0), price_fen=9900, stock=10**9
+            ),
+        )
+        await launch_deal(session, services.redis, direct_deal.id)
+    await services.redis.srem(STREAMS_KEY, direct_deal.id)  # not for the worker: fake orders
+    return await direct_rate(services, direct_deal.id, viewers, seconds)
+
+
+async def connect_viewers(
+    services: Services, seeded: Seeded, nodes: list[ServiceProcess]
+) -> list[OrderConnection]:
+    tokens = [
+        services.signer.issue(Principal(Role.VIEWER, c, seeded.store_id))
+        for c in seeded.customer_ids
+    ]
+    sockets: list[OrderConnection] = []
+    for start in range(0, len(tokens), 200):
+        sockets += await asyncio.gather(
+            *(
+                connect(f"{nodes[n % 2].ws_url}/ws/rooms/{seeded.room_id}?token={tokens[n]}")
+                for n in range(start, min(len(tokens), start + 200))
+            )
+        )
+    return sockets
+
+
+@dataclass
+class Sustained:
+    accepted_ids: set[str] = field(default_factory=set)
+    latencies_ms: list[float] = field(default_factory=list)
+    refused: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+async def sustained_phase(
+    sockets: list[OrderConnection], deal_id: int, interval: float, seconds: float
+) -> Sustained:
+    """Each viewer orders every `interval` seconds (or as soon as its last order is answered,
+    if that took longer), for `seconds`."""
+    result = Sustained()
+    stop_at = time.monotonic() + seconds
+
+    async def viewer_orders(n: int, viewer: OrderConnection) -> None:
+        await asyncio.sleep(interval * n / len(sockets))  # spread the viewers over one interval
+        for k in itertools.count():
+            sent = time.monotonic()
+            if sent >= stop_at:
+                return
+            reply = await viewer.order(f"s{n}-{k}", deal_id)
+            result.latencies_ms.append((time.monotonic() - sent) * 1000)
+            if reply.type == "order.accepted":
+                result.accepted_ids.add(reply.order_id)
+            else:
+                reason = reply.reason or reply.code
+                result.refused[reason] = result.refused.get(reason, 0) + 1
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - sent)))
+
+    started = time.monotonic()
+    async with asyncio.timeout(seconds + PHASE_TIMEOUT_S):
+        await asyncio.gather(*(viewer_orders(n, v) for n, v in enumerate(sockets)))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def cpu_pids(processes: list[ServiceProcess], redis_server: EmbeddedRedis) -> dict[str, int]:
+    pids = {p.name: p.process.pid for p in processes if p.process is not None}
+    if redis_server.process is not None:
+        pids["redis"] = redis_server.process.pid
+    return {**pids, "clients": os.getpid(), "machine": 0}
+
+
+async def run(viewers: int, seconds: float, load: float) -> str:
     workdir = Path(tempfile.mkdtemp(prefix="bench-orders-"))
     redis_server = EmbeddedRedis(workdir / "redis").start()
     database_url = f"sqlite+aiosqlite:///{workdir / 'storecast.db'}"
@@ -240,89 +346,57 @@ async def run(viewers: int, seconds: float) -> str:
     processes: list[ServiceProcess] = []
     try:
         seeded = await seed(services, viewers)
-        nodes = [app_process(f"app-{n}", env, workdir).start() for n in (1, 2)]
-        worker = worker_process("worker", env, workdir).start()
-        processes = [*nodes, worker]
-        tokens = [
-            services.signer.issue(Principal(Role.VIEWER, c, seeded.store_id))
-            for c in seeded.customer_ids
-        ]
-        print(f"connecting {viewers} viewers to room {seeded.room_id} on two nodes ...", flush=True)
-        sockets: list[Viewer] = []
-        for start in range(0, viewers, 200):
-            sockets += await asyncio.gather(
-                *(
-                    connect(f"{nodes[n % 2].ws_url}/ws/rooms/{seeded.room_id}?token={tokens[n]}")
-                    for n in range(start, min(viewers, start + 200))
-                )
-            )
 
-        # 1. the flash sale: everyone at once, one unit each, 500 units
-        started = time.monotonic()
-        flash = await asyncio.gather(
-            *(v.order(f"flash-{n}", seeded.flash_deal) for n, v in enumerate(sockets))
-        )
-        flash_s = time.monotonic() - started
-        flash_ok = [f for f in flash if f["type"] == "order.accepted"]
-        reasons = sorted(
-            {str(f.get("reason") or f.get("code")) for f in flash if f["type"] != "order.accepted"}
-        )
-        print(
-            f"flash sale: {len(flash_ok)} accepted of {viewers} in {flash_s * 1000:.0f} ms; refused: {reasons}"
-        )
-
-        # 2. the sustained stream on the unlimited item, at the room's order rate
-        accepted_ids = {str(f["order_id"]) for f in flash_ok}
-        latencies: list[float] = []
-        sustained_ok = 0
-        refused: dict[str, int] = {}
-        stop_at = time.monotonic() + seconds
-
-        async def stream(n: int, viewer: Viewer) -> None:
-            nonlocal sustained_ok
-            await asyncio.sleep((n % 50) * ORDER_INTERVAL_S / 50)  # spread the first sends
-            for k in itertools.count():
-                if time.monotonic() >= stop_at:
-                    return
-                sent = time.monotonic()
-                reply = await viewer.order(f"s{n}-{k}", seeded.open_deal)
-                latencies.append((time.monotonic() - sent) * 1000)
-                if reply["type"] == "order.accepted":
-                    sustained_ok += 1
-                    accepted_ids.add(str(reply["order_id"]))
-                else:
-                    reason = str(reply.get("reason") or reply.get("code"))
-                    refused[reason] = refused.get(reason, 0) + 1
-                await asyncio.sleep(max(0.0, ORDER_INTERVAL_S - (time.monotonic() - sent)))
-
-        started = time.monotonic()
-        await asyncio.gather(*(stream(n, v) for n, v in enumerate(sockets)))
-        sustained_s = time.monotonic() - started
-        rate = sustained_ok / sustained_s
-        print(
-            f"sustained: {sustained_ok} accepted in {sustained_s:.1f} s = {rate:.0f}/s; refused: {refused}"
-        )
-        for viewer in sockets:
-            await viewer.socket.close()
-
-        # 3. the same script, directly, same concurrency (a deal of its own)
-        async with services.sessionmaker() as session:
-            product = await session.scalar(select(Product.id).where(Product.sku == "MD0009"))
-            direct_deal = await create_deal(
-                session,
-                DealCreate(
-                    kind="flash_sale", product_id=int(product or 0), price_fen=9900, stock=10**9
-                ),
-            )
-            await launch_deal(session, services.redis, direct_deal.id)
-        await services.redis.srem(
-            "orders:streams", direct_deal.id
-        )  # not for the worker: ids are fake
-        direct = await direct_rate(services, direct_deal.id, viewers, min(seconds, 10.0))
+        # 1. the script, directly, with as many concurrent tasks as there are viewers
+        pids = cpu_pids(processes, redis_server)
+        started, cpu0 = time.monotonic(), cpu_now(pids)
+        direct = await direct_phase(services, viewers, min(seconds, 10.0))
+        cpu1 = cpu_now(pids)
+        cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, time.monotonic() - started)
         print(f"direct script: {direct:.0f} calls/s with {viewers} concurrent tasks")
+        print(f"  cpu (of one core): {cpu_text(cpu)}", flush=True)
+
+        nodes = [app_process(f"app-{n}", env, workdir).start() for n in (1, 2)]
+        processes = [*nodes, worker_process("worker", env, workdir).start()]
+        print(f"connecting {viewers} viewers to room {seeded.room_id} on two nodes ...", flush=True)
+        sockets = await connect_viewers(services, seeded, nodes)
+
+        # 2. the flash sale: everyone at once, one unit each, 500 units
+        started = time.monotonic()
+        async with asyncio.timeout(PHASE_TIMEOUT_S):
+            flash = await asyncio.gather(
+                *(v.order(f"flash-{n}", seeded.flash_deal) for n, v in enumerate(sockets))
+            )
+        flash_ms = (time.monotonic() - started) * 1000
+        flash_ok = [f for f in flash if f.type == "order.accepted"]
+        reasons = sorted({f.reason or f.code for f in flash if f.type != "order.accepted"})
+        print(
+            f"flash sale: {len(flash_ok)} accepted of {viewers} in {flash_ms:.0f} ms; refused: {reasons}"
+        )
+
+        # 3. the sustained stream on the unlimited item, offering load x direct a second
+        offered = load * direct
+        interval = max(viewers / offered, 1 / ROOM_ORDER_RATE)
+        if interval > viewers / offered:
+            print(
+                f"  note: {viewers} viewers at the room's {ROOM_ORDER_RATE:g}/s offer only {viewers * ROOM_ORDER_RATE:.0f}/s"
+            )
+        pids = cpu_pids(processes, redis_server)
+        cpu0 = cpu_now(pids)
+        sustained = await sustained_phase(sockets, seeded.open_deal, interval, seconds)
+        cpu1 = cpu_now(pids)
+        cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, sustained.seconds)
+        rate = len(sustained.accepted_ids) / sustained.seconds
+        print(
+            f"sustained: offered {viewers / interval:.0f}/s, accepted {len(sustained.accepted_ids)} in "
+            f"{sustained.seconds:.1f} s = {rate:.0f}/s; refused: {sustained.refused}"
+        )
+        print(f"  cpu (of one core): {cpu_text(cpu)}", flush=True)
+        await asyncio.gather(*(viewer.close() for viewer in sockets))
 
         # 4. the worker drains; check the database
         print("waiting for the worker to drain ...", flush=True)
+        accepted_ids = sustained.accepted_ids | {f.order_id for f in flash_ok}
         deals = [seeded.flash_deal, seeded.open_deal]
         await until_drained(services, deals, len(accepted_ids), within=300)
         async with services.sessionmaker() as session:
@@ -336,10 +410,11 @@ async def run(viewers: int, seconds: float) -> str:
         duplicates = len(in_db) - len(set(in_db)) + len(set(in_db) - accepted_ids)
         flash_left = int(await services.redis.hget(DealKeys(seeded.flash_deal).state, "stock") or 0)
         oversold = max(0, int(flash_units or 0) - FLASH_UNITS) + max(0, -flash_left)
-        ratio = rate / direct if direct else 0.0
+        latencies = sustained.latencies_ms or [0.0]
         return (
-            f"orders ratio={ratio:.2f} accepted_per_s={rate:.0f} p50_ms={statistics.median(latencies or [0]):.1f} "
-            f"p99_ms={percentile(latencies, 0.99):.1f} oversold={oversold} lost={lost} duplicates={duplicates}"
+            f"orders ratio={rate / direct:.2f} accepted_per_s={rate:.0f} "
+            f"p50_ms={statistics.median(latencies):.1f} p99_ms={percentile(latencies, 0.99):.1f} "
+            f"oversold={oversold} lost={lost} duplicates={duplicates}"
         )
     finally:
         for process in processes:
@@ -353,8 +428,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--viewers", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--load", type=float, default=0.6, help="offered orders/s as a fraction of the direct rate"
+    )
     args = parser.parse_args()
-    line = uvloop.run(run(args.viewers, args.seconds))
+    line = uvloop.run(run(args.viewers, args.seconds, args.load))
     print(line)
 
 

@@ -244,19 +244,19 @@ class RoomGateway:
         try:
             frame = client_decoder.decode(message)
         except msgspec.DecodeError as exc:
-            await self._reply(viewer, Error("bad_frame", str(exc)))
+            self._reply(viewer, Error("bad_frame", str(exc)))
             return
         bucket = viewer.buckets.get(frame.__struct_config__.tag or "")
         if bucket is not None and not bucket.take():
             if not bucket.warned:
                 bucket.warned = True
-                await self._reply(viewer, Error("rate_limited", "too many frames; slow down"))
+                self._reply(viewer, Error("rate_limited", "too many frames; slow down"))
             return
         match frame:
             case Hello():
                 pass
             case Ping():
-                await self._reply(viewer, Pong(server_time_ms=now_ms()))
+                self._reply(viewer, Pong(server_time_ms=now_ms()))
             case Resume(streams=positions):
                 await self._resume(viewer, positions)
             case Like(count=count):
@@ -268,8 +268,12 @@ class RoomGateway:
             case OrderPlace():
                 await self._order(viewer, frame)
 
-    async def _reply(self, viewer: Viewer, frame: msgspec.Struct) -> None:
-        await viewer.connection.send(encoder.encode(frame), text=True)
+    def _reply(self, viewer: Viewer, frame: msgspec.Struct) -> None:
+        # Straight into the socket's buffer, as fanout does: `send()` would also wait for the
+        # buffer to drain, but a viewer who stops reading is closed by keeps_up() instead, and
+        # under an order storm its context manager and checks cost more than the write.
+        if viewer.keeps_up():
+            broadcast([viewer.connection], encoder.encode(frame), text=True)
 
     async def _resume(self, viewer: Viewer, positions: dict[str, StreamPosition]) -> None:
         missed: list[bytes] = []
@@ -285,7 +289,7 @@ class RoomGateway:
 
     async def _like(self, viewer: Viewer, count: int) -> None:
         if not 1 <= count <= 50:
-            await self._reply(viewer, Error("bad_like", "count must be 1-50"))
+            self._reply(viewer, Error("bad_like", "count must be 1-50"))
             return
         viewer.engagement.likes += count
         await self.services.redis.incrby(likes_key(viewer.room.broadcast_id), count)
@@ -294,12 +298,10 @@ class RoomGateway:
     async def _chat(self, viewer: Viewer, text: str) -> None:
         text = text.strip()
         if not text or len(text) > CHAT_MAX_CHARS:
-            await self._reply(
-                viewer, Error("bad_chat", f"chat must be 1-{CHAT_MAX_CHARS} characters")
-            )
+            self._reply(viewer, Error("bad_chat", f"chat must be 1-{CHAT_MAX_CHARS} characters"))
             return
         if await is_muted(self.services.redis, viewer.room.broadcast_id, viewer.principal.sub):
-            await self._reply(viewer, Error("muted", "the host has muted you in this room"))
+            self._reply(viewer, Error("muted", "the host has muted you in this room"))
             return
         viewer.engagement.chats += 1
         broadcast_id = viewer.room.broadcast_id
@@ -311,10 +313,10 @@ class RoomGateway:
 
     async def _order(self, viewer: Viewer, frame: OrderPlace) -> None:
         if viewer.principal.role is not Role.VIEWER:
-            await self._reply(viewer, Error("forbidden", "only viewers place orders here"))
+            self._reply(viewer, Error("forbidden", "only viewers place orders here"))
             return
         reply = await handle_order_frame(self.services, viewer.principal, viewer.room, frame)
-        await self._reply(viewer, reply)
+        self._reply(viewer, reply)
 
     # ---- this process's readers ------------------------------------------------------------
 

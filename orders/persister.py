@@ -2,7 +2,7 @@
 
 One consumer group (`persist`) over every deal's stream. A consumer reads a batch, inserts it
 in one transaction (idempotent by order id: ON CONFLICT DO NOTHING), and acknowledges the
-entries only after the commit. Entries a dead consumer left pending are claimed by another
+entries only after the commit; once a second it trims what every consumer is done with. Entries a dead consumer left pending are claimed by another
 after CLAIM_IDLE_MS (XAUTOCLAIM); an entry delivered MAX_DELIVERIES times goes to the deal's
 dead-letter stream and is logged, so it never blocks the entries behind it.
 
@@ -47,6 +47,11 @@ RECOVER_EVERY_S = 1.0
 EXPIRE_JOB = "expire_orders"
 
 Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+def _entry_order(entry_id: str) -> tuple[int, int]:
+    ms, seq = entry_id.split("-")
+    return int(ms), int(seq)
 
 
 def consumer_name() -> str:
@@ -154,6 +159,7 @@ class OrderPersister:
             self._last_recover = time.monotonic()
             for stream in self._streams:
                 handled += await self.recover(stream)
+                await self.trim(stream)
         read = await self.redis.xreadgroup(
             GROUP,
             self.consumer,
@@ -207,10 +213,7 @@ class OrderPersister:
         done_set = set(done)
         await self._schedule_expiry([row for entry_id, row in good if entry_id in done_set])
         if done:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.xack(stream, GROUP, *done)
-                pipe.xdel(stream, *done)
-                await pipe.execute()
+            await self.redis.xack(stream, GROUP, *done)
         return len(entries)
 
     async def _one_by_one(
@@ -251,6 +254,26 @@ class OrderPersister:
             _job_id=f"expire:{ids[0]}:{len(ids)}",
             _defer_until=max(row["pay_by"] for row in rows),
         )
+
+    async def trim(self, stream: str) -> None:
+        """Drop the entries every consumer is done with: those delivered and acknowledged,
+        which are all the entries before both the oldest pending one and the first not yet
+        delivered. Once a second, not after each batch: Redis drops whole nodes of the
+        stream at once, where deleting each batch's entries after its commit (XDEL) had cost
+        Redis more than reading them."""
+        summary = await self.redis.xpending(stream, GROUP)
+        groups = await self.redis.xinfo_groups(stream)
+        delivered = next(
+            (g["last-delivered-id"] for g in groups if g["name"] == GROUP.encode()), None
+        )
+        if delivered is None or delivered == b"0-0":
+            return
+        ms, seq = delivered.decode().split("-")
+        keep_from = f"{ms}-{int(seq) + 1}"
+        oldest_pending = summary.get("min")
+        if summary.get("pending") and oldest_pending is not None:
+            keep_from = min(keep_from, oldest_pending.decode(), key=_entry_order)
+        await self.redis.xtrim(stream, minid=keep_from, approximate=False)
 
     async def recover(self, stream: str) -> int:
         """Dead-letter entries delivered too often, then claim the rest of the stale ones."""

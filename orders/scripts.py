@@ -21,7 +21,6 @@ def _script(name: str) -> AsyncScript:
     return _loader.register_script((LUA_DIR / f"{name}.lua").read_text())
 
 
-CLAIM = _script("claim")
 RESERVE = _script("reserve")
 RELEASE = _script("release")
 TAKE = _script("take")

@@ -60,8 +60,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         case "app":
             _run_app(settings)
         case "worker":
+            import uvloop
+
             from server.worker import make_worker
 
+            # arq runs on the loop current when the worker is made: uvloop, as the app nodes.
+            asyncio.set_event_loop(uvloop.new_event_loop())
             make_worker(settings).run()
         case "db":
             migrate.upgrade(settings.database_url)

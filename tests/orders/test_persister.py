@@ -57,3 +57,26 @@ async def test_a_poison_entry_goes_to_the_dead_letter_stream_without_blocking_th
     dead = await services.redis.xrange(keys.dead)
     assert [fields[b"id"] for _, fields in dead] == [b"poison"]
     assert (await services.redis.xpending(keys.stream, GROUP))["pending"] == 0
+
+
+async def test_trimming_keeps_entries_still_pending_or_not_yet_read(
+    services: Services, world: World, order: Order_
+) -> None:
+    deal = await make_deal(services, world, stock=50, per_customer_limit=0)
+    stream = DealKeys(deal).stream
+    for n in range(6):
+        await order(deal, customer=n)
+    persister = OrderPersister(services, consumer="c")
+    await persister.step(block=False)  # creates the group, then reads and writes all six
+    await persister.trim(stream)
+    assert await services.redis.xlen(stream) == 0
+
+    for n in range(6, 10):
+        await order(deal, customer=n)
+    # a consumer holds two without acknowledging them; two more are not read yet
+    held = await services.redis.xreadgroup(GROUP, "slow-one", {stream: ">"}, count=2)
+    await persister.trim(stream)
+    assert await services.redis.xlen(stream) == 4
+    assert [e[0] for e in await services.redis.xrange(stream, count=2)] == [
+        e[0] for e in held[0][1]
+    ]
