@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -157,15 +158,12 @@ class CountingConnection(ClientConnection):
             self.viewer.on_closed(self.protocol.close_rcvd)
 
 
-async def connect_viewer(fleet: Fleet, url: str) -> Viewer:
-    viewer = Viewer(fleet)
-
-    def make(*args: Any, **kwargs: Any) -> CountingConnection:
-        return CountingConnection(*args, viewer=viewer, **kwargs)
-
+async def open_client(url: str, make: Callable[..., ClientConnection]) -> ClientConnection:
+    """One bench client socket, made by `make`: no compression, no client pings, a few
+    retries (thousands of handshakes at once can overflow a listen queue)."""
     for attempt in range(5):
         try:
-            viewer.connection = await websockets.connect(
+            return await websockets.connect(
                 url,
                 compression=None,
                 max_queue=None,
@@ -174,11 +172,20 @@ async def connect_viewer(fleet: Fleet, url: str) -> Viewer:
                 proxy=None,
                 create_connection=make,  # type: ignore[arg-type]
             )
-            break
         except (OSError, websockets.InvalidStatus, TimeoutError):
             if attempt == 4:
                 raise
             await asyncio.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+async def connect_viewer(fleet: Fleet, url: str) -> Viewer:
+    viewer = Viewer(fleet)
+
+    def make(*args: Any, **kwargs: Any) -> CountingConnection:
+        return CountingConnection(*args, viewer=viewer, **kwargs)
+
+    viewer.connection = await open_client(url, make)
     fleet.viewers.append(viewer)
     return viewer
 

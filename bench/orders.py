@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import os
 import shutil
@@ -34,13 +35,13 @@ from typing import Any
 
 import msgspec
 import uvloop
-import websockets
 from sqlalchemy import func, select
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.server import broadcast
 from websockets.frames import Frame, Opcode
 
 from attribution.models import Customer, Region, Store
+from bench.fleet import open_client
 from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
 from live.models import Broadcast, Room
 from live.ratelimit import viewer_buckets
@@ -177,22 +178,9 @@ class OrderConnection(ClientConnection):
 
 
 async def connect(url: str) -> OrderConnection:
-    for attempt in range(5):
-        try:
-            return await websockets.connect(  # type: ignore[return-value]
-                url,
-                compression=None,
-                max_queue=None,
-                open_timeout=60,
-                ping_interval=None,  # the servers ping; the client only answers
-                proxy=None,
-                create_connection=OrderConnection,
-            )
-        except (OSError, websockets.InvalidStatus, TimeoutError):
-            if attempt == 4:
-                raise
-            await asyncio.sleep(0.2 * (attempt + 1))
-    raise AssertionError("unreachable")
+    connection = await open_client(url, OrderConnection)
+    assert isinstance(connection, OrderConnection)
+    return connection
 
 
 async def direct_rate(services: Services, deal_id: int, tasks: int, seconds: float) -> float:
@@ -382,8 +370,13 @@ async def run(viewers: int, seconds: float, load: float) -> str:
                 f"  note: {viewers} viewers at the room's {ROOM_ORDER_RATE:g}/s offer only {viewers * ROOM_ORDER_RATE:.0f}/s"
             )
         pids = cpu_pids(processes, redis_server)
+        gc.freeze()  # the generator's own collections would show as the system's waits
+        gc.disable()
         cpu0 = cpu_now(pids)
-        sustained = await sustained_phase(sockets, seeded.open_deal, interval, seconds)
+        try:
+            sustained = await sustained_phase(sockets, seeded.open_deal, interval, seconds)
+        finally:
+            gc.enable()
         cpu1 = cpu_now(pids)
         cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, sustained.seconds)
         rate = len(sustained.accepted_ids) / sustained.seconds

@@ -72,7 +72,8 @@ async def test_counts_are_coalesced_whatever_the_like_rate(chain: Chain) -> None
                 await socket.send(json.dumps({"type": "like", "count": 2}))
         counts = []
         async with asyncio.timeout(10):
-            while not counts or counts[-1]["likes"] < 30 * likers * 2:
+            # zero counts are left out of the frame (the join-time one may come first)
+            while not counts or counts[-1].get("likes", 0) < 30 * likers * 2:
                 counts.append(await next_frame(watcher, "counts"))
         elapsed = asyncio.get_running_loop().time() - start
     assert counts[-1]["likes"] == 180 and counts[-1]["viewers"] == 3
