@@ -79,7 +79,8 @@ class Order(Base):
 
 
 class OrderEvent(Base):
-    """The history of an order: every state change writes one, in the same transaction."""
+    """The history of an order after its acceptance (the order row itself records that):
+    every state change writes one, in the same transaction."""
 
     __tablename__ = "order_events"
 
