@@ -283,6 +283,8 @@ async def connect_viewers(
 class Sustained:
     accepted_ids: set[str] = field(default_factory=set)
     latencies_ms: list[float] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)
+    """When each timed order was sent, seconds into the phase (same order as latencies_ms)."""
     refused: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -293,7 +295,8 @@ async def sustained_phase(
     """Each viewer orders every `interval` seconds (or as soon as its last order is answered,
     if that took longer), for `seconds`."""
     result = Sustained()
-    stop_at = time.monotonic() + seconds
+    started = time.monotonic()
+    stop_at = started + seconds
 
     async def viewer_orders(n: int, viewer: OrderConnection) -> None:
         await asyncio.sleep(interval * n / len(sockets))  # spread the viewers over one interval
@@ -303,6 +306,7 @@ async def sustained_phase(
                 return
             reply = await viewer.order(f"s{n}-{k}", deal_id)
             result.latencies_ms.append((time.monotonic() - sent) * 1000)
+            result.sent_at.append(sent - started)
             if reply.type == "order.accepted":
                 result.accepted_ids.add(reply.order_id)
             else:
@@ -310,7 +314,6 @@ async def sustained_phase(
                 result.refused[reason] = result.refused.get(reason, 0) + 1
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - sent)))
 
-    started = time.monotonic()
     async with asyncio.timeout(seconds + PHASE_TIMEOUT_S):
         await asyncio.gather(*(viewer_orders(n, v) for n, v in enumerate(sockets)))
     result.seconds = time.monotonic() - started
@@ -332,6 +335,16 @@ async def compact_aof(services: Services) -> None:
     await until_no_rewrite()  # Redis may have started one of its own
     await services.redis.bgrewriteaof()
     await until_no_rewrite()
+
+
+def worst_seconds(sustained: Sustained, count: int = 3) -> str:
+    """The seconds of the phase with the slowest orders: whether the tail is a few bad moments
+    (a collection, a fork) or spread evenly."""
+    by_second: dict[int, list[float]] = {}
+    for at, latency in zip(sustained.sent_at, sustained.latencies_ms, strict=True):
+        by_second.setdefault(int(at), []).append(latency)
+    p99s = sorted(((percentile(v, 0.99), s) for s, v in by_second.items()), reverse=True)
+    return ", ".join(f"{p99:.0f} ms at {second} s" for p99, second in p99s[:count])
 
 
 def cpu_pids(processes: list[ServiceProcess], redis_server: EmbeddedRedis) -> dict[str, int]:
@@ -404,6 +417,7 @@ async def run(viewers: int, seconds: float, load: float) -> str:
             f"{sustained.seconds:.1f} s = {rate:.0f}/s; refused: {sustained.refused}"
         )
         forks = (await services.redis.info("stats"))["total_forks"] - forks0
+        print(f"  worst seconds (p99 of the orders sent in them): {worst_seconds(sustained)}")
         print(f"  cpu (of one core): {cpu_text(cpu)}; Redis forks (AOF rewrites): {forks}")
         await asyncio.gather(*(viewer.close() for viewer in sockets))
 
