@@ -114,9 +114,10 @@ async def place_order(services: Services, request: IntakeRequest) -> Accepted | 
     # this claim, outside it, refuses the key on another deal. Two plain commands in one
     # round trip, not a script: a script call's own cost in Redis is several times theirs.
     claim = _claim_key(request)
-    claimed, owner = await batcher.commands(
+    set_reply, owner = await batcher.commands(
         ("SET", claim, request.deal_id, "NX", "EX", IDEMPOTENCY_TTL_S), ("GET", claim)
     )
+    claimed = set_reply == b"OK"
     if owner is not None and int(owner) != request.deal_id:
         return Rejected("idempotency_key_reused", "this key was used for a different deal")
     now_ms = int(time.time() * 1000)

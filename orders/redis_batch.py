@@ -15,8 +15,9 @@ import asyncio
 from typing import Any
 
 import redis.asyncio
+from redis.asyncio.connection import AbstractConnection
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 MAX_BATCH = 256
 """Calls per pipeline: a flash sale's burst in a few batches, none so large that its reply
@@ -44,9 +45,15 @@ class RedisBatcher:
         self._client = client
         self._pending: list[_Call] = []
         self._sender: asyncio.Task[None] | None = None
+        self._connection: AbstractConnection | None = None
+        """Borrowed from the client's pool for good: batches go one at a time, and a
+        pipeline's per-batch checkout (a socket read to check the connection is clean), lock
+        and retry wrapper cost more than the batch's own work. The pool closes it with the
+        client."""
 
     def command(self, *args: Any) -> asyncio.Future[Any]:
-        """Queue one command; the future has its reply, as `execute_command` returns it."""
+        """Queue one command; the future has its raw reply (bytes, int, list; `b"OK"` for a
+        SET, not redis-py's True)."""
         return self._queue(_Call([args], None, group=False))
 
     def commands(self, *commands: tuple[Any, ...]) -> asyncio.Future[list[Any]]:
@@ -76,11 +83,8 @@ class RedisBatcher:
                         call.future.set_exception(exc)
 
     async def _send(self, batch: list[_Call]) -> None:
-        async with self._client.pipeline(transaction=False) as pipe:
-            for call in batch:
-                for command in call.commands:
-                    pipe.execute_command(*command)
-            results = await pipe.execute(raise_on_error=False)
+        commands = [command for call in batch for command in call.commands]
+        results = await self._round_trip(commands)
         unloaded: list[_Call] = []
         position = 0
         for call in batch:
@@ -99,3 +103,24 @@ class RedisBatcher:
             for script in {call.script for call in unloaded if call.script is not None}:
                 await self._client.script_load(script.script)
             await self._send(unloaded)
+
+    async def _round_trip(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """Send the commands in one write and read their raw replies; an error reply is
+        returned in its command's place."""
+        if self._connection is None:
+            self._connection = await self._client.connection_pool.get_connection()
+        connection = self._connection
+        try:
+            await connection.send_packed_command(connection.pack_commands(commands))
+            replies: list[Any] = []
+            for _ in commands:
+                try:
+                    replies.append(await connection.read_response())
+                except ResponseError as error:
+                    replies.append(error)
+            return replies
+        except BaseException:
+            # Replies still on their way would answer the next batch: start over. The next
+            # send connects again.
+            await connection.disconnect(nowait=True)
+            raise

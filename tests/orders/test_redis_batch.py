@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+import redis.exceptions
+
 from orders.redis_batch import RedisBatcher
 from server.services import Services
 
@@ -36,7 +39,7 @@ async def test_commands_queued_together_run_in_the_order_they_were_made(
         batcher.commands(("SET", "claim", 8, "NX", "EX", 60), ("GET", "claim")),
         batcher.command("GET", "claim"),
     )
-    assert first == [True, b"7"]
+    assert first == [b"OK", b"7"]
     assert again == [None, b"7"]
     assert owner == b"7"
 
@@ -52,3 +55,14 @@ async def test_scripts_redis_forgot_are_loaded_again(services: Services) -> None
         b"b!",
         b"c!",
     ]
+
+
+async def test_a_dropped_connection_fails_its_batch_and_the_next_batch_reconnects(
+    services: Services,
+) -> None:
+    batcher = RedisBatcher(services.redis)
+    assert await batcher.command("PING") == b"PONG"
+    await services.redis.client_kill_filter(_type="normal", skipme=True)  # the batcher's too
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await batcher.command("PING")
+    assert await batcher.command("PING") == b"PONG"
