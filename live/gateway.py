@@ -30,6 +30,7 @@ from attribution.privacy import mask_name
 from attribution.queries import customer_profile
 from live import presence
 from live.counts import counts_lock_key, is_muted, likes_key, record_chat_author, viewers_key
+from live.fanout import send_to_all
 from live.protocol import (
     Chat,
     ChatSend,
@@ -341,7 +342,7 @@ class RoomGateway:
                     viewer.held.append(payload)
                 elif viewer.keeps_up():
                     ready.append(viewer.connection)
-            broadcast(ready, payload, text=True)
+            await send_to_all(ready, payload)
 
     async def _publish_counts(self) -> None:
         redis = self.services.redis

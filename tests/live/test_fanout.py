@@ -4,12 +4,14 @@ coalesced, and what viewers do in a room is recorded for follow-ups."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
 import websockets
 from sqlalchemy import select
 
+from live.fanout import SLICE
 from live.gateway import COUNTS_EVERY_SECONDS, SEND_BUFFER_LIMIT, SLOW_CLOSE_CODE
 from live.models import ViewerSession
 from live.presence import SESSIONS_KEY, flush_stays
@@ -123,3 +125,22 @@ async def test_a_host_mutes_the_author_of_a_chat_line_without_seeing_who_it_is(
         assert muted.status_code == 204
         await viewer.send(json.dumps({"type": "chat.send", "text": "再来一次"}))
         assert (await next_frame(viewer, "error"))["code"] == "muted"
+
+
+async def test_a_room_larger_than_one_write_slice_gets_every_frame_in_order(chain: Chain) -> None:
+    room = chain.demo.hub_room_id
+    hub = (await chain.room(room))["broadcast"]["id"]
+    viewers = SLICE + 20  # one customer on many phones: the slices are of sockets
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = [await stack.enter_async_context(chain.viewer(room)) for _ in range(viewers)]
+        for socket in sockets:
+            await next_frame(socket, "snapshot")
+        bus = StreamBus(chain.services.redis)
+        for n in range(3):
+            await bus.publish(hub, Chat(name="主播", text=f"第{n}条"))
+
+        async def chats(socket: websockets.ClientConnection) -> list[str]:
+            return [(await next_frame(socket, "chat"))["text"] for _ in range(3)]
+
+        received = await asyncio.gather(*(chats(socket) for socket in sockets))
+    assert received == [["第0条", "第1条", "第2条"]] * viewers
