@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench-fanout bench-orders clean
+.PHONY: demo test lint bench-fanout bench-orders bench-inprocess clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -28,6 +28,9 @@ bench-fanout: $(STAMP)
 
 bench-orders: $(STAMP)
 	$(BIN)/python -m bench.orders
+
+bench-inprocess: $(STAMP)
+	$(BIN)/python -m bench.inprocess
 
 clean:
 	rm -rf var tests/artifacts

@@ -77,7 +77,7 @@ from websockets.asyncio.client import ClientConnection
 
 from attribution.models import Customer, Region, Store
 from bench.fleet import Fleet, connect_all, disconnect_all
-from bench.measure import cpu_now, cpu_percent, percentile
+from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
 from live.models import Broadcast, Room
 from live.protocol import Chat
 from live.streams import StreamBus, stream_name
@@ -264,15 +264,14 @@ def say(out: list[str], *lines: str) -> None:
     print(*lines, sep="\n", flush=True)
 
 
-def cpu_text(cpu: dict[str, float], frames_per_s: float) -> str:
+def cpu_per_frame_text(cpu: dict[str, float], frames_per_s: float) -> str:
     """Percent of one core per process, then CPU time per delivered frame."""
     rate = frames_per_s or 1.0
     server = sum(v for name, v in cpu.items() if name not in ("clients", "other"))
     client = cpu.get("clients", 0.0)
     return (
-        "cpu (of one core): "
-        + " ".join(f"{name} {value:.0f}%" for name, value in cpu.items())
-        + f"; per frame {server * 1e4 / rate:.1f} us server, {client * 1e4 / rate:.1f} us client"
+        f"cpu (of one core): {cpu_text(cpu)}"
+        f"; per frame {server * 1e4 / rate:.1f} us server, {client * 1e4 / rate:.1f} us client"
     )
 
 
@@ -283,12 +282,12 @@ def report(system: System, viewers: int) -> list[str]:
     return [
         f"{system.label} throughput: {result.delivered_per_s:.0f} frames/s delivered "
         f"({result.publishes_per_s:.1f} updates/s x {viewers} viewers; slices {slices}); "
-        + cpu_text(result.cpu, result.delivered_per_s),
+        + cpu_per_frame_text(result.cpu, result.delivered_per_s),
         f"{system.label} latency: p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
         f"max {result.max_ms:.1f} ms over {LATENCY_RATE * LATENCY_SECONDS} updates; "
         f"lost {result.lost}, gaps {result.gaps}, closes {closes}, "
         f"drained {'yes' if result.drained else 'NO'}; at {result.latency_frames_per_s:.0f} "
-        f"frames/s " + cpu_text(result.latency_cpu, result.latency_frames_per_s),
+        f"frames/s " + cpu_per_frame_text(result.latency_cpu, result.latency_frames_per_s),
     ]
 
 

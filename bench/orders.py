@@ -347,6 +347,19 @@ def worst_seconds(sustained: Sustained, count: int = 3) -> str:
     return ", ".join(f"{p99:.0f} ms at {second} s" for p99, second in p99s[:count])
 
 
+async def redis_costs(services: Services) -> str:
+    """Redis' own time per call of the commands an order costs it (INFO commandstats):
+    the reserve script (EVALSHA, its commands included), the claim (SET, GET, with the
+    script's own SET and GET mixed in), and the persister's reads, acks and trims."""
+    stats = await services.redis.info("commandstats")
+    named = ("evalsha", "set", "get", "xreadgroup", "xack", "xtrim")
+    return " ".join(
+        f"{name} {stats[f'cmdstat_{name}']['usec_per_call']:.1f}"
+        for name in named
+        if f"cmdstat_{name}" in stats
+    )
+
+
 def cpu_pids(processes: list[ServiceProcess], redis_server: EmbeddedRedis) -> dict[str, int]:
     pids = {p.name: p.process.pid for p in processes if p.process is not None}
     if redis_server.process is not None:
@@ -401,6 +414,7 @@ async def run(viewers: int, seconds: float, load: float) -> str:
                 f"  note: {viewers} viewers at the room's {ROOM_ORDER_RATE:g}/s offer only {viewers * ROOM_ORDER_RATE:.0f}/s"
             )
         pids = cpu_pids(processes, redis_server)
+        await services.redis.config_resetstat()  # command costs of this phase only
         forks0 = (await services.redis.info("stats"))["total_forks"]
         gc.freeze()  # the generator's own collections would show as the system's waits
         gc.disable()
@@ -419,6 +433,7 @@ async def run(viewers: int, seconds: float, load: float) -> str:
         forks = (await services.redis.info("stats"))["total_forks"] - forks0
         print(f"  worst seconds (p99 of the orders sent in them): {worst_seconds(sustained)}")
         print(f"  cpu (of one core): {cpu_text(cpu)}; Redis forks (AOF rewrites): {forks}")
+        print(f"  Redis, us per call: {await redis_costs(services)}")
         await asyncio.gather(*(viewer.close() for viewer in sockets))
 
         # 4. the worker drains; check the database

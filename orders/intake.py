@@ -46,7 +46,6 @@ class Accepted(msgspec.Struct, frozen=True):
     order_id: str
     amount_fen: int
     pay_by_ms: int
-    stock_left: int
     repeated: bool
     """True when this is the stored first answer to the same request."""
 
@@ -92,7 +91,7 @@ def fingerprint(request: IntakeRequest) -> str:
 
 
 def _intake_state(services: Services) -> tuple[RedisBatcher, OrderIds]:
-    """This process's script batcher and order-id maker, made on first use."""
+    """This process's Redis batcher and order-id maker, made on first use."""
     state = services.extras.get("orders.intake")
     if state is None:
         state = services.extras["orders.intake"] = (RedisBatcher(services.redis), OrderIds())
@@ -154,7 +153,6 @@ async def place_order(services: Services, request: IntakeRequest) -> Accepted | 
         order_id=reply[1].decode(),
         amount_fen=int(reply[2]),
         pay_by_ms=int(reply[3]),
-        stock_left=int(reply[4]),
         repeated=outcome == "again",
     )
 

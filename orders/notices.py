@@ -30,8 +30,9 @@ FLUSH_SECONDS = 0.25
 STOCK_EVERY_MS = 450
 """A deal's stock goes out every 450-500 ms (the lock's life, then the next node's flush),
 the slow end of the 200-500 ms the architecture allows high-rate room state: each frame is a
-send to every viewer of every relaying room, the largest cost of an order storm after the
-orders themselves, and a count that moves twice a second still reads as live."""
+send to every viewer of every relaying room (under `make bench-orders`, more socket writes
+than the order replies themselves), and a count that moves twice a second still reads as
+live."""
 TICKER_EVERY_MS = 1500
 """One "just bought" line per room every 1.5 s: long enough to read, often enough to feel busy."""
 

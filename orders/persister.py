@@ -2,8 +2,9 @@
 
 One consumer group (`persist`) over every deal's stream. A consumer reads a batch, inserts it
 in one transaction (idempotent by order id: ON CONFLICT DO NOTHING), and acknowledges the
-entries only after the commit; once a second it trims what every consumer is done with. Entries a dead consumer left pending are claimed by another
-after CLAIM_IDLE_MS (XAUTOCLAIM); an entry delivered MAX_DELIVERIES times goes to the deal's
+entries only after the commit; once a second it trims what every consumer is done with.
+Entries a dead consumer left pending are claimed by another after CLAIM_IDLE_MS
+(XAUTOCLAIM); an entry delivered MAX_DELIVERIES times goes to the deal's
 dead-letter stream and is logged, so it never blocks the entries behind it.
 
 It runs in the arq worker (see orders/jobs.py, `ensure_persister`): the worker already
@@ -251,8 +252,8 @@ class OrderPersister:
         """Drop the entries every consumer is done with: those delivered and acknowledged,
         which are all the entries before both the oldest pending one and the first not yet
         delivered. Once a second, not after each batch: Redis drops whole nodes of the
-        stream at once, where deleting each batch's entries after its commit (XDEL) had cost
-        Redis more than reading them."""
+        stream at once, where an XDEL of each batch's entries after its commit had cost Redis
+        as much as reading them (`INFO commandstats` under `make bench-orders`)."""
         summary = await self.redis.xpending(stream, GROUP)
         groups = await self.redis.xinfo_groups(stream)
         delivered = next(
@@ -260,8 +261,8 @@ class OrderPersister:
         )
         if delivered is None or delivered == b"0-0":
             return
-        ms, seq = delivered.decode().split("-")
-        keep_from = f"{ms}-{int(seq) + 1}"
+        ms, seq = _entry_order(delivered.decode())
+        keep_from = f"{ms}-{seq + 1}"
         oldest_pending = summary.get("min")
         if summary.get("pending") and oldest_pending is not None:
             keep_from = min(keep_from, oldest_pending.decode(), key=_entry_order)

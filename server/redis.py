@@ -31,8 +31,8 @@ PID_FILE = "redis.pid"
 
 class HiredisPackingConnection(redis.asyncio.Connection):
     """Packs commands with hiredis's C packer, as redis-py's synchronous client already does;
-    its asyncio client still packs in Python (redis/redis-py#4176), which was a tenth of an
-    app node's time under an order storm. Drop this class when redis-py does it itself."""
+    its asyncio client still packs in Python (redis/redis-py#4176), which a profile of a
+    node under `make bench-orders` put at a tenth of its time. Drop this class when redis-py does it itself."""
 
     def pack_command(self, *args: Any) -> list[bytes]:
         if isinstance(args[0], str):  # "CONFIG GET" and the like are sent as separate words

@@ -6,8 +6,8 @@
 -- ARGV: order_id, customer_id, quantity, fingerprint, now_ms, pay_within_ms,
 --       broadcast_id, hub_broadcast_id, room_store_id, idempotency_key, idem_ttl_s
 --
--- Returns {"accepted", order_id, amount_fen, pay_by_ms, stock_left}
---      or {"again", order_id, amount_fen, pay_by_ms, stock_left}   (same key, same request)
+-- Returns {"accepted", order_id, amount_fen, pay_by_ms}
+--      or {"again", order_id, amount_fen, pay_by_ms}   (same key, same request)
 --      or {"rejected", reason, detail}
 
 local order_id, customer = ARGV[1], ARGV[2]
@@ -23,7 +23,7 @@ if prior then
     return {'rejected', 'idempotency_key_reused', 'this key was used for a different order'}
   end
   local id, amount, pay_by = string.match(string.sub(prior, sep + 1), '([^|]+)|([^|]+)|([^|]+)')
-  return {'again', id, amount, pay_by, redis.call('HGET', KEYS[1], 'stock') or '0'}
+  return {'again', id, amount, pay_by}
 end
 
 -- 2. The deal: live, inside its window, sold in this room.
@@ -56,7 +56,7 @@ end
 -- 4. The writes: reserve, remember the answer, append the order for the database.
 local held = '0'
 if d[6] == 'hold' then
-  stock = redis.call('HINCRBY', KEYS[1], 'stock', -quantity)
+  redis.call('HINCRBY', KEYS[1], 'stock', -quantity)
   held = '1'
 end
 redis.call('HINCRBY', KEYS[1], 'version', 1)
@@ -71,4 +71,4 @@ redis.call('XADD', KEYS[5], '*',
   'product', d[9], 'kind', d[10], 'quantity', quantity, 'price', d[2], 'amount', amount,
   'accepted_ms', now, 'pay_by_ms', pay_by, 'broadcast', ARGV[7], 'room_store', ARGV[9],
   'key', ARGV[10], 'policy', d[6])
-return {'accepted', order_id, tostring(amount), tostring(pay_by), tostring(stock)}
+return {'accepted', order_id, tostring(amount), tostring(pay_by)}

@@ -1,0 +1,130 @@
+"""The order path's costs measured inside one process: `make bench-inprocess`.
+
+Where the full bench (bench/orders.py) shares two cores among six processes and drifts
+between runs, this measures one thing at a time, in CPU time of this process (threads
+included: aiosqlite runs SQLite in one), against an embedded Redis and a SQLite file:
+
+1. intake: `place_order` for N orders on one deal, 200 at a time (the claim and the reserve
+   script through the batcher): CPU per order, and the bytes each adds to Redis' AOF;
+2. persisting: the persister drains them into SQL: CPU per order and AOF bytes per order;
+3. the app's startup heap: how many objects building the app leaves, and what a full
+   garbage collection costs with them and with them frozen (server/app.py freezes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import uvloop
+
+from bench.orders import seed
+from orders.intake import IntakeRequest, place_order
+from orders.persister import OrderPersister
+from server.migrate import upgrade
+from server.redis import EmbeddedRedis
+from server.services import Services, open_services
+from server.settings import load_settings
+from tests.support.processes import service_env
+
+CONCURRENT = 200
+CUSTOMERS = 2000
+
+
+async def aof_bytes(services: Services) -> int:
+    return int((await services.redis.info("persistence"))["aof_current_size"])
+
+
+async def measured(services: Services, work: Callable[[], Awaitable[object]]) -> tuple[float, int]:
+    """CPU seconds of this process and AOF bytes added while `work` runs."""
+    aof0, cpu0 = await aof_bytes(services), time.process_time()
+    await work()
+    return time.process_time() - cpu0, await aof_bytes(services) - aof0
+
+
+def collection_ms(rounds: int = 5) -> float:
+    """Median time of a full collection, in ms of CPU."""
+    times = []
+    for _ in range(rounds):
+        started = time.process_time()
+        gc.collect()
+        times.append((time.process_time() - started) * 1000)
+    return statistics.median(times)
+
+
+async def run(orders: int) -> list[str]:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-inprocess-"))
+    redis_server = EmbeddedRedis(workdir / "redis").start()
+    database_url = f"sqlite+aiosqlite:///{workdir / 'storecast.db'}"
+    await asyncio.to_thread(upgrade, database_url)
+    settings = load_settings(service_env(database_url, redis_server.url, workdir / "var"))
+    services = await open_services(settings)
+    lines = []
+    try:
+        seeded = await seed(services, CUSTOMERS)
+
+        async def intake() -> None:
+            for start in range(0, orders, CONCURRENT):
+                await asyncio.gather(
+                    *(
+                        place_order(
+                            services,
+                            IntakeRequest(
+                                customer_id=seeded.customer_ids[n % CUSTOMERS],
+                                deal_id=seeded.open_deal,
+                                quantity=1,
+                                idempotency_key=f"k{n}",
+                                broadcast_id=seeded.broadcast_id,
+                                room_store_id=seeded.store_id,
+                            ),
+                        )
+                        for n in range(start, min(orders, start + CONCURRENT))
+                    )
+                )
+
+        cpu, aof = await measured(services, intake)
+        lines.append(
+            f"intake: {cpu / orders * 1e6:.0f} us CPU, {aof / orders:.0f} B of AOF per order"
+        )
+        persister = OrderPersister(services, consumer="bench")
+        cpu, aof = await measured(services, persister.drain)
+        lines.append(
+            f"persist: {cpu / orders * 1e6:.0f} us CPU, {aof / orders:.0f} B of AOF per order"
+        )
+
+        from server.app import create_app  # the whole app's modules, routes and mappers
+
+        create_app(settings)
+        objects = len(gc.get_objects())
+        unfrozen = collection_ms()
+        gc.freeze()
+        frozen = collection_ms()
+        gc.unfreeze()
+        lines.append(
+            f"startup heap: {objects} objects; a full collection {unfrozen:.0f} ms of CPU, "
+            f"{frozen:.0f} ms with them frozen"
+        )
+        return lines
+    finally:
+        await services.close()
+        redis_server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=20_000)
+    args = parser.parse_args()
+    for line in uvloop.run(run(args.orders)):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
