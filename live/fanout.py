@@ -1,41 +1,98 @@
-"""One room frame to many sockets: serialized once, the same bytes written to each.
+"""One room frame to many sockets: serialized once, written a slice at a time, spread out.
 
 `websockets.broadcast` builds and serializes the frame again for every socket; here the
 server's frame (text, unmasked, no extension: the gateway turns compression off) is made
-once, as the architecture asks, and each open socket gets the bytes straight into its
-transport. A socket closing, or in the middle of a fragmented message (the gateway never
-sends one), is skipped, as `broadcast` does. The sockets are written in slices, with a turn
-of the event loop between them, so that a frame for a thousand sockets does not hold up the
-orders and replies of that node for the whole pass.
+once, as the architecture asks, and each recipient gets the bytes straight into its socket.
+
+A socket write is a system call, ~20 us on these machines, so a stock frame for a room of
+1,000 viewers is ~20 ms of one node's loop, and the same instant's burst of reads on the
+viewers' side. Written all at once, every such frame stalled the orders of both sides: under
+`make bench-orders` it was what set the p99 (docs/benchmarks.md). So the recipients are
+written SLICE at a time, and the slices of a big room are spread over about SPREAD_SECONDS,
+while no other frame waits; with frames waiting, the slices go back to back, so a busy node
+never falls behind. Frames go out in the order they came, one after the other, to every
+recipient.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 from collections.abc import Sequence
+from typing import Protocol
 
+import structlog
 from websockets.asyncio.server import ServerConnection
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
-SLICE = 250
-"""Sockets written per turn of the event loop: a few milliseconds of writes."""
+log = structlog.get_logger()
+
+SLICE = 100
+"""Recipients written per turn of the event loop: ~2 ms of writes."""
+SPREAD_SECONDS = 0.08
+"""How long the slices of one big-room frame are spread over when nothing else waits: far
+under the 200-500 ms that coalesced room state is allowed, and unnoticeable beside a live
+video's own delay."""
+
+
+class Recipient(Protocol):
+    def receive(self, payload: bytes, frame: bytes) -> None:
+        """Take a room frame: `frame` is `payload` as serialized websocket bytes."""
 
 
 def frame_bytes(payload: bytes) -> bytes:
     return Frame(Opcode.TEXT, payload).serialize(mask=False, extensions=[])
 
 
-def write(connections: Sequence[ServerConnection], frame: bytes) -> None:
-    for connection in connections:
-        if connection.protocol.state is State.OPEN and connection.send_in_progress is None:
-            connection.transport.write(frame)
+def write_frame(connection: ServerConnection, frame: bytes) -> None:
+    """Write serialized frame bytes to an open socket; a closing one, or one in the middle of a
+    fragmented message (the gateway never sends one), is skipped, as `broadcast` does."""
+    if connection.protocol.state is State.OPEN and connection.send_in_progress is None:
+        connection.transport.write(frame)
 
 
-async def send_to_all(connections: Sequence[ServerConnection], payload: bytes) -> None:
-    """Write one text frame to every open socket of `connections`, a slice at a time."""
-    frame = frame_bytes(payload)
-    for start in range(0, len(connections), SLICE):
-        if start:
-            await asyncio.sleep(0)
-        write(connections[start : start + SLICE], frame)
+class Fanout:
+    """This process's room frames, in the order they were handed in, by one task."""
+
+    def __init__(self) -> None:
+        self._frames: collections.deque[tuple[Sequence[Recipient], bytes]] = collections.deque()
+        self._waiting = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="live.fanout")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def send(self, recipients: Sequence[Recipient], payload: bytes) -> None:
+        """Queue one frame for every recipient; returns at once."""
+        if recipients:
+            self._frames.append((recipients, payload))
+            self._waiting.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._waiting.wait()
+            self._waiting.clear()
+            while self._frames:
+                recipients, payload = self._frames.popleft()
+                await self._write(recipients, payload)
+
+    async def _write(self, recipients: Sequence[Recipient], payload: bytes) -> None:
+        frame = frame_bytes(payload)
+        slices = range(0, len(recipients), SLICE)
+        pause = SPREAD_SECONDS / len(slices)
+        for start in slices:
+            if start:
+                await asyncio.sleep(0 if self._frames else pause)
+            for recipient in recipients[start : start + SLICE]:
+                try:
+                    recipient.receive(payload, frame)
+                except Exception:  # one broken socket must not cost the others the frame
+                    log.exception("fanout.write_failed")

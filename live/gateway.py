@@ -6,10 +6,11 @@ the ASGI message layer in between (measured on these machines: 1.4x the throughp
 Litestar handler sending socket by socket). It runs in the app's event loop, on its own
 port, sharing the app's `Services`.
 
-Fanout is `websockets.broadcast`: one synchronous pass that writes the same bytes into each
-ready socket's transport, no task or queue per socket. Slow viewers: what a socket has not
-yet sent is bounded by SEND_BUFFER_LIMIT bytes; a viewer past it is closed with
-SLOW_CLOSE_CODE and may resume, so a laggard never holds a room back nor grows without end.
+Fanout (live/fanout.py) serializes a room frame once and writes the same bytes to every
+recipient, a slice of sockets at a time, spread out a little so that a big room's frame does
+not stall this node's orders. Slow viewers: what a socket has not yet sent is bounded by
+SEND_BUFFER_LIMIT bytes; a viewer past it is closed with SLOW_CLOSE_CODE and may resume, so
+a laggard never holds a room back nor grows without end.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 import structlog
-from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -30,7 +31,7 @@ from attribution.privacy import mask_name
 from attribution.queries import customer_profile
 from live import presence
 from live.counts import counts_lock_key, is_muted, likes_key, record_chat_author, viewers_key
-from live.fanout import send_to_all
+from live.fanout import Fanout, frame_bytes, write_frame
 from live.protocol import (
     Chat,
     ChatSend,
@@ -89,11 +90,13 @@ class Viewer:
     def is_customer(self) -> bool:
         return self.principal.role is Role.VIEWER
 
-    def deliver(self, payload: bytes) -> None:
+    def receive(self, payload: bytes, frame: bytes) -> None:
+        """A room event: written now, held until the snapshot is out, or dropped for a
+        laggard (closed as slow, it resumes from its last offset)."""
         if not self.ready:
             self.held.append(payload)
         elif self.keeps_up():
-            broadcast([self.connection], payload, text=True)
+            write_frame(self.connection, frame)
 
     def keeps_up(self) -> bool:
         """False, and the socket closing as slow, once its unsent bytes pass the limit."""
@@ -115,6 +118,7 @@ class RoomGateway:
         self._admitted: dict[ServerConnection, tuple[Principal, RoomContext, str]] = {}
         self._dirty_counts: set[int] = set()
         self._pubsub = services.redis.pubsub()
+        self._fanout = Fanout()
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -130,6 +134,7 @@ class RoomGateway:
             ping_interval=20,
             ping_timeout=20,
         )
+        self._fanout.start()
         self._tasks = [
             asyncio.create_task(self._relay_published()),
             asyncio.create_task(self._publish_counts()),
@@ -139,6 +144,7 @@ class RoomGateway:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
+        await self._fanout.stop()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -239,7 +245,7 @@ class RoomGateway:
         for payload in held:
             stream, offset = decode_offset(payload)
             if offset == 0 or offset > seen.get(stream, 0):
-                viewer.deliver(payload)
+                viewer.receive(payload, frame_bytes(payload))
 
     async def _on_frame(self, viewer: Viewer, message: str | bytes) -> None:
         try:
@@ -274,7 +280,7 @@ class RoomGateway:
         # buffer to drain, but a viewer who stops reading is closed by keeps_up() instead, and
         # under an order storm its context manager and checks cost more than the write.
         if viewer.keeps_up():
-            broadcast([viewer.connection], encoder.encode(frame), text=True)
+            write_frame(viewer.connection, frame_bytes(encoder.encode(frame)))
 
     async def _resume(self, viewer: Viewer, positions: dict[str, StreamPosition]) -> None:
         missed: list[bytes] = []
@@ -335,14 +341,7 @@ class RoomGateway:
             if message is None or message["type"] != "message":
                 continue
             stream = message["channel"].decode().removeprefix("room:")
-            payload = message["data"]
-            ready = []
-            for viewer in self._viewers.get(stream, ()):
-                if not viewer.ready:
-                    viewer.held.append(payload)
-                elif viewer.keeps_up():
-                    ready.append(viewer.connection)
-            await send_to_all(ready, payload)
+            self._fanout.send(list(self._viewers.get(stream, ())), message["data"])
 
     async def _publish_counts(self) -> None:
         redis = self.services.redis
