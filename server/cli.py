@@ -64,6 +64,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
             from server.worker import make_worker
 
+            if settings.worker.nice > 0:
+                os.nice(settings.worker.nice)
             # arq runs on the loop current when the worker is made: uvloop, as the app nodes.
             asyncio.set_event_loop(uvloop.new_event_loop())
             make_worker(settings).run()

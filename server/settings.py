@@ -71,12 +71,20 @@ class OrderSettings(msgspec.Struct, frozen=True):
     """Shared secret of the payment provider's signed callbacks (HMAC-SHA256)."""
 
 
+class WorkerSettings(msgspec.Struct, frozen=True):
+    nice: int = 10
+    """How much the worker lowers its own CPU priority (`os.nice`): it moves accepted orders
+    into SQL and runs timers, work that may trail by a moment, so where it shares cores with
+    app nodes their viewers' orders go first. 0 keeps the priority it was started with."""
+
+
 class Settings(msgspec.Struct, frozen=True):
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     http: HttpSettings = HttpSettings()
     auth: AuthSettings = AuthSettings()
     orders: OrderSettings = OrderSettings()
+    worker: WorkerSettings = WorkerSettings()
     var_dir: str = "var"
     """Where the embedded default keeps its SQLite file, Redis data and logs."""
     log_level: str = "INFO"
@@ -128,7 +136,7 @@ def async_database_url(url: str) -> str:
     return f"{drivers[scheme]}://{rest}"
 
 
-_AREAS = ("database", "redis", "http", "auth", "orders")
+_AREAS = ("database", "redis", "http", "auth", "orders", "worker")
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -4,6 +4,7 @@ an app node. Nothing oversold, no accepted order lost, none written twice."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from collections.abc import Callable
@@ -175,3 +176,19 @@ async def test_the_worker_expires_unpaid_orders_through_their_job(
     assert statuses == {"expired"} and len(placed) == 3
     assert jobs, "the orders' expiry job never ran"
     assert await stock_left(expiring, deal) == 10
+
+
+async def test_the_worker_lets_the_app_nodes_go_first_on_a_shared_cpu(
+    services: Services,
+    start_worker_process: Callable[..., ServiceProcess],
+) -> None:
+    """The worker lowers its own priority by STORECAST_WORKER_NICE (default 10): orders wait
+    in the stream a moment longer under load, viewers' answers do not."""
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    worker = start_worker_process()
+    assert worker.process is not None
+    deadline = time.monotonic() + 30
+    while os.getpriority(os.PRIO_PROCESS, worker.process.pid) != min(19, ours + 10):
+        assert time.monotonic() < deadline, "the worker never lowered its priority"
+        assert worker.process.poll() is None, worker.log_path.read_text()[-2000:]
+        await asyncio.sleep(0.1)  # another process: nothing to await but its state
