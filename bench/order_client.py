@@ -151,6 +151,8 @@ class Sustained:
     """When each timed order was sent, seconds into the phase (same order as latencies_ms)."""
     refused: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    ended: float = 0.0
+    """time.monotonic() when the last reply came."""
 
 
 class Pacer:
@@ -189,7 +191,8 @@ class Pacer:
         self._due.clear()
         if self._in_flight:
             await self._finished
-        self.result.seconds = time.monotonic() - self.started
+        self.result.ended = time.monotonic()
+        self.result.seconds = self.result.ended - self.started
         return self.result
 
     def _send(self, n: int, now: float) -> None:

@@ -361,7 +361,11 @@ async def run(viewers: int, seconds: float, load: float) -> str:
         print("waiting for the worker to drain ...", flush=True)
         accepted_ids = sustained.accepted_ids | {f.order_id for f in flash_ok}
         deals = [seeded.flash_deal, seeded.open_deal]
+        drain_started = time.monotonic()
         await until_drained(services, deals, len(accepted_ids), within=300)
+        print(
+            f"  the worker had the last order in SQL {time.monotonic() - drain_started:.1f} s after"
+        )
         async with services.sessionmaker() as session:
             in_db = list(await session.scalars(select(Order.id).where(Order.deal_id.in_(deals))))
             flash_units = await session.scalar(
