@@ -254,6 +254,20 @@ async def compact_aof(services: Services) -> None:
     await until_no_rewrite()
 
 
+async def watch_rewrites(services: Services, started: float, spans: list[list[float]]) -> None:
+    """Note when Redis rewrites its AOF (seconds into the phase): the child serializes the
+    whole dataset on one of the two cores, and the slowest seconds often line up with it."""
+    while True:
+        info = await services.redis.info("persistence")
+        running = bool(info["aof_rewrite_in_progress"])
+        at = time.monotonic() - started
+        if running and (not spans or spans[-1][1]):
+            spans.append([at, 0.0])
+        elif not running and spans and not spans[-1][1]:
+            spans[-1][1] = at
+        await asyncio.sleep(0.1)
+
+
 def worst_seconds(sustained: Sustained, count: int = 3) -> str:
     """The seconds of the phase with the slowest orders: whether the tail is a few bad moments
     (a collection, a fork) or spread evenly."""
@@ -332,7 +346,8 @@ async def run(viewers: int, seconds: float, load: float) -> str:
             )
         pids = cpu_pids(processes, redis_server)
         await services.redis.config_resetstat()  # command costs of this phase only
-        forks0 = (await services.redis.info("stats"))["total_forks"]
+        rewrites: list[list[float]] = []
+        watcher = asyncio.create_task(watch_rewrites(services, time.monotonic(), rewrites))
         gc.freeze()  # the generator's own collections would show as the system's waits
         gc.disable()
         cpu0 = cpu_now(pids)
@@ -340,6 +355,7 @@ async def run(viewers: int, seconds: float, load: float) -> str:
             sustained = await sustained_phase(sockets, seeded.open_deal, interval, seconds)
         finally:
             gc.enable()
+            watcher.cancel()
         cpu1 = cpu_now(pids)
         cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, sustained.seconds)
         rate = len(sustained.accepted_ids) / sustained.seconds
@@ -347,13 +363,10 @@ async def run(viewers: int, seconds: float, load: float) -> str:
             f"sustained: offered {viewers / interval:.0f}/s, accepted {len(sustained.accepted_ids)} in "
             f"{sustained.seconds:.1f} s = {rate:.0f}/s; refused: {sustained.refused}"
         )
-        stats = await services.redis.info("stats")
-        forks = stats["total_forks"] - forks0
-        fork_text = f", the last one {stats['latest_fork_usec'] / 1000:.0f} ms" if forks else ""
         print(f"  worst seconds (p99 of the orders sent in them): {worst_seconds(sustained)}")
-        print(
-            f"  cpu (of one core): {cpu_text(cpu)}; Redis forks (AOF rewrites): {forks}{fork_text}"
-        )
+        print(f"  cpu (of one core): {cpu_text(cpu)}")
+        spans = ", ".join(f"{a:.1f}-{b:.1f} s" if b else f"from {a:.1f} s" for a, b in rewrites)
+        print(f"  Redis AOF rewrites (a forked child on a core): {len(rewrites)} {spans}".rstrip())
         print(f"  Redis, us per call: {await redis_costs(services)}")
         await asyncio.gather(*(viewer.close() for viewer in sockets))
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import redis.asyncio
 import structlog
 from arq.connections import ArqRedis
@@ -62,24 +63,46 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(2).hex()}"
 
 
+class StreamOrder(msgspec.Struct, array_like=True, frozen=True):
+    """The `o` field of an order's stream entry, as orders/lua/reserve.lua packs it."""
+
+    customer: int
+    deal: int
+    product: int
+    kind: str
+    quantity: int
+    price: int
+    amount: int
+    accepted_ms: int
+    pay_by_ms: int
+    broadcast: int | None
+    room_store: int | None
+    key: str
+    policy: str
+
+
+_decode_stream_order = msgspec.msgpack.Decoder(StreamOrder).decode
+
+
 def order_row(fields: dict[bytes, bytes]) -> dict[str, Any]:
-    """The orders row of one stream entry (written by orders/lua/reserve.lua)."""
-    broadcast, room_store = fields[b"broadcast"], fields[b"room_store"]
+    """The orders row of one stream entry. Raises KeyError or msgspec.DecodeError (a
+    ValueError) for an entry that is not an order."""
+    order = _decode_stream_order(fields[b"o"])
     return {
         "id": fields[b"id"].decode(),
-        "idempotency_key": fields[b"key"].decode(),
-        "customer_id": int(fields[b"customer"]),
-        "deal_id": int(fields[b"deal"]),
-        "product_id": int(fields[b"product"]),
-        "broadcast_id": int(broadcast) if broadcast else None,
-        "room_store_id": int(room_store) if room_store else None,
-        "quantity": int(fields[b"quantity"]),
-        "unit_price_fen": int(fields[b"price"]),
+        "idempotency_key": order.key,
+        "customer_id": order.customer,
+        "deal_id": order.deal,
+        "product_id": order.product,
+        "broadcast_id": order.broadcast,
+        "room_store_id": order.room_store,
+        "quantity": order.quantity,
+        "unit_price_fen": order.price,
         "discount_fen": 0,
-        "amount_fen": int(fields[b"amount"]),
+        "amount_fen": order.amount,
         "status": "pending_payment",
-        "accepted_at": datetime.fromtimestamp(int(fields[b"accepted_ms"]) / 1000, UTC),
-        "pay_by": datetime.fromtimestamp(int(fields[b"pay_by_ms"]) / 1000, UTC),
+        "accepted_at": datetime.fromtimestamp(order.accepted_ms / 1000, UTC),
+        "pay_by": datetime.fromtimestamp(order.pay_by_ms / 1000, UTC),
     }
 
 

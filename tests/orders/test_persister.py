@@ -6,6 +6,7 @@ import pytest
 
 from orders.intake import Accepted
 from orders.keys import GROUP, DealKeys
+from orders.models import Order
 from orders.persister import MAX_DELIVERIES, OrderPersister
 from server.services import Services
 from tests.orders.conftest import Order_, World, count_orders, make_deal
@@ -80,3 +81,23 @@ async def test_trimming_keeps_entries_still_pending_or_not_yet_read(
     assert [e[0] for e in await services.redis.xrange(stream, count=2)] == [
         e[0] for e in held[0][1]
     ]
+
+
+async def test_an_order_outside_any_room_is_written_as_taken(
+    services: Services, world: World, order: Order_
+) -> None:
+    deal = await make_deal(services, world, stock=50, price_fen=9900)
+    placed = await order(deal, quantity=2, key="mini-program-1")
+    assert isinstance(placed, Accepted)
+    await OrderPersister(services, consumer="c").drain()
+    async with services.sessionmaker() as session:
+        row = await session.get(Order, placed.order_id)
+    assert row is not None
+    assert (row.idempotency_key, row.quantity, row.unit_price_fen, row.amount_fen) == (
+        "mini-program-1",
+        2,
+        9900,
+        19800,
+    )
+    assert (row.broadcast_id, row.room_store_id) == (None, world.store_id)
+    assert int(row.pay_by.timestamp() * 1000) == placed.pay_by_ms
