@@ -6,7 +6,8 @@ included: aiosqlite runs SQLite in one), against an embedded Redis and a SQLite 
 
 1. intake: `place_order` for N orders on one deal, 200 at a time (the claim and the reserve
    script through the batcher): CPU per order, and the bytes each adds to Redis' AOF;
-2. persisting: the persister drains them into SQL: CPU per order and AOF bytes per order;
+2. persisting: the persister drains them into SQL: CPU per order and AOF bytes per order,
+   then how long an AOF rewrite of what Redis then holds takes, and how many keys it has;
 3. the app's startup heap: how many objects building the app leaves, and what a full
    garbage collection costs with them and with them frozen (server/app.py freezes them).
 """
@@ -47,6 +48,23 @@ async def measured(services: Services, work: Callable[[], Awaitable[object]]) ->
     aof0, cpu0 = await aof_bytes(services), time.process_time()
     await work()
     return time.process_time() - cpu0, await aof_bytes(services) - aof0
+
+
+async def aof_rewrite_ms(services: Services) -> float:
+    """Wall time of one AOF rewrite of what Redis holds now: the child writes out every key,
+    and under `make bench-orders` the slowest seconds line up with it."""
+
+    async def until_no_rewrite() -> None:  # another process: its state is all there is
+        while True:
+            if not (await services.redis.info("persistence"))["aof_rewrite_in_progress"]:
+                return
+            await asyncio.sleep(0.01)
+
+    await until_no_rewrite()  # one Redis started on its own
+    started = time.monotonic()
+    await services.redis.bgrewriteaof()
+    await until_no_rewrite()
+    return (time.monotonic() - started) * 1000
 
 
 def collection_ms(rounds: int = 5) -> float:
@@ -97,6 +115,11 @@ async def run(orders: int) -> list[str]:
         cpu, aof = await measured(services, persister.drain)
         lines.append(
             f"persist: {cpu / orders * 1e6:.0f} us CPU, {aof / orders:.0f} B of AOF per order"
+        )
+        keys = await services.redis.dbsize()
+        rewrite_ms = await aof_rewrite_ms(services)
+        lines.append(
+            f"AOF rewrite after them: {rewrite_ms:.0f} ms (a forked child), {keys} keys in Redis"
         )
 
         from server.app import create_app  # the whole app's modules, routes and mappers
