@@ -87,7 +87,7 @@ _decode_stream_order = msgspec.msgpack.Decoder(StreamOrder).decode
 def order_row(fields: dict[bytes, bytes]) -> dict[str, Any]:
     """The orders row of one stream entry. Raises KeyError or msgspec.DecodeError (a
     ValueError) for an entry that is not an order."""
-    order = _decode_stream_order(fields[b"o"])
+    order = _decode_stream_order(fields[b"o"]) if b"o" in fields else _field_entry(fields)
     return {
         "id": fields[b"id"].decode(),
         "idempotency_key": order.key,
@@ -104,6 +104,27 @@ def order_row(fields: dict[bytes, bytes]) -> dict[str, Any]:
         "accepted_at": datetime.fromtimestamp(order.accepted_ms / 1000, UTC),
         "pay_by": datetime.fromtimestamp(order.pay_by_ms / 1000, UTC),
     }
+
+
+def _field_entry(fields: dict[bytes, bytes]) -> StreamOrder:
+    """An entry from before the packed format (a field per value): one still in a stream
+    when a new worker starts must reach SQL, not the dead letters."""
+    broadcast, room_store = fields[b"broadcast"], fields[b"room_store"]
+    return StreamOrder(
+        customer=int(fields[b"customer"]),
+        deal=int(fields[b"deal"]),
+        product=int(fields[b"product"]),
+        kind=fields[b"kind"].decode(),
+        quantity=int(fields[b"quantity"]),
+        price=int(fields[b"price"]),
+        amount=int(fields[b"amount"]),
+        accepted_ms=int(fields[b"accepted_ms"]),
+        pay_by_ms=int(fields[b"pay_by_ms"]),
+        broadcast=int(broadcast) if broadcast else None,
+        room_store=int(room_store) if room_store else None,
+        key=fields[b"key"].decode(),
+        policy=fields[b"policy"].decode(),
+    )
 
 
 ORDERS = Order.__table__

@@ -101,3 +101,33 @@ async def test_an_order_outside_any_room_is_written_as_taken(
     )
     assert (row.broadcast_id, row.room_store_id) == (None, world.store_id)
     assert int(row.pay_by.timestamp() * 1000) == placed.pay_by_ms
+
+
+async def test_an_entry_written_before_the_packed_format_still_reaches_sql(
+    services: Services, world: World
+) -> None:
+    deal = await make_deal(services, world, stock=50)
+    persister = OrderPersister(services, consumer="c")
+    await persister.drain()  # creates the group
+    fields = {
+        "id": "01900000000abcde0001",
+        "customer": str(world.customer_ids[0]),
+        "deal": str(deal),
+        "product": str(world.product_id),
+        "kind": "flash_sale",
+        "quantity": "1",
+        "price": "9900",
+        "amount": "9900",
+        "accepted_ms": "1764000000000",
+        "pay_by_ms": "1764000900000",
+        "broadcast": "",
+        "room_store": str(world.store_id),
+        "key": "old-format",
+        "policy": "hold",
+    }
+    await services.redis.xadd(DealKeys(deal).stream, fields)  # type: ignore[arg-type]
+    await persister.drain()
+    async with services.sessionmaker() as session:
+        row = await session.get(Order, fields["id"])
+    assert row is not None
+    assert (row.idempotency_key, row.broadcast_id, row.amount_fen) == ("old-format", None, 9900)
