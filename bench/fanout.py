@@ -78,16 +78,14 @@ from websockets.asyncio.client import ClientConnection
 from attribution.models import Customer, Region, Store
 from bench.fleet import Fleet, connect_all, disconnect_all
 from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
+from bench.stack import embedded_stack
 from live.models import Broadcast, Room
 from live.protocol import Chat
 from live.streams import StreamBus, stream_name
 from server.auth import Principal, Role
-from server.migrate import upgrade
 from server.model_base import utcnow
-from server.redis import EmbeddedRedis
-from server.services import Services, open_services
-from server.settings import load_settings
-from tests.support.processes import ROOT, ServiceProcess, app_process, free_port, service_env
+from server.services import Services
+from tests.support.processes import ROOT, ServiceProcess, app_process, free_port
 
 WARMUP_SECONDS = 0.5
 """Publishing before each throughput slice starts counting (the window fills in ~0.1 s)."""
@@ -359,46 +357,41 @@ async def storecast(
     workdir: Path, viewers: int, size: int, out: list[str]
 ) -> AsyncIterator[System]:
     """Redis, SQLite, the seed, two app nodes and their viewers; all stopped on the way out."""
-    redis_server = EmbeddedRedis(workdir / "redis").start()
-    database_url = f"sqlite+aiosqlite:///{workdir / 'storecast.db'}"
     nodes: list[ServiceProcess] = []
-    services: Services | None = None
     fleet = Fleet()
-    try:
-        await asyncio.to_thread(upgrade, database_url)
-        env = service_env(database_url, redis_server.url, workdir / "var")
-        services = await open_services(load_settings(env))
-        seeded = await seed(services, viewers)
-        nodes = [app_process(f"app-{n}", env, workdir).start() for n in (1, 2)]
-        urls = []
-        for k, (customer_id, home_store) in enumerate(seeded.customers):
-            room = k % 4
-            token = services.signer.issue(
-                Principal(Role.VIEWER, customer_id, seeded.room_stores[room] or home_store)
+    async with embedded_stack(workdir) as stack:
+        services, redis_server, env = stack.services, stack.redis_server, stack.env
+        try:
+            seeded = await seed(services, viewers)
+            nodes = [app_process(f"app-{n}", env, workdir).start() for n in (1, 2)]
+            urls = []
+            for k, (customer_id, home_store) in enumerate(seeded.customers):
+                room = k % 4
+                token = services.signer.issue(
+                    Principal(Role.VIEWER, customer_id, seeded.room_stores[room] or home_store)
+                )
+                node = nodes[(k // 4) % 2]
+                urls.append(f"{node.ws_url}/ws/rooms/{seeded.rooms[room]}?token={token}")
+            took = await connect_all(fleet, urls)
+            say(
+                out,
+                f"storecast: {viewers} viewers joined in {took:.1f} s "
+                f"(hub room + 3 relaying store rooms, 2 nodes); every snapshot received",
             )
-            node = nodes[(k // 4) % 2]
-            urls.append(f"{node.ws_url}/ws/rooms/{seeded.rooms[room]}?token={token}")
-        took = await connect_all(fleet, urls)
-        say(
-            out,
-            f"storecast: {viewers} viewers joined in {took:.1f} s "
-            f"(hub room + 3 relaying store rooms, 2 nodes); every snapshot received",
-        )
-        await asyncio.sleep(1.0)  # let the join-time counts frames go out before measuring
-        bus = StreamBus(services.redis)
-        position = await bus.position(stream_name(seeded.hub_broadcast_id))
-        publisher = StorecastPublisher(bus, seeded.hub_broadcast_id, size, position.offset + 1)
-        pids = {node.name: node.process.pid for node in nodes if node.process is not None}
-        if redis_server.process is not None:
-            pids["redis"] = redis_server.process.pid
-        yield System("storecast", fleet, publisher, {**pids, "clients": os.getpid(), "machine": 0})
-    finally:
-        await disconnect_all(fleet)
-        for node in nodes:
-            node.stop()
-        if services is not None:
-            await services.close()
-        redis_server.stop()
+            await asyncio.sleep(1.0)  # let the join-time counts frames go out before measuring
+            bus = StreamBus(services.redis)
+            position = await bus.position(stream_name(seeded.hub_broadcast_id))
+            publisher = StorecastPublisher(bus, seeded.hub_broadcast_id, size, position.offset + 1)
+            pids = {node.name: node.process.pid for node in nodes if node.process is not None}
+            if redis_server.process is not None:
+                pids["redis"] = redis_server.process.pid
+            yield System(
+                "storecast", fleet, publisher, {**pids, "clients": os.getpid(), "machine": 0}
+            )
+        finally:
+            await disconnect_all(fleet)
+            for node in nodes:
+                node.stop()
 
 
 # ---- the bare websockets server -------------------------------------------------------------

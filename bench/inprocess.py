@@ -27,13 +27,10 @@ from pathlib import Path
 import uvloop
 
 from bench.orders import seed
+from bench.stack import embedded_stack, until_no_aof_rewrite
 from orders.intake import IntakeRequest, place_order
 from orders.persister import OrderPersister
-from server.migrate import upgrade
-from server.redis import EmbeddedRedis
-from server.services import Services, open_services
-from server.settings import load_settings
-from tests.support.processes import service_env
+from server.services import Services
 
 CONCURRENT = 200
 CUSTOMERS = 2000
@@ -54,16 +51,10 @@ async def aof_rewrite_ms(services: Services) -> float:
     """Wall time of one AOF rewrite of what Redis holds now: the child writes out every key,
     and under `make bench-orders` the slowest seconds line up with it."""
 
-    async def until_no_rewrite() -> None:  # another process: its state is all there is
-        while True:
-            if not (await services.redis.info("persistence"))["aof_rewrite_in_progress"]:
-                return
-            await asyncio.sleep(0.01)
-
-    await until_no_rewrite()  # one Redis started on its own
+    await until_no_aof_rewrite(services)  # one Redis started on its own
     started = time.monotonic()
     await services.redis.bgrewriteaof()
-    await until_no_rewrite()
+    await until_no_aof_rewrite(services)
     return (time.monotonic() - started) * 1000
 
 
@@ -79,65 +70,60 @@ def collection_ms(rounds: int = 5) -> float:
 
 async def run(orders: int) -> list[str]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-inprocess-"))
-    redis_server = EmbeddedRedis(workdir / "redis").start()
-    database_url = f"sqlite+aiosqlite:///{workdir / 'storecast.db'}"
-    await asyncio.to_thread(upgrade, database_url)
-    settings = load_settings(service_env(database_url, redis_server.url, workdir / "var"))
-    services = await open_services(settings)
     lines = []
     try:
-        seeded = await seed(services, CUSTOMERS)
+        async with embedded_stack(workdir) as stack:
+            services = stack.services
+            seeded = await seed(services, CUSTOMERS)
 
-        async def intake() -> None:
-            for start in range(0, orders, CONCURRENT):
-                await asyncio.gather(
-                    *(
-                        place_order(
-                            services,
-                            IntakeRequest(
-                                customer_id=seeded.customer_ids[n % CUSTOMERS],
-                                deal_id=seeded.open_deal,
-                                quantity=1,
-                                idempotency_key=f"k{n}",
-                                broadcast_id=seeded.broadcast_id,
-                                room_store_id=seeded.store_id,
-                            ),
+            async def intake() -> None:
+                for start in range(0, orders, CONCURRENT):
+                    await asyncio.gather(
+                        *(
+                            place_order(
+                                services,
+                                IntakeRequest(
+                                    customer_id=seeded.customer_ids[n % CUSTOMERS],
+                                    deal_id=seeded.open_deal,
+                                    quantity=1,
+                                    idempotency_key=f"k{n}",
+                                    broadcast_id=seeded.broadcast_id,
+                                    room_store_id=seeded.store_id,
+                                ),
+                            )
+                            for n in range(start, min(orders, start + CONCURRENT))
                         )
-                        for n in range(start, min(orders, start + CONCURRENT))
                     )
-                )
 
-        cpu, aof = await measured(services, intake)
-        lines.append(
-            f"intake: {cpu / orders * 1e6:.0f} us CPU, {aof / orders:.0f} B of AOF per order"
-        )
-        persister = OrderPersister(services, consumer="bench")
-        cpu, aof = await measured(services, persister.drain)
-        lines.append(
-            f"persist: {cpu / orders * 1e6:.0f} us CPU, {aof / orders:.0f} B of AOF per order"
-        )
-        keys = await services.redis.dbsize()
-        rewrite_ms = await aof_rewrite_ms(services)
-        lines.append(
-            f"AOF rewrite after them: {rewrite_ms:.0f} ms (a forked child), {keys} keys in Redis"
-        )
+            cpu, aof = await measured(services, intake)
+            lines.append(
+                f"intake: {cpu / orders * 1e6:.0f} us CPU, {aof / orders:.0f} B of AOF per order"
+            )
+            persister = OrderPersister(services, consumer="bench")
+            cpu, aof = await measured(services, persister.drain)
+            lines.append(
+                f"persist: {cpu / orders * 1e6:.0f} us CPU, {aof / orders:.0f} B of AOF per order"
+            )
+            keys = await services.redis.dbsize()
+            rewrite_ms = await aof_rewrite_ms(services)
+            lines.append(
+                f"AOF rewrite after them: {rewrite_ms:.0f} ms (a forked child), {keys} keys in Redis"
+            )
 
-        from server.app import create_app  # the whole app's modules, routes and mappers
+            from server.app import create_app  # the whole app's modules, routes and mappers
 
-        create_app(settings)
-        objects = len(gc.get_objects())
-        unfrozen = collection_ms()
-        gc.freeze()
-        frozen = collection_ms()
-        gc.unfreeze()
-        lines.append(
-            f"startup heap: {objects} objects; a full collection {unfrozen:.0f} ms of CPU, "
-            f"{frozen:.0f} ms with them frozen"
-        )
-        return lines
+            create_app(services.settings)
+            objects = len(gc.get_objects())
+            unfrozen = collection_ms()
+            gc.freeze()
+            frozen = collection_ms()
+            gc.unfreeze()
+            lines.append(
+                f"startup heap: {objects} objects; a full collection {unfrozen:.0f} ms of CPU, "
+                f"{frozen:.0f} ms with them frozen"
+            )
+            return lines
     finally:
-        await services.close()
-        redis_server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -1,4 +1,4 @@
-"""Order intake under load: `make bench-orders` (python -m bench.orders [--viewers N] [--seconds S] [--load L]).
+"""Order intake under load: `make bench-orders` (python -m bench.orders [--viewers N] [--seconds S] [--load L] [--worker-nice N]).
 
 Starts an embedded Redis, a SQLite database, two app nodes and a worker, then
 
@@ -41,6 +41,7 @@ from sqlalchemy import func, select
 from attribution.models import Customer, Region, Store
 from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
 from bench.order_client import OrderConnection, Pacer, Sustained, connect
+from bench.stack import embedded_stack, until_no_aof_rewrite
 from live.models import Broadcast, Room
 from live.ratelimit import viewer_buckets
 from orders import scripts
@@ -49,12 +50,10 @@ from orders.keys import GROUP, STREAMS_KEY, DealKeys
 from orders.models import Order, Product
 from orders.schemas import DealCreate
 from server.auth import Principal, Role
-from server.migrate import upgrade
 from server.model_base import utcnow
 from server.redis import EmbeddedRedis
-from server.services import Services, open_services
-from server.settings import load_settings
-from tests.support.processes import ServiceProcess, app_process, service_env, worker_process
+from server.services import Services
+from tests.support.processes import ServiceProcess, app_process, worker_process
 
 FLASH_UNITS = 500
 ROOM_ORDER_RATE = viewer_buckets()["order.place"].rate
@@ -241,17 +240,9 @@ async def compact_aof(services: Services) -> None:
     """Rewrite Redis' append-only file now and wait for it: the direct phase wrote tens of MB
     to it, and Redis rewrites it in a forked child once it has doubled, which on two shared
     cores would otherwise land in the middle of the measured phase."""
-
-    async def until_no_rewrite() -> None:
-        while True:
-            info = await services.redis.info("persistence")
-            if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
-                return
-            await asyncio.sleep(0.2)
-
-    await until_no_rewrite()  # Redis may have started one of its own
+    await until_no_aof_rewrite(services, 0.2)  # Redis may have started one of its own
     await services.redis.bgrewriteaof()
-    await until_no_rewrite()
+    await until_no_aof_rewrite(services, 0.2)
 
 
 async def watch_rewrites(services: Services, started: float, spans: list[list[float]]) -> None:
@@ -298,109 +289,120 @@ def cpu_pids(processes: list[ServiceProcess], redis_server: EmbeddedRedis) -> di
     return {**pids, "clients": os.getpid(), "machine": 0}
 
 
-async def run(viewers: int, seconds: float, load: float) -> str:
+async def run(viewers: int, seconds: float, load: float, worker_nice: int | None) -> str:
     workdir = Path(tempfile.mkdtemp(prefix="bench-orders-"))
-    redis_server = EmbeddedRedis(workdir / "redis").start()
-    database_url = f"sqlite+aiosqlite:///{workdir / 'storecast.db'}"
-    await asyncio.to_thread(upgrade, database_url)
-    env = service_env(database_url, redis_server.url, workdir / "var")
-    services = await open_services(load_settings(env))
     processes: list[ServiceProcess] = []
     try:
-        seeded = await seed(services, viewers)
+        settings = {} if worker_nice is None else {"STORECAST_WORKER_NICE": str(worker_nice)}
+        async with embedded_stack(workdir, **settings) as stack:
+            services, redis_server, env = stack.services, stack.redis_server, stack.env
+            try:
+                seeded = await seed(services, viewers)
 
-        # 1. the script, directly, with as many concurrent tasks as there are viewers
-        pids = cpu_pids(processes, redis_server)
-        started, cpu0 = time.monotonic(), cpu_now(pids)
-        direct = await direct_phase(services, viewers, min(seconds, 10.0))
-        cpu1 = cpu_now(pids)
-        cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, time.monotonic() - started)
-        print(f"direct script: {direct:.0f} calls/s with {viewers} concurrent tasks")
-        print(f"  cpu (of one core): {cpu_text(cpu)}", flush=True)
+                # 1. the script, directly, with as many concurrent tasks as there are viewers
+                pids = cpu_pids(processes, redis_server)
+                started, cpu0 = time.monotonic(), cpu_now(pids)
+                direct = await direct_phase(services, viewers, min(seconds, 10.0))
+                cpu1 = cpu_now(pids)
+                cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, time.monotonic() - started)
+                print(f"direct script: {direct:.0f} calls/s with {viewers} concurrent tasks")
+                print(f"  cpu (of one core): {cpu_text(cpu)}", flush=True)
 
-        await compact_aof(services)
-        nodes = [app_process(f"app-{n}", env, workdir).start() for n in (1, 2)]
-        processes = [*nodes, worker_process("worker", env, workdir).start()]
-        print(f"connecting {viewers} viewers to room {seeded.room_id} on two nodes ...", flush=True)
-        sockets = await connect_viewers(services, seeded, nodes)
-
-        # 2. the flash sale: everyone at once, one unit each, 500 units
-        started = time.monotonic()
-        async with asyncio.timeout(PHASE_TIMEOUT_S):
-            flash = await asyncio.gather(
-                *(v.order(f"flash-{n}", seeded.flash_deal) for n, v in enumerate(sockets))
-            )
-        flash_ms = (time.monotonic() - started) * 1000
-        flash_ok = [f for f in flash if f.type == "order.accepted"]
-        reasons = sorted({f.reason or f.code for f in flash if f.type != "order.accepted"})
-        print(
-            f"flash sale: {len(flash_ok)} accepted of {viewers} in {flash_ms:.0f} ms; refused: {reasons}"
-        )
-
-        # 3. the sustained stream on the unlimited item, offering load x direct a second
-        offered = load * direct
-        interval = max(viewers / offered, 1 / ROOM_ORDER_RATE)
-        if interval > viewers / offered:
-            print(
-                f"  note: {viewers} viewers at the room's {ROOM_ORDER_RATE:g}/s offer only {viewers * ROOM_ORDER_RATE:.0f}/s"
-            )
-        pids = cpu_pids(processes, redis_server)
-        await services.redis.config_resetstat()  # command costs of this phase only
-        rewrites: list[list[float]] = []
-        watcher = asyncio.create_task(watch_rewrites(services, time.monotonic(), rewrites))
-        gc.freeze()  # the generator's own collections would show as the system's waits
-        gc.disable()
-        cpu0 = cpu_now(pids)
-        try:
-            sustained = await sustained_phase(sockets, seeded.open_deal, interval, seconds)
-        finally:
-            gc.enable()
-            watcher.cancel()
-        cpu1 = cpu_now(pids)
-        cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, sustained.seconds)
-        rate = len(sustained.accepted_ids) / sustained.seconds
-        print(
-            f"sustained: offered {viewers / interval:.0f}/s, accepted {len(sustained.accepted_ids)} in "
-            f"{sustained.seconds:.1f} s = {rate:.0f}/s; refused: {sustained.refused}"
-        )
-        print(f"  worst seconds (p99 of the orders sent in them): {worst_seconds(sustained)}")
-        print(f"  cpu (of one core): {cpu_text(cpu)}")
-        spans = ", ".join(f"{a:.1f}-{b:.1f} s" if b else f"from {a:.1f} s" for a, b in rewrites)
-        print(f"  Redis AOF rewrites (a forked child on a core): {len(rewrites)} {spans}".rstrip())
-        print(f"  Redis, us per call: {await redis_costs(services)}")
-        await asyncio.gather(*(viewer.close() for viewer in sockets))
-
-        # 4. the worker drains; check the database
-        print("waiting for the worker to drain ...", flush=True)
-        accepted_ids = sustained.accepted_ids | {f.order_id for f in flash_ok}
-        deals = [seeded.flash_deal, seeded.open_deal]
-        drain_started = time.monotonic()
-        await until_drained(services, deals, len(accepted_ids), within=300)
-        print(
-            f"  the worker had the last order in SQL {time.monotonic() - drain_started:.1f} s after"
-        )
-        async with services.sessionmaker() as session:
-            in_db = list(await session.scalars(select(Order.id).where(Order.deal_id.in_(deals))))
-            flash_units = await session.scalar(
-                select(func.coalesce(func.sum(Order.quantity), 0)).where(
-                    Order.deal_id == seeded.flash_deal
+                await compact_aof(services)
+                nodes = [app_process(f"app-{n}", env, workdir).start() for n in (1, 2)]
+                processes = [*nodes, worker_process("worker", env, workdir).start()]
+                print(
+                    f"connecting {viewers} viewers to room {seeded.room_id} on two nodes ...",
+                    flush=True,
                 )
-            )
-        lost = len(accepted_ids - set(in_db))
-        duplicates = len(in_db) - len(set(in_db)) + len(set(in_db) - accepted_ids)
-        flash_left = int(await services.redis.hget(DealKeys(seeded.flash_deal).state, "stock") or 0)
-        oversold = max(0, int(flash_units or 0) - FLASH_UNITS) + max(0, -flash_left)
-        latencies = sustained.latencies_ms or [0.0]
-        return (
-            f"orders ratio={rate / direct:.2f} accepted_per_s={rate:.0f} "
-            f"p50_ms={statistics.median(latencies):.1f} p99_ms={percentile(latencies, 0.99):.1f} "
-            f"oversold={oversold} lost={lost} duplicates={duplicates}"
-        )
+                sockets = await connect_viewers(services, seeded, nodes)
+
+                # 2. the flash sale: everyone at once, one unit each, 500 units
+                started = time.monotonic()
+                async with asyncio.timeout(PHASE_TIMEOUT_S):
+                    flash = await asyncio.gather(
+                        *(v.order(f"flash-{n}", seeded.flash_deal) for n, v in enumerate(sockets))
+                    )
+                flash_ms = (time.monotonic() - started) * 1000
+                flash_ok = [f for f in flash if f.type == "order.accepted"]
+                reasons = sorted({f.reason or f.code for f in flash if f.type != "order.accepted"})
+                print(
+                    f"flash sale: {len(flash_ok)} accepted of {viewers} in {flash_ms:.0f} ms; refused: {reasons}"
+                )
+
+                # 3. the sustained stream on the unlimited item, offering load x direct a second
+                offered = load * direct
+                interval = max(viewers / offered, 1 / ROOM_ORDER_RATE)
+                if interval > viewers / offered:
+                    print(
+                        f"  note: {viewers} viewers at the room's {ROOM_ORDER_RATE:g}/s offer only {viewers * ROOM_ORDER_RATE:.0f}/s"
+                    )
+                pids = cpu_pids(processes, redis_server)
+                await services.redis.config_resetstat()  # command costs of this phase only
+                rewrites: list[list[float]] = []
+                watcher = asyncio.create_task(watch_rewrites(services, time.monotonic(), rewrites))
+                gc.freeze()  # the generator's own collections would show as the system's waits
+                gc.disable()
+                cpu0 = cpu_now(pids)
+                try:
+                    sustained = await sustained_phase(sockets, seeded.open_deal, interval, seconds)
+                finally:
+                    gc.enable()
+                    watcher.cancel()
+                cpu1 = cpu_now(pids)
+                cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, sustained.seconds)
+                rate = len(sustained.accepted_ids) / sustained.seconds
+                print(
+                    f"sustained: offered {viewers / interval:.0f}/s, accepted {len(sustained.accepted_ids)} in "
+                    f"{sustained.seconds:.1f} s = {rate:.0f}/s; refused: {sustained.refused}"
+                )
+                print(
+                    f"  worst seconds (p99 of the orders sent in them): {worst_seconds(sustained)}"
+                )
+                print(f"  cpu (of one core): {cpu_text(cpu)}")
+                spans = ", ".join(
+                    f"{a:.1f}-{b:.1f} s" if b else f"from {a:.1f} s" for a, b in rewrites
+                )
+                print(
+                    f"  Redis AOF rewrites (a forked child on a core): {len(rewrites)} {spans}".rstrip()
+                )
+                print(f"  Redis, us per call: {await redis_costs(services)}")
+                await asyncio.gather(*(viewer.close() for viewer in sockets))
+
+                # 4. the worker drains; check the database
+                print("waiting for the worker to drain ...", flush=True)
+                accepted_ids = sustained.accepted_ids | {f.order_id for f in flash_ok}
+                deals = [seeded.flash_deal, seeded.open_deal]
+                drain_started = time.monotonic()
+                await until_drained(services, deals, len(accepted_ids), within=300)
+                print(
+                    f"  the worker had the last order in SQL {time.monotonic() - drain_started:.1f} s after"
+                )
+                async with services.sessionmaker() as session:
+                    in_db = list(
+                        await session.scalars(select(Order.id).where(Order.deal_id.in_(deals)))
+                    )
+                    flash_units = await session.scalar(
+                        select(func.coalesce(func.sum(Order.quantity), 0)).where(
+                            Order.deal_id == seeded.flash_deal
+                        )
+                    )
+                lost = len(accepted_ids - set(in_db))
+                duplicates = len(in_db) - len(set(in_db)) + len(set(in_db) - accepted_ids)
+                flash_left = int(
+                    await services.redis.hget(DealKeys(seeded.flash_deal).state, "stock") or 0
+                )
+                oversold = max(0, int(flash_units or 0) - FLASH_UNITS) + max(0, -flash_left)
+                latencies = sustained.latencies_ms or [0.0]
+                return (
+                    f"orders ratio={rate / direct:.2f} accepted_per_s={rate:.0f} "
+                    f"p50_ms={statistics.median(latencies):.1f} p99_ms={percentile(latencies, 0.99):.1f} "
+                    f"oversold={oversold} lost={lost} duplicates={duplicates}"
+                )
+            finally:
+                for process in processes:  # before the stack's Redis: they use it
+                    process.stop()
     finally:
-        for process in processes:
-            process.stop()
-        await services.close()
-        redis_server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -411,8 +413,14 @@ def main() -> None:
     parser.add_argument(
         "--load", type=float, default=0.52, help="offered orders/s as a fraction of the direct rate"
     )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=None,
+        help="the worker's STORECAST_WORKER_NICE (default: the setting's own, 10)",
+    )
     args = parser.parse_args()
-    line = uvloop.run(run(args.viewers, args.seconds, args.load))
+    line = uvloop.run(run(args.viewers, args.seconds, args.load, args.worker_nice))
     print(line)
 
 

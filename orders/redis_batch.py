@@ -25,18 +25,15 @@ holds the event loop for long."""
 
 
 class _Call:
-    """One caller's commands (one, or a few that must go out together) and its future."""
+    """One caller's commands (a few that go out together, or one script call) and its future:
+    the list of the commands' replies, or the script's one reply."""
 
-    __slots__ = ("commands", "future", "group", "script")
+    __slots__ = ("commands", "future", "script")
 
-    def __init__(
-        self, commands: list[tuple[Any, ...]], script: AsyncScript | None, group: bool
-    ) -> None:
+    def __init__(self, commands: list[tuple[Any, ...]], script: AsyncScript | None) -> None:
         self.commands = commands
         self.script = script
         """The script an EVALSHA runs, to load it again if Redis forgot it."""
-        self.group = group
-        """The future's result is the list of replies, not the one reply."""
         self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
 
@@ -51,20 +48,16 @@ class RedisBatcher:
         and retry wrapper cost more than the batch's own work. The pool closes it with the
         client."""
 
-    def command(self, *args: Any) -> asyncio.Future[Any]:
-        """Queue one command; the future has its raw reply (bytes, int, list; `b"OK"` for a
-        SET, not redis-py's True)."""
-        return self._queue(_Call([args], None, group=False))
-
     def commands(self, *commands: tuple[Any, ...]) -> asyncio.Future[list[Any]]:
         """Queue commands that go out one after the other in the same batch; the future has
-        their replies, or the first error among them."""
-        return self._queue(_Call(list(commands), None, group=True))
+        their raw replies (bytes, int, list; `b"OK"` for a SET, not redis-py's True), or the
+        first error among them."""
+        return self._queue(_Call(list(commands), None))
 
     def script(self, script: AsyncScript, keys: list[Any], args: list[Any]) -> asyncio.Future[Any]:
         """Queue a script call; the future has what `script(keys=..., args=...)` returns."""
         evalsha = ("EVALSHA", script.sha, len(keys), *keys, *args)
-        return self._queue(_Call([evalsha], script, group=False))
+        return self._queue(_Call([evalsha], script))
 
     def _queue(self, call: _Call) -> asyncio.Future[Any]:
         self._pending.append(call)
@@ -98,7 +91,7 @@ class RedisBatcher:
             elif failed is not None:
                 call.future.set_exception(failed)
             else:
-                call.future.set_result(replies if call.group else replies[0])
+                call.future.set_result(replies if call.script is None else replies[0])
         if unloaded:  # Redis restarted and forgot the scripts: load them, send those again
             for script in {call.script for call in unloaded if call.script is not None}:
                 await self._client.script_load(script.script)

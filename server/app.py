@@ -46,9 +46,8 @@ async def index() -> Redirect:
 def freeze_startup_heap() -> None:
     """Keep the objects made at startup out of every later garbage collection.
 
-    Startup leaves ~136,000 long-lived objects (modules, routes, mappers), more than half
-    of what a node holds with 1,000 viewers, and each full collection walked them all while
-    the node's loop waited. Frozen (and given back at shutdown), they cost a collection
+    Startup leaves ~136,000 long-lived objects (modules, routes, mappers), and each full
+    collection walked them all while the node's loop waited. Frozen (and given back at shutdown), they cost a collection
     nothing: `make bench-inprocess` measures both (docs/benchmarks.md)."""
     gc.collect()
     gc.freeze()

@@ -37,11 +37,11 @@ async def test_commands_queued_together_run_in_the_order_they_were_made(
     first, again, owner = await asyncio.gather(
         batcher.commands(("SET", "claim", 7, "NX", "EX", 60), ("GET", "claim")),
         batcher.commands(("SET", "claim", 8, "NX", "EX", 60), ("GET", "claim")),
-        batcher.command("GET", "claim"),
+        batcher.commands(("GET", "claim")),
     )
     assert first == [b"OK", b"7"]
     assert again == [None, b"7"]
-    assert owner == b"7"
+    assert owner == [b"7"]
 
 
 async def test_scripts_redis_forgot_are_loaded_again(services: Services) -> None:
@@ -61,8 +61,8 @@ async def test_a_dropped_connection_fails_its_batch_and_the_next_batch_reconnect
     services: Services,
 ) -> None:
     batcher = RedisBatcher(services.redis)
-    assert await batcher.command("PING") == b"PONG"
+    assert await batcher.commands(("PING",)) == [b"PONG"]
     await services.redis.client_kill_filter(_type="normal", skipme=True)  # the batcher's too
     with pytest.raises(redis.exceptions.ConnectionError):
-        await batcher.command("PING")
-    assert await batcher.command("PING") == b"PONG"
+        await batcher.commands(("PING",))
+    assert await batcher.commands(("PING",)) == [b"PONG"]
