@@ -7,7 +7,8 @@ included: aiosqlite runs SQLite in one), against an embedded Redis and a SQLite 
 1. intake: `place_order` for N orders on one deal, 200 at a time (the claim and the reserve
    script through the batcher): CPU per order, and the bytes each adds to Redis' AOF;
 2. persisting: the persister drains them into SQL: CPU per order and AOF bytes per order,
-   then how long an AOF rewrite of what Redis then holds takes, and how many keys it has;
+   then how long Redis takes to restart from its AOF (it replays it), and how long an AOF
+   rewrite of what Redis then holds takes, and how many keys it has;
 3. the app's startup heap: how many objects building the app leaves, and what a full
    garbage collection costs with them and with them frozen (server/app.py freezes them).
 """
@@ -30,6 +31,7 @@ from bench.orders import seed
 from bench.stack import embedded_stack, until_no_aof_rewrite
 from orders.intake import IntakeRequest, place_order
 from orders.persister import OrderPersister
+from server.redis import EmbeddedRedis
 from server.services import Services
 
 CONCURRENT = 200
@@ -56,6 +58,17 @@ async def aof_rewrite_ms(services: Services) -> float:
     await services.redis.bgrewriteaof()
     await until_no_aof_rewrite(services)
     return (time.monotonic() - started) * 1000
+
+
+async def aof_replay(server: EmbeddedRedis, services: Services) -> tuple[float, int]:
+    """Restart Redis and time it until it answers: how long a restart takes per MB of AOF, which
+    bounds how far the AOF may grow between rewrites (STORECAST_REDIS_AOF_REWRITE_MIN_MB)."""
+    size = await aof_bytes(services)
+    await services.redis.connection_pool.disconnect()
+    await asyncio.to_thread(server.stop)
+    started = time.monotonic()
+    await asyncio.to_thread(server.start)
+    return (time.monotonic() - started) * 1000, size
 
 
 def collection_ms(rounds: int = 5) -> float:
@@ -103,6 +116,11 @@ async def run(orders: int) -> list[str]:
             cpu, aof = await measured(services, persister.drain)
             lines.append(
                 f"persist: {cpu / orders * 1e6:.0f} us CPU, {aof / orders:.0f} B of AOF per order"
+            )
+            replay_ms, replayed = await aof_replay(stack.redis_server, services)
+            lines.append(
+                f"restart: Redis replays its {replayed / 1e6:.1f} MB of AOF in {replay_ms:.0f} ms "
+                f"({replayed / 1e3 / replay_ms:.0f} MB/s)"
             )
             keys = await services.redis.dbsize()
             rewrite_ms = await aof_rewrite_ms(services)

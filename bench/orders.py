@@ -1,4 +1,4 @@
-"""Order intake under load: `make bench-orders` (python -m bench.orders [--viewers N] [--seconds S] [--load L] [--worker-nice N]).
+"""Order intake under load: `make bench-orders` (python -m bench.orders --help for the options).
 
 Starts an embedded Redis, a SQLite database, two app nodes and a worker, then
 
@@ -14,6 +14,10 @@ Starts an embedded Redis, a SQLite database, two app nodes and a worker, then
    order.accepted. A system that keeps up accepts all of it with short waits; one that does
    not falls behind, and both its rate and its waits show it. `--load 0.6` or more shows
    where this machine saturates.
+
+Redis is configured as the embedded default is. Its AOF rewrites are printed with the phase:
+`--rewrite-at T` starts one T seconds into the sustained phase, to show what one costs, and
+`--aof-rewrite-min-mb 64` puts back Redis' own threshold (one rewrite every ~15 s here).
 
 Then it waits for the worker to drain the streams and checks the database. Last line:
 `orders ratio=R accepted_per_s=N p50_ms=A p99_ms=B oversold=0 lost=0 duplicates=0`, where R is
@@ -53,6 +57,7 @@ from server.auth import Principal, Role
 from server.model_base import utcnow
 from server.redis import EmbeddedRedis
 from server.services import Services
+from server.settings import RedisSettings
 from tests.support.processes import ServiceProcess, app_process, worker_process
 
 FLASH_UNITS = 500
@@ -289,12 +294,31 @@ def cpu_pids(processes: list[ServiceProcess], redis_server: EmbeddedRedis) -> di
     return {**pids, "clients": os.getpid(), "machine": 0}
 
 
-async def run(viewers: int, seconds: float, load: float, worker_nice: int | None) -> str:
+@dataclass(frozen=True)
+class Options:
+    viewers: int
+    seconds: float
+    load: float
+    worker_nice: int | None
+    aof_rewrite_min_mb: int
+    rewrite_at: float | None
+
+
+async def rewrite_at(services: Services, seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    await services.redis.bgrewriteaof()
+
+
+async def run(options: Options) -> str:
+    viewers, seconds, load = options.viewers, options.seconds, options.load
     workdir = Path(tempfile.mkdtemp(prefix="bench-orders-"))
     processes: list[ServiceProcess] = []
     try:
-        settings = {} if worker_nice is None else {"STORECAST_WORKER_NICE": str(worker_nice)}
-        async with embedded_stack(workdir, **settings) as stack:
+        settings = {}
+        if options.worker_nice is not None:
+            settings["STORECAST_WORKER_NICE"] = str(options.worker_nice)
+        redis_settings = RedisSettings(aof_rewrite_min_mb=options.aof_rewrite_min_mb)
+        async with embedded_stack(workdir, redis_settings, **settings) as stack:
             services, redis_server, env = stack.services, stack.redis_server, stack.env
             try:
                 seeded = await seed(services, viewers)
@@ -340,7 +364,11 @@ async def run(viewers: int, seconds: float, load: float, worker_nice: int | None
                 pids = cpu_pids(processes, redis_server)
                 await services.redis.config_resetstat()  # command costs of this phase only
                 rewrites: list[list[float]] = []
-                watcher = asyncio.create_task(watch_rewrites(services, time.monotonic(), rewrites))
+                watchers = [
+                    asyncio.create_task(watch_rewrites(services, time.monotonic(), rewrites))
+                ]
+                if options.rewrite_at is not None:
+                    watchers.append(asyncio.create_task(rewrite_at(services, options.rewrite_at)))
                 gc.freeze()  # the generator's own collections would show as the system's waits
                 gc.disable()
                 cpu0 = cpu_now(pids)
@@ -348,7 +376,8 @@ async def run(viewers: int, seconds: float, load: float, worker_nice: int | None
                     sustained = await sustained_phase(sockets, seeded.open_deal, interval, seconds)
                 finally:
                     gc.enable()
-                    watcher.cancel()
+                    for watcher in watchers:
+                        watcher.cancel()
                 cpu1 = cpu_now(pids)
                 cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, sustained.seconds)
                 rate = len(sustained.accepted_ids) / sustained.seconds
@@ -419,8 +448,29 @@ def main() -> None:
         default=None,
         help="the worker's STORECAST_WORKER_NICE (default: the setting's own, 10)",
     )
+    parser.add_argument(
+        "--aof-rewrite-min-mb",
+        type=int,
+        default=RedisSettings().aof_rewrite_min_mb,
+        help="Redis' auto-aof-rewrite-min-size, in MB (default: the embedded default's)",
+    )
+    parser.add_argument(
+        "--rewrite-at",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="start an AOF rewrite this many seconds into the sustained phase",
+    )
     args = parser.parse_args()
-    line = uvloop.run(run(args.viewers, args.seconds, args.load, args.worker_nice))
+    options = Options(
+        args.viewers,
+        args.seconds,
+        args.load,
+        args.worker_nice,
+        args.aof_rewrite_min_mb,
+        args.rewrite_at,
+    )
+    line = uvloop.run(run(options))
     print(line)
 
 

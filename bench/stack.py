@@ -12,7 +12,7 @@ from pathlib import Path
 from server.migrate import upgrade
 from server.redis import EmbeddedRedis
 from server.services import Services, open_services
-from server.settings import load_settings
+from server.settings import RedisSettings, load_settings
 from tests.support.processes import service_env
 
 
@@ -25,10 +25,13 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def embedded_stack(workdir: Path, **settings: str) -> AsyncIterator[Stack]:
-    """Redis and SQLite under `workdir`; both stopped on the way out. `settings` are
-    STORECAST_* variables for the processes started on it (the caller's own are not passed)."""
-    redis_server = EmbeddedRedis(workdir / "redis").start()
+async def embedded_stack(
+    workdir: Path, redis: RedisSettings | None = None, **settings: str
+) -> AsyncIterator[Stack]:
+    """Redis and SQLite under `workdir`; both stopped on the way out. Redis is configured as
+    the embedded default is (or by `redis`); `settings` are STORECAST_* variables for the
+    processes started on it (the caller's own are not passed)."""
+    redis_server = EmbeddedRedis.configured(workdir / "redis", redis or RedisSettings()).start()
     services: Services | None = None
     try:
         database_url = f"sqlite+aiosqlite:///{workdir / 'storecast.db'}"
