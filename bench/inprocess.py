@@ -5,8 +5,9 @@ between runs, this measures one thing at a time, in CPU time of this process (th
 included: aiosqlite runs SQLite in one), against an embedded Redis and a SQLite file:
 
 1. intake: `place_order` for N orders on one deal, 200 at a time (the claim and the reserve
-   script through the batcher): CPU per order, and the bytes each adds to Redis' AOF;
-2. persisting: the persister drains them into SQL: CPU per order and AOF bytes per order,
+   script through the batcher): CPU per order here and in Redis, and the bytes each adds to
+   Redis' AOF;
+2. persisting: the persister drains them into SQL: the same three,
    then how long Redis takes to restart from its AOF (it replays it), and how long an AOF
    rewrite of what Redis then holds takes, and how many keys it has;
 3. the app's startup heap: how many objects building the app leaves, and what a full
@@ -23,12 +24,14 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import uvloop
 
+from bench.measure import cpu_seconds
 from bench.orders import seed
-from bench.stack import embedded_stack, until_no_aof_rewrite
+from bench.stack import Stack, embedded_stack, until_no_aof_rewrite
 from orders.intake import IntakeRequest, place_order
 from orders.persister import OrderPersister
 from server.redis import EmbeddedRedis
@@ -42,11 +45,35 @@ async def aof_bytes(services: Services) -> int:
     return int((await services.redis.info("persistence"))["aof_current_size"])
 
 
-async def measured(services: Services, work: Callable[[], Awaitable[object]]) -> tuple[float, int]:
-    """CPU seconds of this process and AOF bytes added while `work` runs."""
-    aof0, cpu0 = await aof_bytes(services), time.process_time()
+@dataclass(frozen=True)
+class Costs:
+    cpu_s: float
+    """CPU time of this process."""
+    redis_cpu_s: float
+    """CPU time of the Redis server."""
+    aof_bytes: int
+
+    def per_order(self, orders: int) -> str:
+        return (
+            f"{self.cpu_s / orders * 1e6:.0f} us CPU here, {self.redis_cpu_s / orders * 1e6:.0f} us "
+            f"in Redis, {self.aof_bytes / orders:.0f} B of AOF per order"
+        )
+
+
+async def measured(stack: Stack, work: Callable[[], Awaitable[object]]) -> Costs:
+    """What `work` costs this process and Redis, and the AOF bytes it adds."""
+    redis_pid = stack.redis_server.process.pid if stack.redis_server.process else 0
+    aof0, cpu0, redis0 = (
+        await aof_bytes(stack.services),
+        time.process_time(),
+        cpu_seconds(redis_pid),
+    )
     await work()
-    return time.process_time() - cpu0, await aof_bytes(services) - aof0
+    return Costs(
+        time.process_time() - cpu0,
+        cpu_seconds(redis_pid) - redis0,
+        await aof_bytes(stack.services) - aof0,
+    )
 
 
 async def aof_rewrite_ms(services: Services) -> float:
@@ -108,15 +135,9 @@ async def run(orders: int) -> list[str]:
                         )
                     )
 
-            cpu, aof = await measured(services, intake)
-            lines.append(
-                f"intake: {cpu / orders * 1e6:.0f} us CPU, {aof / orders:.0f} B of AOF per order"
-            )
+            lines.append(f"intake: {(await measured(stack, intake)).per_order(orders)}")
             persister = OrderPersister(services, consumer="bench")
-            cpu, aof = await measured(services, persister.drain)
-            lines.append(
-                f"persist: {cpu / orders * 1e6:.0f} us CPU, {aof / orders:.0f} B of AOF per order"
-            )
+            lines.append(f"persist: {(await measured(stack, persister.drain)).per_order(orders)}")
             replay_ms, replayed = await aof_replay(stack.redis_server, services)
             lines.append(
                 f"restart: Redis replays its {replayed / 1e6:.1f} MB of AOF in {replay_ms:.0f} ms "
