@@ -110,15 +110,18 @@ async def place_order(services: Services, request: IntakeRequest) -> Accepted | 
     client = services.redis
     batcher, ids = _intake_state(services)
     # A key belongs to one deal. The deal's script keeps the key's answer in the deal's slot;
-    # this claim, outside it, refuses the key on another deal. Two plain commands in one
-    # round trip, not a script: a script call's own cost in Redis is several times theirs.
+    # this claim, outside it, refuses the key on another deal. A plain command, not a script:
+    # a script call's own cost in Redis is several times its. Only a key seen before (a
+    # retry) costs a second one, to read which deal it belongs to.
     claim = _claim_key(request)
-    set_reply, owner = await batcher.commands(
-        ("SET", claim, request.deal_id, "NX", "EX", IDEMPOTENCY_TTL_S), ("GET", claim)
+    (set_reply,) = await batcher.commands(
+        ("SET", claim, request.deal_id, "NX", "EX", IDEMPOTENCY_TTL_S)
     )
     claimed = set_reply == b"OK"
-    if owner is not None and int(owner) != request.deal_id:
-        return Rejected("idempotency_key_reused", "this key was used for a different deal")
+    if not claimed:
+        (owner,) = await batcher.commands(("GET", claim))
+        if owner is not None and int(owner) != request.deal_id:
+            return Rejected("idempotency_key_reused", "this key was used for a different deal")
     now_ms = int(time.time() * 1000)
     keys = DealKeys(request.deal_id)
     reply = await batcher.script(

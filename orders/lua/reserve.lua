@@ -28,7 +28,7 @@ end
 
 -- 2. The deal: live, inside its window, sold in this room.
 local d = redis.call('HMGET', KEYS[1], 'status', 'price', 'limit', 'starts_ms', 'ends_ms',
-  'policy', 'broadcast_id', 'stock', 'product_id', 'kind')
+  'policy', 'broadcast_id', 'stock', 'product_id', 'kind', 'version')
 if not d[1] then return {'rejected', 'deal_not_live', 'unknown'} end
 if d[1] ~= 'live' then return {'rejected', 'deal_not_live', 'the deal is ' .. d[1]} end
 if d[4] ~= '' and now < tonumber(d[4]) then
@@ -49,20 +49,23 @@ if limit > 0 and bought + quantity > limit then
 end
 local stock = tonumber(d[8])
 if stock < quantity then return {'rejected', 'sold_out', stock .. ' left'} end
-if redis.call('HEXISTS', KEYS[3], order_id) == 1 then
+
+-- 4. The writes: hold, reserve, remember the answer, append the order for the database.
+-- The hold goes first and only if the order id is new (HSETNX), so an id collision is
+-- refused before anything changed.
+local pay_by = now + tonumber(ARGV[6])
+local held = d[6] == 'hold' and '1' or '0'
+if redis.call('HSETNX', KEYS[3], order_id,
+    quantity .. '|' .. customer .. '|' .. pay_by .. '|' .. held) == 0 then
   return {'rejected', 'retry', 'order id collision'}
 end
-
--- 4. The writes: reserve, remember the answer, append the order for the database.
-local held = '0'
-if d[6] == 'hold' then
-  redis.call('HINCRBY', KEYS[1], 'stock', -quantity)
-  held = '1'
+local version = tonumber(d[11] or '0') + 1
+if held == '1' then
+  redis.call('HSET', KEYS[1], 'stock', stock - quantity, 'version', version)
+else
+  redis.call('HSET', KEYS[1], 'version', version)
 end
-redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HINCRBY', KEYS[2], customer, quantity)
-local pay_by = now + tonumber(ARGV[6])
-redis.call('HSET', KEYS[3], order_id, quantity .. '|' .. customer .. '|' .. pay_by .. '|' .. held)
 local amount = tonumber(d[2]) * quantity
 redis.call('SET', KEYS[4], fingerprint .. '|' .. order_id .. '|' .. amount .. '|' .. pay_by,
   'EX', tonumber(ARGV[11]))
