@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import msgspec
@@ -36,7 +36,7 @@ class RedisSettings(msgspec.Struct, frozen=True):
     """AOF fsync policy of the embedded Redis; see docs/architecture.md for what a crash loses."""
     embedded_port: int = 0
     """TCP port of the embedded Redis on 127.0.0.1; 0 picks a free one."""
-    aof_rewrite_min_mb: int = 256
+    aof_rewrite_min_mb: Annotated[int, msgspec.Meta(ge=1)] = 256
     """The embedded Redis rewrites its AOF once it has grown past this size (and doubled since
     the last rewrite): Redis' own 64 MB default rewrites every ~15 s at peak order rates, and
     under writes each rewrite of Redis 6.2 holds a core for over a second. A larger AOF takes

@@ -29,6 +29,7 @@ def test_postgres_url_gets_the_async_driver() -> None:
         ({"REDIS_URL": "http://x"}, "REDIS_URL"),
         ({"STORECAST_HTTP_PORT": "eighty"}, "STORECAST_HTTP_PORT"),
         ({"STORECAST_AUTH_SECRET": "short"}, "STORECAST_AUTH_SECRET"),
+        ({"STORECAST_REDIS_AOF_REWRITE_MIN_MB": "0"}, "STORECAST_REDIS_AOF_REWRITE_MIN_MB"),
     ],
 )
 def test_a_wrong_setting_is_named(environ: dict[str, str], named: str) -> None:
