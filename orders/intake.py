@@ -25,6 +25,9 @@ MAX_QUANTITY = 99
 """Most units in one order line; a per-deal limit can only lower it."""
 MAX_KEY_LENGTH = 64
 """The orders.idempotency_key column is 64 characters."""
+CLAIM_ATTEMPTS = 3
+"""Tries to claim a key that keeps vanishing between the SET and the GET (only concurrent
+requests with one key can make it)."""
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600
 """How long a key keeps its first answer: longer than any client retries, and long enough
 that a key is not reused while its order could still be written (orders are unique per
@@ -102,6 +105,30 @@ def _claim_key(request: IntakeRequest) -> str:
     return f"orders:idem:{request.customer_id}:{request.idempotency_key}"
 
 
+async def _claim(batcher: RedisBatcher, request: IntakeRequest) -> bool | Rejected:
+    """Claim the request's key for its deal: True when this request claimed it (and gives it
+    back if its order is refused), False when the deal had it already (a retry), or why not.
+
+    A key belongs to one deal. The deal's script keeps the key's answer in the deal's slot;
+    this claim, outside it, refuses the key on another deal. A plain command, not a script: a
+    script call's own cost in Redis is several times its. Only a key seen before costs a
+    second one, to read which deal it belongs to."""
+    claim = _claim_key(request)
+    for _ in range(CLAIM_ATTEMPTS):
+        (set_reply,) = await batcher.commands(
+            ("SET", claim, request.deal_id, "NX", "EX", IDEMPOTENCY_TTL_S)
+        )
+        if set_reply == b"OK":
+            return True
+        (owner,) = await batcher.commands(("GET", claim))
+        if owner is not None:
+            if int(owner) != request.deal_id:
+                return Rejected("idempotency_key_reused", "this key was used for a different deal")
+            return False
+        # Gone between the two calls (a concurrent request's order refused, or expired): again.
+    return Rejected("retry", "this key is in use by another request; send it again")
+
+
 async def place_order(services: Services, request: IntakeRequest) -> Accepted | Rejected:
     """Take an order or say why not. Called by the room socket and by POST /api/orders."""
     refused = validate(request)
@@ -109,19 +136,9 @@ async def place_order(services: Services, request: IntakeRequest) -> Accepted | 
         return refused
     client = services.redis
     batcher, ids = _intake_state(services)
-    # A key belongs to one deal. The deal's script keeps the key's answer in the deal's slot;
-    # this claim, outside it, refuses the key on another deal. A plain command, not a script:
-    # a script call's own cost in Redis is several times its. Only a key seen before (a
-    # retry) costs a second one, to read which deal it belongs to.
-    claim = _claim_key(request)
-    (set_reply,) = await batcher.commands(
-        ("SET", claim, request.deal_id, "NX", "EX", IDEMPOTENCY_TTL_S)
-    )
-    claimed = set_reply == b"OK"
-    if not claimed:
-        (owner,) = await batcher.commands(("GET", claim))
-        if owner is not None and int(owner) != request.deal_id:
-            return Rejected("idempotency_key_reused", "this key was used for a different deal")
+    claimed = await _claim(batcher, request)
+    if isinstance(claimed, Rejected):
+        return claimed
     now_ms = int(time.time() * 1000)
     keys = DealKeys(request.deal_id)
     reply = await batcher.script(
@@ -147,11 +164,18 @@ async def place_order(services: Services, request: IntakeRequest) -> Accepted | 
             IDEMPOTENCY_TTL_S,
         ],
     )
-    outcome = reply[0].decode()
+    outcome, claim = reply[0].decode(), _claim_key(request)
     if outcome == "rejected":
-        if claimed:  # refused: give the key back, so a corrected retry may use it on any deal
+        reason = reply[1].decode()
+        if claimed and reason != "idempotency_key_reused":
+            # Refused: give the key back, so a corrected retry may use it on any deal. Not when
+            # the deal already holds the key: a concurrent request of it was taken first.
             await client.delete(claim)
-        return await _explain(services, request.deal_id, reply[1].decode(), reply[2].decode())
+        return await _explain(services, request.deal_id, reason, reply[2].decode())
+    if outcome == "accepted" and not claimed:
+        # The claim this request saw was a concurrent one's, which may have been refused and
+        # given back meanwhile: the key is this order's now.
+        await batcher.commands(("SET", claim, request.deal_id, "NX", "EX", IDEMPOTENCY_TTL_S))
     return Accepted(
         order_id=reply[1].decode(),
         amount_fen=int(reply[2]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from orders.intake import Accepted, Rejected
@@ -48,6 +50,34 @@ async def test_same_key_with_other_parameters_is_refused_and_changes_nothing(
     assert isinstance(elsewhere, Rejected) and elsewhere.reason == "idempotency_key_reused"
     assert await stock_left(services, deal) == 4
     assert await stock_left(services, other_deal) == 5
+
+
+async def test_a_key_that_lost_its_claim_stays_its_deals(
+    services: Services, world: World, order: Order_
+) -> None:
+    deal = await make_deal(services, world, stock=5)
+    other_deal = await make_deal(services, world, stock=5)
+    await order(deal, quantity=1, key="tap-1")
+    await services.redis.delete(f"orders:idem:{world.customer_ids[0]}:tap-1")  # expired early
+    reused = await order(deal, quantity=3, key="tap-1")
+    elsewhere = await order(other_deal, quantity=1, key="tap-1")
+    assert isinstance(reused, Rejected) and reused.reason == "idempotency_key_reused"
+    assert isinstance(elsewhere, Rejected) and elsewhere.reason == "idempotency_key_reused"
+    assert await stock_left(services, other_deal) == 5
+
+
+async def test_one_key_sent_at_once_to_two_deals_takes_one_order(
+    services: Services, world: World, order: Order_
+) -> None:
+    deals = [await make_deal(services, world, stock=50) for _ in range(2)]
+    for attempt in range(20):
+        outcomes = await asyncio.gather(
+            *(order(deal, quantity=1, key=f"tap-{attempt}") for deal in deals * 3)
+        )
+        taken = {o.order_id for o in outcomes if isinstance(o, Accepted)}
+        assert len(taken) == 1
+    taken_units = [50 - await stock_left(services, deal) for deal in deals]
+    assert sum(taken_units) == 20
 
 
 @pytest.mark.parametrize(
