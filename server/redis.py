@@ -9,6 +9,7 @@ var/redis/redis.port; later ones find it there.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -27,6 +28,8 @@ from server.settings import RedisSettings, Settings
 
 PORT_FILE = "redis.port"
 PID_FILE = "redis.pid"
+STARTUP_TIMEOUT_S = 15.0
+"""How long a starting Redis may take to answer at all (a loading one answers LOADING)."""
 
 
 class HiredisPackingConnection(redis.asyncio.Connection):
@@ -106,9 +109,15 @@ class EmbeddedRedis:
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C on the terminal reaches the supervisor, not Redis
         )
-        _wait_for_ping(self.url, self.process)
+        # Named at once: a process of the same var/ that starts meanwhile then waits for this
+        # Redis, which may take seconds to replay its AOF, rather than starting another on it.
         (self.directory / PORT_FILE).write_text(str(self.port))
         (self.directory / PID_FILE).write_text(str(self.process.pid))
+        try:
+            _wait_for_ping(self.url, self.process)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -123,21 +132,36 @@ class EmbeddedRedis:
 
 
 def running_embedded_url(directory: Path) -> str | None:
-    """The URL of an embedded Redis already serving this var/ directory, if one answers."""
+    """The URL of the embedded Redis serving this var/ directory, if one runs; waits while it
+    starts or replays its AOF."""
     try:
         port = int((directory / PORT_FILE).read_text())
+        pid = int((directory / PID_FILE).read_text())
     except (OSError, ValueError):
         return None
     url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=5)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while True:
         try:
             client.ping()
             return url
-        except redis.BusyLoadingError:  # it is up, replaying its AOF: starting another would clash
-            time.sleep(0.05)
+        except redis.BusyLoadingError:  # replaying its AOF: it progresses, however long it takes
+            deadline = time.monotonic() + STARTUP_TIMEOUT_S
         except redis.RedisError:
-            return None
+            if not _alive(pid) or time.monotonic() > deadline:
+                return None  # files left by a Redis that is gone
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def resolve_redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
@@ -161,10 +185,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for_ping(url: str, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+def _wait_for_ping(
+    url: str, process: subprocess.Popen[bytes], timeout: float = STARTUP_TIMEOUT_S
+) -> None:
     """Until Redis answers. One that replays a large AOF answers LOADING meanwhile (~30 MB/s
     here, `make bench-inprocess`), for longer than `timeout` if it must: that is waited for."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.2)
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=5)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

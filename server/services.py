@@ -7,6 +7,7 @@ module globals.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 import redis.asyncio
 import structlog
+from redis.exceptions import BusyLoadingError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -44,12 +46,24 @@ class Services:
             self.embedded_redis.stop()
 
 
+async def _ping_once_loaded(client: redis.asyncio.Redis) -> None:
+    """A Redis that restarted replays its AOF first and answers LOADING meanwhile (seconds for
+    a large file): that is waited for, where an unreachable one fails at once."""
+    while True:
+        try:
+            await client.ping()
+            return
+        except BusyLoadingError:
+            log.info("services.redis_loading")
+            await asyncio.sleep(0.5)
+
+
 async def open_services(settings: Settings) -> Services:
     """Connect to the database and Redis; an unreachable one stops start-up naming its setting."""
     redis_url, embedded = resolve_redis_url(settings)
     client = make_client(redis_url)
     try:
-        await client.ping()
+        await _ping_once_loaded(client)
     except Exception as exc:
         raise SettingsError(f"REDIS_URL: cannot reach Redis at {redis_url}: {exc}") from exc
     engine = make_engine(settings)

@@ -1,12 +1,15 @@
-"""The embedded Redis runs with the persistence its settings name, and comes back with its data."""
+"""The embedded Redis runs with the persistence its settings name, comes back with its data,
+and is waited for, not started twice, while it replays its AOF."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import redis
 
-from server.redis import EmbeddedRedis
+from server.redis import PORT_FILE, EmbeddedRedis, running_embedded_url
 from server.settings import load_settings
 
 
@@ -36,3 +39,36 @@ def test_what_redis_was_told_is_there_after_it_restarts(tmp_path: Path) -> None:
         assert redis.Redis.from_url(server.url).hget("{deal:1}:state", "stock") == b"499"
     finally:
         server.stop()
+
+
+def test_a_second_process_waits_for_a_redis_replaying_its_aof(tmp_path: Path) -> None:
+    server = EmbeddedRedis.configured(tmp_path, load_settings({}).redis).start()
+    client = redis.Redis.from_url(server.url)
+    client.execute_command("DEBUG", "POPULATE", 1_000_000)  # about a second to replay here
+    client.bgrewriteaof()
+    while (
+        client.info("persistence")["aof_rewrite_in_progress"]
+        or client.info("persistence")["aof_rewrite_scheduled"]
+    ):
+        time.sleep(0.05)
+    server.stop()
+    restarting = threading.Thread(target=server.start)
+    restarting.start()
+    try:
+        while not (tmp_path / PORT_FILE).exists():  # named as soon as it is started
+            time.sleep(0.01)
+        url = running_embedded_url(tmp_path)
+        assert url == server.url
+        assert redis.Redis.from_url(url).dbsize() == 1_000_000  # it waited for the replay
+    finally:
+        restarting.join()
+        server.stop()
+
+
+def test_files_of_a_redis_that_is_gone_name_none(tmp_path: Path) -> None:
+    server = EmbeddedRedis.configured(tmp_path, load_settings({}).redis).start()
+    assert server.process is not None
+    server.process.kill()  # kill -9: its port and pid files stay behind
+    server.process.wait()
+    assert (tmp_path / PORT_FILE).exists()
+    assert running_embedded_url(tmp_path) is None
