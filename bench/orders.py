@@ -66,10 +66,10 @@ FLASH_UNITS = 500
 ROOM_ORDER_RATE = viewer_buckets()["order.place"].rate
 """A viewer's orders a second the room socket lets through (live/ratelimit.py)."""
 PHASE_TIMEOUT_S = 60
+"""An order phase that has not ended this long after it should have is stuck: fail the run."""
 DIRECT_AGAIN_S = 5.0
 DRIFT = 0.15
 """Beyond this change of the direct rate between the first and last phase, the run says so."""
-"""An order phase that has not ended this long after it should have is stuck: fail the run."""
 
 
 @dataclass

@@ -54,6 +54,7 @@ if stock < quantity then return {'rejected', 'sold_out', stock .. ' left'} end
 -- The hold goes first and only if the order id is new (HSETNX), so an id collision is
 -- refused before anything changed.
 local pay_by = now + tonumber(ARGV[6])
+local amount = tonumber(d[2]) * quantity
 local held = d[6] == 'hold' and '1' or '0'
 if redis.call('HSETNX', KEYS[3], order_id,
     quantity .. '|' .. customer .. '|' .. pay_by .. '|' .. held) == 0 then
@@ -66,7 +67,6 @@ else
   redis.call('HSET', KEYS[1], 'version', version)
 end
 redis.call('HINCRBY', KEYS[2], customer, quantity)
-local amount = tonumber(d[2]) * quantity
 redis.call('SET', KEYS[4], fingerprint .. '|' .. order_id .. '|' .. amount .. '|' .. pay_by,
   'EX', tonumber(ARGV[11]))
 -- The entry: the order id, and the rest packed as one msgpack array of 13 (0x9d, then the
