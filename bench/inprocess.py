@@ -9,7 +9,7 @@ included: aiosqlite runs SQLite in one), against an embedded Redis and a SQLite 
    Redis' AOF;
 2. persisting: the persister drains them into SQL: the same three,
    then how long Redis takes to restart from its AOF (it replays it), and how long an AOF
-   rewrite of what Redis then holds takes, and how many keys it has;
+   rewrite of what Redis then holds takes, alone and with writes coming in;
 3. the app's startup heap: how many objects building the app leaves, and what a full
    garbage collection costs with them and with them frozen (server/app.py freezes them).
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import shutil
 import statistics
 import tempfile
@@ -38,6 +39,7 @@ from server.redis import EmbeddedRedis
 from server.services import Services
 
 CONCURRENT = 200
+REWRITE_WRITES_PER_S = 10_000
 CUSTOMERS = 2000
 
 
@@ -76,15 +78,29 @@ async def measured(stack: Stack, work: Callable[[], Awaitable[object]]) -> Costs
     )
 
 
-async def aof_rewrite_ms(services: Services) -> float:
-    """Wall time of one AOF rewrite of what Redis holds now: the child writes out every key,
-    and under `make bench-orders` the slowest seconds line up with it."""
+async def aof_rewrite_ms(services: Services, writes_per_s: int = 0) -> float:
+    """Wall time of one AOF rewrite of what Redis holds now, while `writes_per_s` writes keep
+    coming: Redis 6.2's child then drains the writes made meanwhile for up to a second, and
+    under `make bench-orders` the slowest seconds lined up with it."""
+
+    async def write() -> None:
+        for n in itertools.count():
+            async with services.redis.pipeline(transaction=False) as pipe:
+                for field in range(writes_per_s // 100):
+                    pipe.hincrby("bench:writes", str(field), n)
+                await pipe.execute()
+            await asyncio.sleep(0.01)
 
     await until_no_aof_rewrite(services)  # one Redis started on its own
+    writer = asyncio.create_task(write()) if writes_per_s else None
     started = time.monotonic()
     await services.redis.bgrewriteaof()
     await until_no_aof_rewrite(services)
-    return (time.monotonic() - started) * 1000
+    elapsed = (time.monotonic() - started) * 1000
+    if writer is not None:
+        writer.cancel()
+    await services.redis.delete("bench:writes")
+    return elapsed
 
 
 async def aof_replay(server: EmbeddedRedis, services: Services) -> tuple[float, int]:
@@ -144,9 +160,11 @@ async def run(orders: int) -> list[str]:
                 f"({replayed / 1e3 / replay_ms:.0f} MB/s)"
             )
             keys = await services.redis.dbsize()
-            rewrite_ms = await aof_rewrite_ms(services)
+            idle_ms = await aof_rewrite_ms(services)
+            writing_ms = await aof_rewrite_ms(services, REWRITE_WRITES_PER_S)
             lines.append(
-                f"AOF rewrite after them: {rewrite_ms:.0f} ms (a forked child), {keys} keys in Redis"
+                f"AOF rewrite after them ({keys} keys in Redis, a forked child): {idle_ms:.0f} ms, "
+                f"{writing_ms:.0f} ms under {REWRITE_WRITES_PER_S} writes/s"
             )
 
             from server.app import create_app  # the whole app's modules, routes and mappers

@@ -474,15 +474,7 @@ def main() -> None:
         help="start an AOF rewrite this many seconds into the sustained phase",
     )
     args = parser.parse_args()
-    options = Options(
-        args.viewers,
-        args.seconds,
-        args.load,
-        args.worker_nice,
-        args.aof_rewrite_min_mb,
-        args.rewrite_at,
-    )
-    line = uvloop.run(run(options))
+    line = uvloop.run(run(Options(**vars(args))))
     print(line)
 
 

@@ -6,9 +6,9 @@ once, as the architecture asks, and each recipient gets the bytes straight into 
 
 Each socket costs the server 15-22 us of CPU per frame on these machines (`make
 bench-fanout` prints it), so a stock frame for a room of 1,000 viewers is ~15-20 ms of one
-node's loop, and the same instant's burst of reads on the viewers' side. Written all at once, every such frame stalled the orders of both sides: under
-`make bench-orders` it was what set the p99 (docs/benchmarks.md). So the recipients are
-written SLICE at a time, and the slices of a big room are spread over about SPREAD_SECONDS,
+node's loop, and the same instant's burst of reads on the viewers' side. Written all at
+once, every such frame stalled the orders of both sides: under `make bench-orders` it was
+what set the p99 (docs/benchmarks.md). So the recipients are written SLICE at a time, and the slices of a big room are spread over about SPREAD_SECONDS,
 while no other frame waits; with frames waiting, the slices go back to back, so a busy node
 never falls behind. Frames go out in the order they came, one after the other, to every
 recipient.

@@ -105,7 +105,7 @@ def _claim_key(request: IntakeRequest) -> str:
     return f"orders:idem:{request.customer_id}:{request.idempotency_key}"
 
 
-async def _claim(batcher: RedisBatcher, request: IntakeRequest) -> bool | Rejected:
+async def _claim(batcher: RedisBatcher, request: IntakeRequest, claim: str) -> bool | Rejected:
     """Claim the request's key for its deal: True when this request claimed it (and gives it
     back if its order is refused), False when the deal had it already (a retry), or why not.
 
@@ -113,7 +113,6 @@ async def _claim(batcher: RedisBatcher, request: IntakeRequest) -> bool | Reject
     this claim, outside it, refuses the key on another deal. A plain command, not a script: a
     script call's own cost in Redis is several times its. Only a key seen before costs a
     second one, to read which deal it belongs to."""
-    claim = _claim_key(request)
     for _ in range(CLAIM_ATTEMPTS):
         (set_reply,) = await batcher.commands(
             ("SET", claim, request.deal_id, "NX", "EX", IDEMPOTENCY_TTL_S)
@@ -136,7 +135,8 @@ async def place_order(services: Services, request: IntakeRequest) -> Accepted | 
         return refused
     client = services.redis
     batcher, ids = _intake_state(services)
-    claimed = await _claim(batcher, request)
+    claim = _claim_key(request)
+    claimed = await _claim(batcher, request, claim)
     if isinstance(claimed, Rejected):
         return claimed
     now_ms = int(time.time() * 1000)
@@ -164,7 +164,7 @@ async def place_order(services: Services, request: IntakeRequest) -> Accepted | 
             IDEMPOTENCY_TTL_S,
         ],
     )
-    outcome, claim = reply[0].decode(), _claim_key(request)
+    outcome = reply[0].decode()
     if outcome == "rejected":
         reason = reply[1].decode()
         if claimed and reason != "idempotency_key_reused":

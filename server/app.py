@@ -47,8 +47,9 @@ def freeze_startup_heap() -> None:
     """Keep the objects made at startup out of every later garbage collection.
 
     Startup leaves ~136,000 long-lived objects (modules, routes, mappers), and each full
-    collection walked them all while the node's loop waited. Frozen (and given back at shutdown), they cost a collection
-    nothing: `make bench-inprocess` measures both (docs/benchmarks.md)."""
+    collection walked them all while the node's loop waited. Frozen (and given back at
+    shutdown), they cost a collection nothing: `make bench-inprocess` measures both
+    (docs/benchmarks.md)."""
     gc.collect()
     gc.freeze()
 

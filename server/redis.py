@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,8 @@ STARTUP_TIMEOUT_S = 15.0
 class HiredisPackingConnection(redis.asyncio.Connection):
     """Packs commands with hiredis's C packer, as redis-py's synchronous client already does;
     its asyncio client still packs in Python (redis/redis-py#4176), which a profile of a
-    node under `make bench-orders` put at a tenth of its time. Drop this class when redis-py does it itself."""
+    node under `make bench-orders` put at a tenth of its time. Drop this class when redis-py
+    does it itself."""
 
     def pack_command(self, *args: Any) -> list[bytes]:
         if isinstance(args[0], str):  # "CONFIG GET" and the like are sent as separate words
@@ -113,11 +115,13 @@ class EmbeddedRedis:
         # Redis, which may take seconds to replay its AOF, rather than starting another on it.
         (self.directory / PORT_FILE).write_text(str(self.port))
         (self.directory / PID_FILE).write_text(str(self.process.pid))
-        try:
-            _wait_for_ping(self.url, self.process)
-        except BaseException:
+        process = self.process
+        if not _until_answers(self.url, alive=lambda: process.poll() is None):
+            exited = process.poll()
             self.stop()
-            raise
+            if exited is not None:
+                raise RuntimeError(f"embedded Redis exited with {exited}; see its log")
+            raise RuntimeError(f"embedded Redis did not answer within {STARTUP_TIMEOUT_S:.0f} s")
         return self
 
     def stop(self) -> None:
@@ -140,18 +144,8 @@ def running_embedded_url(directory: Path) -> str | None:
     except (OSError, ValueError):
         return None
     url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=5)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while True:
-        try:
-            client.ping()
-            return url
-        except redis.BusyLoadingError:  # replaying its AOF: it progresses, however long it takes
-            deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        except redis.RedisError:
-            if not _alive(pid) or time.monotonic() > deadline:
-                return None  # files left by a Redis that is gone
-        time.sleep(0.05)
+    # None for files a Redis that is gone left behind.
+    return url if _until_answers(url, alive=lambda: _alive(pid)) else None
 
 
 def _alive(pid: int) -> bool:
@@ -185,25 +179,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for_ping(
-    url: str, process: subprocess.Popen[bytes], timeout: float = STARTUP_TIMEOUT_S
-) -> None:
-    """Until Redis answers. One that replays a large AOF answers LOADING meanwhile (~30 MB/s
-    here, `make bench-inprocess`), for longer than `timeout` if it must: that is waited for."""
+def _until_answers(url: str, alive: Callable[[], bool]) -> bool:
+    """Whether the Redis at `url` answers, waiting while it starts (up to STARTUP_TIMEOUT_S)
+    and while it replays its AOF, however long that takes: it answers LOADING meanwhile and
+    progresses (~30 MB/s here, `make bench-inprocess`). False once `alive()` says it is gone."""
     client = redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=5)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"embedded Redis exited with {process.returncode}; see its log")
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while alive() and time.monotonic() < deadline:
         try:
             client.ping()
-            return
+            return True
         except redis.BusyLoadingError:
-            deadline = time.monotonic() + timeout
-            time.sleep(0.05)
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    raise RuntimeError(f"embedded Redis did not answer within {timeout:.0f} s")
+            deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        except redis.RedisError:  # not listening yet
+            pass
+        time.sleep(0.05)
+    return False
 
 
 __all__ = ["EmbeddedRedis", "make_client", "resolve_redis_url", "running_embedded_url"]
