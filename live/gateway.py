@@ -253,7 +253,7 @@ class RoomGateway:
         except msgspec.DecodeError as exc:
             self._reply(viewer, Error("bad_frame", str(exc)))
             return
-        bucket = viewer.buckets.get(frame.__struct_config__.tag or "")
+        bucket = viewer.buckets.get(str(frame.__struct_config__.tag or ""))
         if bucket is not None and not bucket.take():
             if not bucket.warned:
                 bucket.warned = True
