@@ -199,9 +199,10 @@ async def change_media(
     return BroadcastStatus(broadcast.id, broadcast.status)
 
 
-async def _moderated_broadcast(
+async def _check_moderator(
     request: Request[Principal, str, State], db: AsyncSession, broadcast_id: int
-) -> Broadcast:
+) -> None:
+    """Who controls a broadcast moderates its chat: HQ, or the host of its store."""
     broadcast = await db.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise NotFoundException("no such broadcast")
@@ -209,13 +210,13 @@ async def _moderated_broadcast(
         check_control(request.user, broadcast)
     except NotAllowed as exc:
         raise PermissionDeniedException(str(exc)) from exc
-    return broadcast
 
 
-async def _muted_customer(
+async def _customer_named(
     request: Request[Principal, str, State], db: AsyncSession, broadcast_id: int, who: MuteChatter
 ) -> int:
-    await _moderated_broadcast(request, db, broadcast_id)
+    """The customer a mute or unmute names: by id, or as the author of a chat line."""
+    await _check_moderator(request, db, broadcast_id)
     if who.customer_id is not None:
         return who.customer_id
     if who.chat_offset is None:
@@ -232,7 +233,7 @@ async def mute_chatter(
     db: NamedDependency[AsyncSession],
 ) -> None:
     """Mute a customer in this room: by id, or as the author of a chat line (offset)."""
-    customer_id = await _muted_customer(request, db, broadcast_id, data)
+    customer_id = await _customer_named(request, db, broadcast_id, data)
     await mute_customer(request.app.state.services.redis, broadcast_id, customer_id)
 
 
@@ -244,7 +245,7 @@ async def unmute_chatter(
     db: NamedDependency[AsyncSession],
 ) -> None:
     """Let a muted customer chat again: by id, or as the author of a chat line (offset)."""
-    customer_id = await _muted_customer(request, db, broadcast_id, data)
+    customer_id = await _customer_named(request, db, broadcast_id, data)
     await unmute_customer(request.app.state.services.redis, broadcast_id, customer_id)
 
 
@@ -256,7 +257,7 @@ async def hide_chat_line(
     db: NamedDependency[AsyncSession],
 ) -> None:
     """Hide a chat line, a customer's or staff's, from every viewer of this room."""
-    await _moderated_broadcast(request, db, broadcast_id)
+    await _check_moderator(request, db, broadcast_id)
     await _translate(hide_line(_bus(request.app.state), broadcast_id, data.chat_offset))
 
 
