@@ -83,9 +83,8 @@ async def chat_author(client: redis.asyncio.Redis, broadcast_id: int, offset: in
     if found is None:
         raise NoSuchLine("no such chat line in this room")
     role, _, author_id = found.decode().rpartition(":")
-    return ChatAuthor(
-        Role(role or Role.VIEWER), int(author_id)
-    )  # no role: written before roles were
+    # A bare id was written before staff lines were recorded: a customer's.
+    return ChatAuthor(Role(role or Role.VIEWER), int(author_id))
 
 
 async def customer_of_line(client: redis.asyncio.Redis, broadcast_id: int, offset: int) -> int:

@@ -23,6 +23,8 @@ from live.gateway import AdmittedConnection, RoomGateway
 from server.auth import Role
 from tests.live.conftest import Chain, next_frame
 
+pytestmark = pytest.mark.database  # admission and the order feed read the database
+
 
 @asynccontextmanager
 async def socket(chain: Chain, room_id: int, token: str) -> AsyncIterator[ClientConnection]:
@@ -54,7 +56,6 @@ async def broadcast_of(chain: Chain, room_id: int) -> int:
     return int((await chain.room(room_id))["broadcast"]["id"])
 
 
-@pytest.mark.database
 async def test_muting_customer_n_never_mutes_the_host_or_hq_whose_staff_id_is_n(
     chain: Chain,
 ) -> None:
@@ -82,7 +83,6 @@ async def test_muting_customer_n_never_mutes_the_host_or_hq_whose_staff_id_is_n(
         assert [(c["name"], c["text"]) for c in heard] == [("主播", "主播在"), ("总部", "总部在")]
 
 
-@pytest.mark.database
 async def test_a_muted_customer_chats_again_once_unmuted(chain: Chain) -> None:
     room = chain.store_room(0)
     broadcast = await broadcast_of(chain, room)
@@ -112,7 +112,6 @@ async def test_a_muted_customer_chats_again_once_unmuted(chain: Chain) -> None:
         assert (await next_chat(host))["text"] == "第三句"
 
 
-@pytest.mark.database
 async def test_guides_and_other_stores_hosts_watch_a_room_but_are_refused_chat(
     chain: Chain,
 ) -> None:
@@ -135,7 +134,6 @@ async def test_guides_and_other_stores_hosts_watch_a_room_but_are_refused_chat(
                 assert (await next_chat(customer))["text"] == "总部说", who
 
 
-@pytest.mark.database
 async def test_staff_lines_are_recorded_like_customers_and_the_host_hides_any_of_them(
     chain: Chain,
 ) -> None:
