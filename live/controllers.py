@@ -24,8 +24,15 @@ from live.controls import (
     put_on_air,
     set_media,
 )
-from live.counts import chat_author, mute
 from live.models import Broadcast
+from live.moderation import (
+    NoSuchLine,
+    StaffLine,
+    customer_of_line,
+    hide_line,
+    mute_customer,
+    unmute_customer,
+)
 from live.protocol import Snapshot
 from live.rooms import room_context
 from live.snapshot import build_snapshot
@@ -55,8 +62,14 @@ class OnAirChange(msgspec.Struct, forbid_unknown_fields=True):
 
 class MuteChatter(msgspec.Struct, forbid_unknown_fields=True):
     customer_id: int | None = None
+    """A customer's id (never a staff member's: staff lines are hidden, not muted)."""
     chat_offset: int | None = None
-    """The offset of a chat line on this broadcast's stream: mute its author."""
+    """The offset of a customer's chat line on this broadcast's stream: (un)mute its author."""
+
+
+class ChatLine(msgspec.Struct, forbid_unknown_fields=True):
+    chat_offset: int
+    """The offset of a chat line, anyone's, on this broadcast's stream."""
 
 
 class MediaChange(msgspec.Struct, forbid_unknown_fields=True):
@@ -112,8 +125,10 @@ async def _translate(coro: Awaitable[T]) -> T:
         raise NotFoundException(str(exc)) from exc
     except BadTransition as exc:
         raise ClientException(str(exc), status_code=409) from exc
-    except (BadEdit, BadMedia) as exc:
+    except (BadEdit, BadMedia, StaffLine) as exc:
         raise ClientException(str(exc), status_code=400) from exc
+    except NoSuchLine as exc:
+        raise NotFoundException(str(exc)) from exc
 
 
 @get("/api/config", opt=PUBLIC, tags=["live"])
@@ -184,14 +199,10 @@ async def change_media(
     return BroadcastStatus(broadcast.id, broadcast.status)
 
 
-@post("/api/broadcasts/{broadcast_id:int}/mute", opt=STAFF, tags=["live"], status_code=204)
-async def mute_chatter(
-    broadcast_id: int,
-    data: JSONBody[MuteChatter],
-    request: Request[Principal, str, State],
-    db: NamedDependency[AsyncSession],
+async def _check_moderator(
+    request: Request[Principal, str, State], db: AsyncSession, broadcast_id: int
 ) -> None:
-    """Mute a chatter in this room: by customer id, or as the author of a chat line (offset)."""
+    """Who controls a broadcast moderates its chat: HQ, or the host of its store."""
     broadcast = await db.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise NotFoundException("no such broadcast")
@@ -199,13 +210,55 @@ async def mute_chatter(
         check_control(request.user, broadcast)
     except NotAllowed as exc:
         raise PermissionDeniedException(str(exc)) from exc
+
+
+async def _customer_named(
+    request: Request[Principal, str, State], db: AsyncSession, broadcast_id: int, who: MuteChatter
+) -> int:
+    """The customer a mute or unmute names: by id, or as the author of a chat line."""
+    await _check_moderator(request, db, broadcast_id)
+    if who.customer_id is not None:
+        return who.customer_id
+    if who.chat_offset is None:
+        raise ClientException("name a customer_id or a chat_offset", status_code=400)
     redis = request.app.state.services.redis
-    customer_id = data.customer_id
-    if customer_id is None and data.chat_offset is not None:
-        customer_id = await chat_author(redis, broadcast_id, data.chat_offset)
-    if customer_id is None:
-        raise NotFoundException("no such chat line in this room")
-    await mute(redis, broadcast_id, customer_id)
+    return await _translate(customer_of_line(redis, broadcast_id, who.chat_offset))
+
+
+@post("/api/broadcasts/{broadcast_id:int}/mute", opt=STAFF, tags=["live"], status_code=204)
+async def mute_chatter(
+    broadcast_id: int,
+    data: JSONBody[MuteChatter],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> None:
+    """Mute a customer in this room: by id, or as the author of a chat line (offset)."""
+    customer_id = await _customer_named(request, db, broadcast_id, data)
+    await mute_customer(request.app.state.services.redis, broadcast_id, customer_id)
+
+
+@post("/api/broadcasts/{broadcast_id:int}/unmute", opt=STAFF, tags=["live"], status_code=204)
+async def unmute_chatter(
+    broadcast_id: int,
+    data: JSONBody[MuteChatter],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> None:
+    """Let a muted customer chat again: by id, or as the author of a chat line (offset)."""
+    customer_id = await _customer_named(request, db, broadcast_id, data)
+    await unmute_customer(request.app.state.services.redis, broadcast_id, customer_id)
+
+
+@post("/api/broadcasts/{broadcast_id:int}/chat/hide", opt=STAFF, tags=["live"], status_code=204)
+async def hide_chat_line(
+    broadcast_id: int,
+    data: JSONBody[ChatLine],
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+) -> None:
+    """Hide a chat line, a customer's or staff's, from every viewer of this room."""
+    await _check_moderator(request, db, broadcast_id)
+    await _translate(hide_line(_bus(request.app.state), broadcast_id, data.chat_offset))
 
 
 @post("/api/broadcasts/{broadcast_id:int}/window", opt=STAFF, tags=["live"], status_code=201)
@@ -299,6 +352,8 @@ ROUTES = [
     change_on_air,
     change_media,
     mute_chatter,
+    unmute_chatter,
+    hide_chat_line,
     add_window_item,
     change_window_item,
     remove_window_item,

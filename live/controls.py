@@ -37,7 +37,7 @@ def check_control(principal: Principal, broadcast: Broadcast) -> None:
             raise NotAllowed("only HQ controls the hub broadcast")
     elif not (
         principal.role is Role.HQ
-        or (principal.role is Role.HOST and principal.store_id == broadcast.store_id)
+        or (principal.role is Role.HOST and principal.may_act_for_store(broadcast.store_id))
     ):
         raise NotAllowed("this broadcast belongs to another store")
 

@@ -19,6 +19,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -30,8 +31,9 @@ from websockets.http11 import Request, Response
 from attribution.privacy import mask_name
 from attribution.queries import customer_profile
 from live import presence
-from live.counts import counts_lock_key, is_muted, likes_key, record_chat_author, viewers_key
+from live.counts import counts_lock_key, likes_key, viewers_key
 from live.fanout import Fanout, frame_bytes, write_frame
+from live.moderation import is_muted, record_chat_author, staff_chat_name
 from live.protocol import (
     Chat,
     ChatSend,
@@ -73,12 +75,29 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class Admission(NamedTuple):
+    """Who passed admission, into which room, and the name they chat under (None: they only
+    watch, as a guide or another store's host does)."""
+
+    principal: Principal
+    room: RoomContext
+    chat_name: str | None
+
+
+class AdmittedConnection(ServerConnection):
+    """A room socket carries its own admission, from `process_request` to the handler: an
+    upgrade that passes admission but fails its handshake leaves nothing in the gateway."""
+
+    admission: Admission | None = None
+
+
 @dataclass(eq=False)
 class Viewer:
     connection: ServerConnection
     principal: Principal
     room: RoomContext
-    display_name: str
+    display_name: str | None
+    """None: admitted to watch only, never to chat."""
     streams: list[str]
     ready: bool = False
     """False until the snapshot is sent; events that arrive before it wait in `held`."""
@@ -115,7 +134,6 @@ class RoomGateway:
         self.services = services
         self.bus = StreamBus(services.redis)
         self._viewers: dict[str, set[Viewer]] = {}
-        self._admitted: dict[ServerConnection, tuple[Principal, RoomContext, str]] = {}
         self._dirty_counts: set[int] = set()
         self._pubsub = services.redis.pubsub()
         self._fanout = Fanout()
@@ -129,6 +147,7 @@ class RoomGateway:
             host,
             port,
             process_request=self._admit,
+            create_connection=AdmittedConnection,
             max_size=MAX_FRAME_BYTES,
             compression=None,  # permessage-deflate more than halves broadcast throughput
             ping_interval=20,
@@ -169,19 +188,21 @@ class RoomGateway:
             room = await room_context(session, int(parts[2]))
             if room is None:
                 return connection.respond(HTTPStatus.NOT_FOUND, "no such room\n")
-            name = "主播" if principal.role is not Role.VIEWER else "**"
+            name = staff_chat_name(principal, room)
             if principal.role is Role.VIEWER:
                 profile = await customer_profile(session, principal.sub)
                 if profile is None:
                     return connection.respond(HTTPStatus.UNAUTHORIZED, "unknown customer\n")
                 name = mask_name(profile.nickname)
-        self._admitted[connection] = (principal, room, name)
+        assert isinstance(connection, AdmittedConnection)
+        connection.admission = Admission(principal, room, name)
         return None
 
     # ---- one viewer's socket ------------------------------------------------------------
 
     async def _serve_viewer(self, connection: ServerConnection) -> None:
-        principal, room, name = self._admitted.pop(connection)
+        assert isinstance(connection, AdmittedConnection) and connection.admission is not None
+        principal, room, name = connection.admission
         streams = [stream_name(room.broadcast_id)]
         if room.hub_broadcast_id and room.hub_broadcast_id != room.broadcast_id:
             streams.insert(0, stream_name(room.hub_broadcast_id))
@@ -307,16 +328,17 @@ class RoomGateway:
         if not text or len(text) > CHAT_MAX_CHARS:
             self._reply(viewer, Error("bad_chat", f"chat must be 1-{CHAT_MAX_CHARS} characters"))
             return
-        if await is_muted(self.services.redis, viewer.room.broadcast_id, viewer.principal.sub):
+        if viewer.display_name is None:
+            self._reply(viewer, Error("forbidden", "only this room's host and HQ chat as staff"))
+            return
+        broadcast_id = viewer.room.broadcast_id
+        if await is_muted(self.services.redis, broadcast_id, viewer.principal):
             self._reply(viewer, Error("muted", "the host has muted you in this room"))
             return
         viewer.engagement.chats += 1
-        broadcast_id = viewer.room.broadcast_id
         offset = await self.bus.publish(broadcast_id, Chat(name=viewer.display_name, text=text))
-        if viewer.is_customer:
-            await record_chat_author(
-                self.services.redis, broadcast_id, offset, viewer.principal.sub
-            )
+        # Every line's author, staff too, so the host can hide any line.
+        await record_chat_author(self.services.redis, broadcast_id, offset, viewer.principal)
 
     async def _order(self, viewer: Viewer, frame: OrderPlace) -> None:
         if viewer.principal.role is not Role.VIEWER:

@@ -152,8 +152,15 @@ class Counts(RoomEvent, tag="counts"):
 
 class Chat(RoomEvent, tag="chat"):
     name: str = ""
-    """Masked (林**); the author's id stays on the server, hosts mute by the chat's offset."""
+    """Masked (林**), or 主播 / 总部 for the room's host / HQ; the author stays on the server,
+    hosts mute or hide by the line's offset."""
     text: str = ""
+
+
+class ChatHidden(RoomEvent, tag="chat.hidden"):
+    """The host or HQ hid the chat line at `line_offset` of this stream: drop it."""
+
+    line_offset: int = 0
 
 
 class BroadcastState(RoomEvent, tag="broadcast.state"):
@@ -181,6 +188,7 @@ ServerFrame = (
     | Ticker
     | Counts
     | Chat
+    | ChatHidden
     | BroadcastState
     | Error
     | Pong

@@ -94,6 +94,6 @@ async def room_order_feed(
     if room is None:
         raise NotFoundException("no such room")
     principal = request.user
-    if principal.role is Role.HOST and principal.store_id != room.store_id:
+    if not principal.may_act_for_store(room.store_id):  # HQ, or the host of this room's store
         raise PermissionDeniedException("this room belongs to another store")
     return await room_orders(db, await broadcasts_selling_in(db, room.broadcast_id))

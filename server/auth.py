@@ -28,12 +28,21 @@ class Role(enum.StrEnum):
     VIEWER = "viewer"
 
 
+STORE_ROLES = frozenset({Role.HOST, Role.GUIDE})
+"""Roles that act for one store: their principals always name it, so no check of theirs ever
+compares a missing store with a hub room's missing store (`None == None`)."""
+
+
 class Principal(msgspec.Struct, frozen=True):
     """Who is calling: the role, the id of the staff member, guide or customer, and the store."""
 
     role: Role
     sub: int
     store_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.role in STORE_ROLES and self.store_id is None:
+            raise ValueError(f"a {self.role.value} acts for one store: the store is required")
 
     def may_act_for_store(self, store_id: int | None) -> bool:
         return self.role is Role.HQ or (store_id is not None and self.store_id == store_id)
@@ -49,6 +58,7 @@ class TokenSigner:
         self._ttl = ttl_seconds
 
     def issue(self, principal: Principal, ttl_seconds: int | None = None) -> str:
+        """A token for this principal (a host or guide principal cannot exist without a store)."""
         now = int(time.time())
         claims = {
             "role": principal.role.value,
@@ -68,6 +78,7 @@ class TokenSigner:
         except jwt.ExpiredSignatureError as exc:
             raise TokenError("token expired") from exc
         except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
+            # ValueError includes a host or guide token signed without a store (Principal).
             raise TokenError("invalid token") from exc
 
 

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     token = commands.add_parser("create-token", help="print a role token")
     token.add_argument("role", choices=["hq", "host", "guide", "viewer"])
     token.add_argument("id", type=int, help="staff, guide or customer id")
-    token.add_argument("--store", type=int, default=None)
+    token.add_argument("--store", type=int, default=None, help="required for host and guide")
     args = parser.parse_args(argv)
 
     if args.command == "app":
@@ -88,7 +88,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             from server.auth import Principal, Role, TokenSigner
 
             signer = TokenSigner(settings.auth.secret, settings.auth.token_ttl_seconds)
-            print(signer.issue(Principal(Role(args.role), args.id, args.store)))
+            try:
+                principal = Principal(Role(args.role), args.id, args.store)
+            except ValueError as exc:
+                print(f"storecast: {exc}: add --store N", file=sys.stderr)
+                return 2
+            print(signer.issue(principal))
     return 0
 
 

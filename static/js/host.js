@@ -103,6 +103,9 @@ function onFrame(f) {
     case "chat":
       chat.add(f);
       return;
+    case "chat.hidden":
+      chat.drop(f);
+      return;
     case "ticker":
       orders.refresh();
       return;

@@ -142,6 +142,7 @@ function addChat(name, text, kind = "", i18nKey = null) {
   list.append(line);
   while (list.children.length > CHAT_KEEP) list.firstElementChild.remove();
   list.scrollTop = list.scrollHeight;
+  return line;
 }
 
 let tickerTimer = null;
@@ -175,7 +176,10 @@ function onFrame(f) {
       fetchMissingDeals();
       return;
     case "chat":
-      addChat(f.name, f.text);
+      addChat(f.name, f.text).dataset.line = `${f.stream}:${f.offset}`;
+      return;
+    case "chat.hidden": // the host hid this line
+      $("#chat").querySelector(`[data-line="${f.stream}:${f.line_offset}"]`)?.remove();
       return;
     case "ticker":
       showTicker(f);

@@ -202,6 +202,18 @@ def test_a_viewer_like_moves_the_host_console_count(
     expect(viewer.locator(".toast")).to_contain_text("你已被主播禁言")
     page.screenshot(path=artifacts / "host-store-desktop.png", animations="disabled")
     viewer.screenshot(path=artifacts / "room-chat-muted.png", animations="disabled")
+
+    # Unmuted, the viewer is heard again; the host hides that line from every viewer.
+    line.get_by_role("button", name="解除禁言").click()
+    expect(line.get_by_role("button", name="禁言", exact=True)).to_be_visible()
+    viewer.locator("#chat-input").fill("米色有货吗")
+    viewer.locator("#chat-input").press("Enter")
+    again = page.locator("#chat .chat-row").filter(has_text="米色有货吗")
+    expect(viewer.locator("#chat")).to_contain_text("米色有货吗")
+    again.get_by_role("button", name="隐藏", exact=True).click()
+    expect(again).to_have_count(0)
+    expect(viewer.locator("#chat")).not_to_contain_text("米色有货吗")
+    expect(viewer.locator("#chat")).to_contain_text("这件大衣有米色吗？")
     assert js_errors == []
 
 
