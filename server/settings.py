@@ -270,6 +270,10 @@ def provider_problems(settings: Settings) -> list[str]:
         problems += _missing(auth, "auth", ("wechat_app_id", "wechat_app_secret"))
     if orders.payment_provider == "wechatpay":
         problems += _missing(orders, "orders", _WECHATPAY_REQUIRED)
+        for field in ("wechatpay_merchant_key_path", "wechatpay_platform_key_path"):
+            path = getattr(orders, field)
+            if path and not Path(path).is_file():
+                problems.append(f"STORECAST_ORDERS_{field.upper()}: no file at {path}")
         if len(orders.wechatpay_api_v3_key.encode()) != 32:
             problems.append("STORECAST_ORDERS_WECHATPAY_API_V3_KEY must be 32 bytes")
     return problems
