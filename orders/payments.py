@@ -29,6 +29,7 @@ from attribution.credit import credit_sale
 from orders import scripts
 from orders.keys import DealKeys
 from orders.models import Order, OrderEvent, Payment, Refund
+from orders.pay_links import sandbox_pay_url
 from orders.tx import transaction
 from server.model_base import utcnow
 from server.services import Services
@@ -89,10 +90,10 @@ class SandboxProvider:
 
     def __init__(self, settings: Settings) -> None:
         self._secret = settings.orders.payment_secret
-        self._base = settings.public_url.rstrip("/")
+        self._settings = settings
 
     def pay_url(self, order_id: str) -> str:
-        return f"{self._base}/api/pay/sandbox/{order_id}"
+        return sandbox_pay_url(self._settings, order_id)
 
     def notification(
         self, order_id: str, amount_fen: int, transaction_id: str | None = None
@@ -137,7 +138,9 @@ def provider_for(services: Services) -> SandboxProvider:
 
 
 def pay_url(settings: Settings, order_id: str) -> str:
-    return f"{settings.public_url.rstrip('/')}/api/pay/sandbox/{order_id}"
+    return (
+        sandbox_pay_url(settings, order_id) if settings.orders.payment_provider == "sandbox" else ""
+    )
 
 
 class PaymentResult(msgspec.Struct, frozen=True):
