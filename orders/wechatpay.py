@@ -145,10 +145,11 @@ def load_private_key(path: str) -> rsa.RSAPrivateKey:
 def load_public_key(path: str) -> rsa.RSAPublicKey:
     """The platform public key file, or the platform certificate it comes in."""
     data = Path(path).read_bytes()
-    if b"CERTIFICATE" in data:
-        key = x509.load_pem_x509_certificate(data).public_key()
-    else:
-        key = serialization.load_pem_public_key(data)
+    key: object = (
+        x509.load_pem_x509_certificate(data).public_key()
+        if b"CERTIFICATE" in data
+        else serialization.load_pem_public_key(data)
+    )
     if not isinstance(key, rsa.RSAPublicKey):
         raise ValueError(f"{path} is not an RSA public key")
     return key
