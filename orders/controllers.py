@@ -14,6 +14,7 @@ from litestar.params import JSONBody
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import orders.prepay
 import orders.sandbox
 from live.rooms import RoomContext, room_context, store_of_broadcast
 from orders.deals import (
@@ -331,6 +332,7 @@ ROUTES = [
     refund,
     payment_notify,
     *orders.sandbox.ROUTES,
+    *orders.prepay.ROUTES,
     plan_deal,
     deal_add_stock,
     deal_launch,

@@ -131,3 +131,12 @@ async def test_the_pay_link_of_an_accepted_order_carries_its_pay_token(
 async def test_the_sandbox_api_is_described_in_the_schema(client: Client) -> None:
     paths = (await client.get("/schema/openapi.json")).json()["paths"]
     assert {"get", "post"} <= set(paths["/api/pay/sandbox/{order_id}"])
+
+
+async def test_with_the_sandbox_configured_there_is_no_wechat_prepay(
+    client: Client, services: Services, world: World, recorded: str, token_for: Callable[..., str]
+) -> None:
+    response = await client.post(
+        f"/api/orders/{recorded}/prepay", headers=as_customer(token_for, world, 0)
+    )
+    assert response.status_code == 404

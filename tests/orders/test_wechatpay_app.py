@@ -164,3 +164,36 @@ async def test_a_customers_refund_reaches_wechat_pay_under_the_services_refund_i
     refund_id = refund.json()["refund_id"]
     assert wechatpay[0].refunds[refund_id]["amount"] == 9900
     assert wechatpay[0].refunds[refund_id]["out_trade_no"] == order_id
+
+
+async def test_the_mini_program_gets_signed_pay_parameters_for_its_own_order_only(
+    client: AsyncTestClient[Litestar],
+    paying: Services,
+    wechatpay: tuple[FakeWechatPay, str],
+) -> None:
+    world = await seed_world(paying, customers=2)
+    deal = await make_deal(paying, world)
+    request = IntakeRequest(
+        customer_id=world.customer_ids[0],
+        deal_id=deal,
+        quantity=1,
+        idempotency_key="k1",
+        room_store_id=world.store_id,
+    )
+    placed = await place_order(paying, request)
+    assert isinstance(placed, Accepted)
+    await OrderPersister(paying).drain()
+
+    def bearer(index: int) -> dict[str, str]:
+        principal = Principal(Role.VIEWER, world.customer_ids[index], world.store_id)
+        return {"Authorization": f"Bearer {paying.signer.issue(principal)}"}
+
+    url = f"/api/orders/{placed.order_id}/prepay"
+    first = await client.post(url, headers=bearer(0))
+    again = await client.post(url, headers=bearer(0))
+    assert first.status_code == again.status_code == 200
+    assert first.json()["package"] == again.json()["package"]
+    assert first.json()["package"].startswith("prepay_id=wx")
+    made = wechatpay[0].orders[placed.order_id]
+    assert (made["total"], made["openid"]) == (9900, "openid-0")
+    assert (await client.post(url, headers=bearer(1))).status_code == 404

@@ -177,16 +177,21 @@ class FakeWechatPay:
     def _prepay(self, payload: dict[str, Any]) -> Response[bytes]:
         if payload.get("mchid") != MCH_ID or payload.get("appid") != APP_ID:
             return self._error(400, "PARAM_ERROR", "mchid or appid")
-        if payload["out_trade_no"] in self.orders:
-            return self._error(400, "ORDER_EXISTS", "订单号重复")  # not the real code; fine here
-        self.orders[payload["out_trade_no"]] = {
-            "total": payload["amount"]["total"],
-            "trade_state": "NOTPAY",
-            "transaction_id": "",
-            "openid": payload["payer"]["openid"],
-            "notify_url": payload["notify_url"],
-        }
-        return self._answer({"prepay_id": f"wx{secrets.token_hex(14)}"})
+        known = self.orders.get(payload["out_trade_no"])
+        terms = (payload["amount"]["total"], payload["payer"]["openid"])
+        if known is not None and (known["total"], known["openid"]) != terms:
+            return self._error(400, "INVALID_REQUEST", "商户订单号重复")
+        if known is None:
+            known = self.orders[payload["out_trade_no"]] = {
+                "total": terms[0],
+                "trade_state": "NOTPAY",
+                "transaction_id": "",
+                "openid": terms[1],
+                "notify_url": payload["notify_url"],
+                "prepay_id": f"wx{secrets.token_hex(14)}",
+            }
+        # The same order asked again gets the same prepay order, as WeChat Pay does.
+        return self._answer({"prepay_id": known["prepay_id"]})
 
     def _query(self, order_id: str, mchid: str | None) -> Response[bytes]:
         order = self.orders.get(order_id)
