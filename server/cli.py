@@ -7,8 +7,12 @@ import asyncio
 import os
 import sys
 
+import structlog
+
 from server.logs import configure_logging
-from server.settings import Settings, SettingsError, load_settings
+from server.settings import Settings, SettingsError, load_settings, production_problems
+
+log = structlog.get_logger()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"storecast: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if settings.env == "demo" and (unsafe := production_problems(settings)):
+        # Said once at every start, so a demo that ends up facing the internet says so.
+        log.warning("storecast.demo_mode", not_for_production=unsafe)
     try:
         return _run(args, settings)
     except SettingsError as exc:
