@@ -45,9 +45,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"storecast: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    if settings.env == "demo" and (unsafe := production_problems(settings)):
-        # Said once at every start, so a demo that ends up facing the internet says so.
-        log.warning("storecast.demo_mode", not_for_production=unsafe)
     try:
         return _run(args, settings)
     except SettingsError as exc:
@@ -65,6 +62,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             migrate.upgrade(settings.database_url)
             Supervisor(settings, nodes=args.nodes or settings.http.workers).run()
         case "app":
+            warn_if_demo(settings)
             _run_app(settings)
         case "worker":
             import uvloop
@@ -97,6 +95,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             signer = TokenSigner(settings.auth.secret, settings.auth.token_ttl_seconds)
             print(signer.issue(Principal(Role(args.role), args.id, args.store)))
     return 0
+
+
+def warn_if_demo(settings: Settings) -> None:
+    """Said by every app node as it starts, so a demo that ends up facing the internet says
+    what production would refuse (one-shot commands keep their one-line output)."""
+    if settings.env == "demo" and (unsafe := production_problems(settings)):
+        log.warning("storecast.demo_mode", not_for_production=unsafe)
 
 
 def _run_app(settings: Settings) -> None:

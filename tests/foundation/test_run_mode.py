@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import structlog.testing
 
+from server.cli import warn_if_demo
 from server.settings import SettingsError, load_settings
 from tests.support.processes import ROOT
 
@@ -116,17 +118,8 @@ def test_the_service_refuses_to_start_in_production_on_the_defaults(tmp_path: Pa
     assert "STORECAST_AUTH_LOGIN_PROVIDER is demo" in done.stderr
 
 
-def test_the_demo_mode_says_at_start_what_production_would_refuse(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STORECAST_")}
-    env.update(STORECAST_VAR_DIR=str(tmp_path))
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", "create-token", "hq", "1"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0
-    assert "storecast.demo_mode" in done.stderr
-    assert "STORECAST_AUTH_SECRET is the public default" in done.stderr
+def test_an_app_node_in_demo_mode_says_what_production_would_refuse() -> None:
+    with structlog.testing.capture_logs() as logs:
+        warn_if_demo(load_settings({}))
+    assert logs[0]["event"] == "storecast.demo_mode"
+    assert "STORECAST_AUTH_SECRET is the public default" in logs[0]["not_for_production"]
