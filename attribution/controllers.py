@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    ServiceUnavailableException,
+    TooManyRequestsException,
+)
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution.login import LoginRefused, enter_as_customer, provider_named
+from attribution.identity import IdentityProviderDown, LoginRefused
+from attribution.login import enter_as_customer, identity_provider, over_login_rate
 from attribution.queries import customer_profile, stores_with_regions
 from attribution.schemas import CustomerProfile, LoginResult, Me, StoreRead, ViewerLogin
 from server.auth import PUBLIC, Principal, Role, allow
@@ -17,15 +25,23 @@ from server.auth import PUBLIC, Principal, Role, allow
 
 @post("/api/auth/viewer", opt=PUBLIC, tags=["auth"])
 async def viewer_login(
-    data: JSONBody[ViewerLogin], state: State, db: NamedDependency[AsyncSession]
+    data: JSONBody[ViewerLogin],
+    request: Request[Any, Any, State],
+    state: State,
+    db: NamedDependency[AsyncSession],
 ) -> LoginResult:
-    """Log a viewer in from the mini-program; the token serves HTTP and the room socket."""
+    """Log a viewer in from the mini-program; the token serves HTTP and the room socket.
+    Logins are limited per client address (429 beyond it)."""
     services = state.services
-    provider = provider_named(services.settings.auth.login_provider)
+    address = request.client.host if request.client else "unknown"
+    if await over_login_rate(services.redis, address, services.settings.auth.logins_per_minute):
+        raise TooManyRequestsException("too many logins from this address; wait a minute")
     try:
-        identity = await provider.resolve(data.code, data.phone)
+        identity = await identity_provider(services).resolve(data.code, data.phone_code)
     except LoginRefused as exc:
         raise NotAuthorizedException(str(exc)) from exc
+    except IdentityProviderDown as exc:
+        raise ServiceUnavailableException(str(exc)) from exc
     customer = await enter_as_customer(
         db, identity, nickname=data.nickname, share_code=data.share_code, store_id=data.store_id
     )

@@ -1,47 +1,53 @@
 """Viewer login as the mini-program does it: an identity from the provider, a customer row, a token.
 
 The provider interface is shaped after WeChat's code2session: the mini-program sends
-a one-time code, the provider turns it into an openid (and, when the user allowed it,
-a phone number). The demo provider trusts the code as the openid; a real provider
-plugs in behind the same `IdentityProvider` protocol.
+a one-time code, the provider turns it into an openid; when the user tapped "share my
+phone number", the mini-program also sends a one-time phone code that only the provider
+turns into a number. The caller's word is never taken for a phone. The demo provider
+trusts both codes (the code is the openid, the phone code the number) and is refused in
+production; `attribution/wechat.py` is the real one.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import msgspec
+import redis.asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.identity import DemoIdentityProvider, IdentityProvider, MiniProgramIdentity
 from attribution.models import Binding, Customer, Guide
+from attribution.wechat import WechatIdentityProvider
+from server.services import Services
 
 
-class MiniProgramIdentity(msgspec.Struct, frozen=True):
-    openid: str
-    phone: str | None = None
+def identity_provider(services: Services) -> IdentityProvider:
+    """The configured provider, one per process (WeChat's keeps its access token cached)."""
+    found: IdentityProvider | None = services.extras.get("attribution.identity")
+    if found is None:
+        auth = services.settings.auth
+        if auth.login_provider == "wechat":
+            found = WechatIdentityProvider(
+                auth.wechat_base_url, auth.wechat_app_id, auth.wechat_app_secret
+            )
+        else:
+            found = DemoIdentityProvider()
+        services.extras["attribution.identity"] = found
+    return found
 
 
-class LoginRefused(Exception):
-    """The provider did not accept the code."""
+LOGIN_WINDOW_S = 60
 
 
-class IdentityProvider(Protocol):
-    async def resolve(self, code: str, phone: str | None) -> MiniProgramIdentity: ...
-
-
-class DemoIdentityProvider:
-    """Trusts the code as the openid. For the demo and the tests only."""
-
-    async def resolve(self, code: str, phone: str | None) -> MiniProgramIdentity:
-        if not code or len(code) > 64:
-            raise LoginRefused("code must be 1-64 characters")
-        return MiniProgramIdentity(openid=code, phone=phone)
-
-
-def provider_named(name: str) -> IdentityProvider:
-    providers: dict[str, IdentityProvider] = {"demo": DemoIdentityProvider()}
-    return providers[name]
+async def over_login_rate(client: redis.asyncio.Redis, address: str, per_minute: int) -> bool:
+    """A one-minute window per client address that opens at its first login, shared by every
+    app node: each login may create a customer, so a script must not mint them by the
+    thousand. One round trip; the counter is made with its expiry, so none outlives it."""
+    key = f"auth:login-rate:{address}"
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.set(key, 0, ex=LOGIN_WINDOW_S, nx=True)
+        pipe.incr(key)
+        _, count = await pipe.execute()
+    return int(count) > per_minute
 
 
 async def enter_as_customer(

@@ -46,3 +46,8 @@ async def masked_names(session: AsyncSession, customer_ids: list[int]) -> dict[i
         select(Customer.id, Customer.nickname).where(Customer.id.in_(customer_ids))
     )
     return {customer_id: mask_name(nickname) for customer_id, nickname in rows.all()}
+
+
+async def openid_of(session: AsyncSession, customer_id: int) -> str | None:
+    """The mini-program openid of a customer: what WeChat Pay names the payer by."""
+    return await session.scalar(select(Customer.openid).where(Customer.id == customer_id))

@@ -7,8 +7,10 @@ import msgspec
 
 class ViewerLogin(msgspec.Struct, forbid_unknown_fields=True):
     code: str
-    """The mini-program's login code (the demo provider takes it as the openid)."""
-    phone: str | None = None
+    """The mini-program's login code (`wx.login`; the demo provider takes it as the openid)."""
+    phone_code: str | None = None
+    """The one-time code of the phone-number button (`getPhoneNumber`), if the viewer shared
+    their number: only the provider turns it into a number, the caller never names one."""
     nickname: str = ""
     share_code: str | None = None
     """The guide share code carried by the link the viewer opened, if any."""

@@ -1,13 +1,12 @@
 """HTTP endpoints of orders/: place and read orders, refunds, the payment notify URL, the
-sandbox pay page, and HQ's deal planning."""
+sandbox's routes (orders/sandbox.py), and HQ's deal planning."""
 
 from __future__ import annotations
 
-import html
 import time
 from typing import Any
 
-from litestar import MediaType, Request, Response, get, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
@@ -15,6 +14,8 @@ from litestar.params import JSONBody
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import orders.prepay
+import orders.sandbox
 from live.rooms import RoomContext, room_context, store_of_broadcast
 from orders.deals import (
     DealError,
@@ -27,12 +28,7 @@ from orders.deals import (
     to_ms,
 )
 from orders.models import Deal, Order, Refund
-from orders.payments import (
-    SignatureError,
-    handle_notification,
-    pay_url,
-    provider_for,
-)
+from orders.payments import SignatureError, handle_notification, pay_url
 from orders.realtime import take_order
 from orders.refunds import RefundError, refund_order
 from orders.sales_feed import room_order_feed
@@ -213,57 +209,6 @@ async def payment_notify(request: Request[Any, Any, State]) -> Response[dict[str
     return Response({"code": "SUCCESS", "message": result.outcome})
 
 
-PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>沙箱支付 Sandbox pay</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem}}
-button{{font-size:1.2rem;padding:.7rem 2rem;background:#07c160;color:#fff;border:0;border-radius:6px}}</style>
-</head><body><h1>沙箱支付 Sandbox pay</h1>{content}</body></html>"""
-
-
-def _page(content: str, status: int = 200) -> Response[str]:
-    return Response(PAGE.format(content=content), media_type=MediaType.HTML, status_code=status)
-
-
-@get("/api/pay/sandbox/{order_id:str}", opt=PUBLIC, tags=["payments"], include_in_schema=False)
-async def sandbox_pay_page(order_id: str, db: NamedDependency[AsyncSession]) -> Response[str]:
-    """The sandbox provider's pay page: the order's amount and a button that pays it."""
-    order = await db.get(Order, order_id)
-    if order is None:
-        return _page(
-            "<p>订单处理中，请稍候刷新 The order is being recorded; refresh in a moment.</p>", 404
-        )
-    safe = html.escape(order_id)
-    return _page(
-        f"<p>订单 Order <code>{safe}</code></p><p>应付 Amount due: ¥{order.amount_fen / 100:.2f}</p>"
-        f"<p>状态 Status: <span id=status>{order.status}</span></p>"
-        f'<form method="post" action="/api/pay/sandbox/{safe}"><button type="submit">确认支付 Pay</button></form>'
-    )
-
-
-@post(
-    "/api/pay/sandbox/{order_id:str}",
-    opt=PUBLIC,
-    tags=["payments"],
-    include_in_schema=False,
-    status_code=200,
-)
-async def sandbox_pay(
-    order_id: str, request: Request[Any, Any, State], db: NamedDependency[AsyncSession]
-) -> Response[str]:
-    """The payer confirmed: the sandbox sends its signed notification through the same
-    verification as the notify URL."""
-    services: Services = request.app.state.services
-    amount = await db.scalar(select(Order.amount_fen).where(Order.id == order_id))
-    await db.rollback()
-    if amount is None:
-        return _page("<p>订单处理中，请稍候重试 The order is being recorded; try again.</p>", 409)
-    headers, body = provider_for(services).notification(order_id, amount)
-    result = await handle_notification(services, headers, body)
-    paid = result.outcome in ("applied", "applied_late", "duplicate")
-    text = "支付成功 Paid" if paid else f"未支付 Not paid ({result.outcome}); the money goes back."
-    return _page(f'<p id="result" data-outcome="{result.outcome}">{text}</p>', 200 if paid else 409)
-
-
 def _deal_read(deal: Deal, left: int, status: str | None = None) -> DealRead:
     return DealRead(
         id=deal.id,
@@ -386,8 +331,8 @@ ROUTES = [
     read_order,
     refund,
     payment_notify,
-    sandbox_pay_page,
-    sandbox_pay,
+    *orders.sandbox.ROUTES,
+    *orders.prepay.ROUTES,
     plan_deal,
     deal_add_stock,
     deal_launch,

@@ -29,6 +29,7 @@ from attribution.credit import credit_sale
 from orders import scripts
 from orders.keys import DealKeys
 from orders.models import Order, OrderEvent, Payment, Refund
+from orders.pay_links import sandbox_pay_url
 from orders.tx import transaction
 from server.model_base import utcnow
 from server.services import Services
@@ -89,10 +90,10 @@ class SandboxProvider:
 
     def __init__(self, settings: Settings) -> None:
         self._secret = settings.orders.payment_secret
-        self._base = settings.public_url.rstrip("/")
+        self._settings = settings
 
     def pay_url(self, order_id: str) -> str:
-        return f"{self._base}/api/pay/sandbox/{order_id}"
+        return sandbox_pay_url(self._settings, order_id)
 
     def notification(
         self, order_id: str, amount_fen: int, transaction_id: str | None = None
@@ -136,8 +137,25 @@ def provider_for(services: Services) -> SandboxProvider:
     return found
 
 
+def configured_provider(services: Services) -> PaymentProvider:
+    """The provider the settings name: the sandbox, or WeChat Pay (orders/wechatpay.py)."""
+    if services.settings.orders.payment_provider != "wechatpay":
+        return provider_for(services)
+    found: PaymentProvider | None = services.extras.get("orders.wechatpay")
+    if found is None:
+        # Imported here: orders/wechatpay.py builds on this module's Notification and errors.
+        from orders.wechatpay import WechatPayProvider
+
+        found = services.extras["orders.wechatpay"] = WechatPayProvider.from_settings(
+            services.settings
+        )
+    return found
+
+
 def pay_url(settings: Settings, order_id: str) -> str:
-    return f"{settings.public_url.rstrip('/')}/api/pay/sandbox/{order_id}"
+    return (
+        sandbox_pay_url(settings, order_id) if settings.orders.payment_provider == "sandbox" else ""
+    )
 
 
 class PaymentResult(msgspec.Struct, frozen=True):
@@ -157,7 +175,7 @@ async def handle_notification(
     services: Services, headers: Mapping[str, str], body: bytes
 ) -> PaymentResult:
     """Verify, then apply. Raises SignatureError for a forged or stale notification."""
-    notification = provider_for(services).verify(headers, body)
+    notification = configured_provider(services).verify(headers, body)
     if notification.trade_state != "SUCCESS":
         return PaymentResult("not_success")
     return await apply_payment(services, notification)
@@ -197,7 +215,7 @@ async def _apply(
         session.add(
             Payment(
                 order_id=order.id,
-                provider="sandbox",
+                provider=configured_provider(services).name,
                 transaction_id=note.transaction_id,
                 amount_fen=note.amount_fen,
                 outcome=outcome,
@@ -314,4 +332,4 @@ async def _refund_money(
             data={"transaction_id": note.transaction_id, "reason": reason},
         )
     )
-    await provider_for(services).refund(order.id, refund_id, note.amount_fen)
+    await configured_provider(services).refund(order.id, refund_id, note.amount_fen)

@@ -17,7 +17,7 @@ from attribution.credit import reverse_credit
 from orders import announce, scripts
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent, Refund
-from orders.payments import provider_for
+from orders.payments import configured_provider
 from orders.tx import transaction
 from server.model_base import utcnow
 from server.services import Services
@@ -102,7 +102,7 @@ async def refund_order(
             if order is None or refund is None:
                 raise
             return RefundDone(refund.id, order_id, refund.quantity, refund.amount_fen, order.status)
-    await provider_for(services).refund(order_id, refund_id, amount)
+    await configured_provider(services).refund(order_id, refund_id, amount)
     keys = DealKeys(deal_id)
     left = await scripts.RESTOCK(
         keys=[keys.state, keys.restocked, keys.buyers],

@@ -7,8 +7,12 @@ import asyncio
 import os
 import sys
 
+import structlog
+
 from server.logs import configure_logging
-from server.settings import Settings, SettingsError, load_settings
+from server.settings import Settings, SettingsError, load_settings, production_problems
+
+log = structlog.get_logger()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +62,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             migrate.upgrade(settings.database_url)
             Supervisor(settings, nodes=args.nodes or settings.http.workers).run()
         case "app":
+            warn_if_demo(settings)
             _run_app(settings)
         case "worker":
             import uvloop
@@ -95,6 +100,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
             print(signer.issue(principal))
     return 0
+
+
+def warn_if_demo(settings: Settings) -> None:
+    """Said by every app node as it starts, so a demo that ends up facing the internet says
+    what production would refuse (one-shot commands keep their one-line output)."""
+    if settings.env == "demo" and (unsafe := production_problems(settings)):
+        log.warning("storecast.demo_mode", not_for_production=unsafe)
 
 
 def _run_app(settings: Settings) -> None:

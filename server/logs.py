@@ -39,3 +39,7 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Alembic announces every plugin at INFO; a person running `db upgrade` wants the outcome.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request's full URL at INFO, and WeChat's code2session carries the
+    # app secret in its query string (attribution/wechat.py): its failures still reach us
+    # as exceptions, so its INFO lines are not needed.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -60,20 +60,53 @@ class HttpSettings(msgspec.Struct, frozen=True):
     """App processes `storecast serve` starts (each serves HTTP and room sockets)."""
 
 
+DEFAULT_AUTH_SECRET = "storecast-demo-secret-change-me-in-production"
+DEFAULT_PAYMENT_SECRET = "storecast-sandbox-payment-secret"
+
+
 class AuthSettings(msgspec.Struct, frozen=True):
-    secret: str = "storecast-demo-secret-change-me-in-production"
-    """HMAC key that signs role tokens; must be at least 32 characters."""
+    secret: str = DEFAULT_AUTH_SECRET
+    """HMAC key that signs role tokens and pay links; must be at least 32 characters."""
     token_ttl_seconds: int = 7 * 24 * 3600
     """How long a role token stays valid."""
-    login_provider: Literal["demo"] = "demo"
-    """Mini-program identity provider for viewer login; `demo` trusts the code as the openid."""
+    login_provider: Literal["demo", "wechat"] = "demo"
+    """Mini-program identity provider for viewer login: `demo` trusts the code as the openid,
+    `wechat` asks WeChat's code2session (attribution/wechat.py)."""
+    logins_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 30
+    """Viewer logins one client address may make per minute (each may create a customer)."""
+    wechat_base_url: str = "https://api.weixin.qq.com"
+    """Base URL of WeChat's server API (code2session, phone number, access token)."""
+    wechat_app_id: str = ""
+    """The mini-program's AppID."""
+    wechat_app_secret: str = ""
+    """The mini-program's AppSecret."""
 
 
 class OrderSettings(msgspec.Struct, frozen=True):
     pay_within_seconds: int = 15 * 60
     """How long an accepted order waits for payment before it expires and returns its stock."""
-    payment_secret: str = "storecast-sandbox-payment-secret"
-    """Shared secret of the payment provider's signed callbacks (HMAC-SHA256)."""
+    payment_provider: Literal["sandbox", "wechatpay"] = "sandbox"
+    """`sandbox` pays on a page of this app (the demo); `wechatpay` is WeChat Pay v3 JSAPI."""
+    payment_secret: str = DEFAULT_PAYMENT_SECRET
+    """Shared secret of the sandbox provider's signed callbacks (HMAC-SHA256)."""
+    wechatpay_base_url: str = "https://api.mch.weixin.qq.com"
+    """Base URL of WeChat Pay's API v3."""
+    wechatpay_mch_id: str = ""
+    """Merchant id (mchid)."""
+    wechatpay_app_id: str = ""
+    """AppID the payments are made in (the mini-program's)."""
+    wechatpay_merchant_key_path: str = ""
+    """PEM file of the merchant's API private key, which signs our requests."""
+    wechatpay_merchant_serial: str = ""
+    """Serial number of the merchant's API certificate (named in every request's signature)."""
+    wechatpay_platform_key_path: str = ""
+    """PEM file of WeChat Pay's platform public key, which verifies notices."""
+    wechatpay_platform_serial: str = ""
+    """Serial (or public key id) of that key; a notice naming another is refused."""
+    wechatpay_api_v3_key: str = ""
+    """The 32-byte APIv3 key that decrypts notice resources (AEAD_AES_256_GCM)."""
+    wechatpay_notify_url: str = ""
+    """Our notify URL as WeChat Pay reaches it; empty means public_url + /api/payments/notify."""
 
 
 class WorkerSettings(msgspec.Struct, frozen=True):
@@ -84,6 +117,9 @@ class WorkerSettings(msgspec.Struct, frozen=True):
 
 
 class Settings(msgspec.Struct, frozen=True):
+    env: Literal["demo", "production"] = "demo"
+    """STORECAST_ENV. `production` refuses to start on a public default secret, the sandbox
+    payment provider or the demo identity provider (see docs/security.md)."""
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     http: HttpSettings = HttpSettings()
@@ -157,7 +193,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             section = raw[area]
             assert isinstance(section, dict)
             section[field] = _split_list(field, value)
-        elif name in ("var_dir", "log_level"):
+        elif name in ("var_dir", "log_level", "env"):
             raw[name] = value
     if env.get("DATABASE_URL"):
         raw["database"]["url"] = env["DATABASE_URL"]  # type: ignore[index]
@@ -185,6 +221,8 @@ def _env_name_of(message: str) -> str:
     if not path:
         return message
     area, _, field = path.rstrip("`").partition(".")
+    if not field:
+        return f"STORECAST_{area.upper()}: {head}"
     name = {"database.url": "DATABASE_URL", "redis.url": "REDIS_URL"}.get(
         f"{area}.{field}", f"STORECAST_{area}_{field}".upper()
     )
@@ -203,3 +241,57 @@ def _check(settings: Settings) -> None:
         raise SettingsError("STORECAST_AUTH_SECRET must be at least 32 characters")
     if not 0 < settings.http.port < 65536 or not 0 < settings.http.ws_port < 65536:
         raise SettingsError("STORECAST_HTTP_PORT and STORECAST_HTTP_WS_PORT must be 1-65535")
+    if problems := provider_problems(settings):
+        raise SettingsError("; ".join(problems))
+    if settings.env == "production" and (problems := production_problems(settings)):
+        raise SettingsError("STORECAST_ENV=production refuses to start: " + "; ".join(problems))
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What a production run must not have, each naming the setting to change."""
+    auth, orders = settings.auth, settings.orders
+    problems = []
+    if auth.secret == DEFAULT_AUTH_SECRET:
+        problems.append("STORECAST_AUTH_SECRET is the public default")
+    if orders.payment_secret == DEFAULT_PAYMENT_SECRET:
+        problems.append("STORECAST_ORDERS_PAYMENT_SECRET is the public default")
+    if orders.payment_provider == "sandbox":
+        problems.append("STORECAST_ORDERS_PAYMENT_PROVIDER is the sandbox, which pays for nothing")
+    if auth.login_provider == "demo":
+        problems.append("STORECAST_AUTH_LOGIN_PROVIDER is demo, which trusts any code")
+    return problems
+
+
+def provider_problems(settings: Settings) -> list[str]:
+    """A real provider chosen without its credentials, in any run mode."""
+    auth, orders = settings.auth, settings.orders
+    problems = []
+    if auth.login_provider == "wechat":
+        problems += _missing(auth, "auth", ("wechat_app_id", "wechat_app_secret"))
+    if orders.payment_provider == "wechatpay":
+        problems += _missing(orders, "orders", _WECHATPAY_REQUIRED)
+        for field in ("wechatpay_merchant_key_path", "wechatpay_platform_key_path"):
+            path = getattr(orders, field)
+            if path and not Path(path).is_file():
+                problems.append(f"STORECAST_ORDERS_{field.upper()}: no file at {path}")
+        if len(orders.wechatpay_api_v3_key.encode()) != 32:
+            problems.append("STORECAST_ORDERS_WECHATPAY_API_V3_KEY must be 32 bytes")
+    return problems
+
+
+_WECHATPAY_REQUIRED = (
+    "wechatpay_mch_id",
+    "wechatpay_app_id",
+    "wechatpay_merchant_key_path",
+    "wechatpay_merchant_serial",
+    "wechatpay_platform_key_path",
+    "wechatpay_platform_serial",
+)
+
+
+def _missing(section: msgspec.Struct, area: str, fields: tuple[str, ...]) -> list[str]:
+    return [
+        f"STORECAST_{area}_{field}".upper() + " is not set"
+        for field in fields
+        if not getattr(section, field)
+    ]

@@ -31,7 +31,7 @@ async def test_viewer_logs_in_from_the_mini_program_and_sees_own_masked_profile(
 ) -> None:
     login = await client.post(
         "/api/auth/viewer",
-        json={"code": "wx-openid-1", "phone": "13812345678", "nickname": "林小姐"},
+        json={"code": "wx-openid-1", "phone_code": "13812345678", "nickname": "林小姐"},
     )
     assert login.status_code == 201
     token = login.json()["token"]

@@ -19,7 +19,7 @@ def test_a_write_through_one_node_is_read_through_the_other(
     assert first.port != second.port
     login = httpx.post(
         f"{first.url}/api/auth/viewer",
-        json={"code": "shared-openid", "phone": "13900001111", "nickname": "周"},
+        json={"code": "shared-openid", "phone_code": "13900001111", "nickname": "周"},
     )
     assert login.status_code == 201
     token = login.json()["token"]

@@ -92,20 +92,6 @@ async def test_the_notify_url_answers_success_and_refuses_forgeries(
     assert await credits(services, placed.order_id) == [("sale", 9900)]
 
 
-async def test_the_sandbox_pay_page_pays_through_the_signed_callback(
-    client, services: Services, world: World, order: Order_, persister: OrderPersister
-) -> None:  # type: ignore[no-untyped-def]
-    deal = await make_deal(services, world)
-    placed = await order(deal)
-    assert isinstance(placed, Accepted)
-    await persister.drain()
-    page = await client.get(f"/api/pay/sandbox/{placed.order_id}")
-    assert page.status_code == 200 and "确认支付 Pay" in page.text
-    paid = await client.post(f"/api/pay/sandbox/{placed.order_id}")
-    assert paid.status_code == 200 and "支付成功" in paid.text
-    assert await order_status(services, placed.order_id) == "paid"
-
-
 async def test_unpaid_orders_expire_and_give_their_units_back_once(
     expiring: Services, world: World, order: Order_
 ) -> None:
