@@ -9,7 +9,7 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution.login import LoginRefused, enter_as_customer, provider_named
+from attribution.login import LoginRefused, UnknownStore, enter_as_customer, provider_named
 from attribution.queries import customer_profile, stores_with_regions
 from attribution.schemas import CustomerProfile, LoginResult, Me, StoreRead, ViewerLogin
 from server.auth import PUBLIC, Principal, Role, allow
@@ -26,9 +26,12 @@ async def viewer_login(
         identity = await provider.resolve(data.code, data.phone)
     except LoginRefused as exc:
         raise NotAuthorizedException(str(exc)) from exc
-    customer = await enter_as_customer(
-        db, identity, nickname=data.nickname, share_code=data.share_code, store_id=data.store_id
-    )
+    try:
+        customer = await enter_as_customer(
+            db, identity, nickname=data.nickname, share_code=data.share_code, store_id=data.store_id
+        )
+    except UnknownStore as exc:
+        raise NotFoundException(str(exc)) from exc
     principal = Principal(Role.VIEWER, customer.id, customer.home_store_id)
     return LoginResult(token=services.signer.issue(principal), customer_id=customer.id)
 

@@ -14,7 +14,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution.models import Binding, Customer, Guide
+from attribution.models import Binding, Customer, Guide, Store
 
 
 class MiniProgramIdentity(msgspec.Struct, frozen=True):
@@ -24,6 +24,10 @@ class MiniProgramIdentity(msgspec.Struct, frozen=True):
 
 class LoginRefused(Exception):
     """The provider did not accept the code."""
+
+
+class UnknownStore(ValueError):
+    """The login names a store that does not exist (a stale or forged room link)."""
 
 
 class IdentityProvider(Protocol):
@@ -60,6 +64,8 @@ async def enter_as_customer(
     async with session.begin():
         customer = await session.scalar(select(Customer).where(Customer.openid == identity.openid))
         if customer is None:
+            if store_id is not None and await session.get(Store, store_id) is None:
+                raise UnknownStore(f"no store {store_id}")
             customer = Customer(
                 openid=identity.openid,
                 phone=identity.phone,

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+
+from server.bounds import Id, NonEmpty64, Text32, Text64
+
+Phone = Annotated[str, msgspec.Meta(max_length=20, pattern="^[0-9+ -]*$")]
 
 
 class ViewerLogin(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
+    code: NonEmpty64
     """The mini-program's login code (the demo provider takes it as the openid)."""
-    phone: str | None = None
-    nickname: str = ""
-    share_code: str | None = None
+    phone: Phone | None = None
+    nickname: Text64 = ""
+    share_code: Text32 | None = None
     """The guide share code carried by the link the viewer opened, if any."""
-    store_id: int | None = None
+    store_id: Id | None = None
     """The store whose room link was opened."""
 
 

@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 
-from server.logs import configure_logging
+from server.logs import configure_logging, mask_credentials
 from server.settings import Settings, SettingsError, load_settings
 
 
@@ -38,13 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"storecast: {exc}", file=sys.stderr)
+        print(f"storecast: {mask_credentials(str(exc))}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
     try:
         return _run(args, settings)
     except SettingsError as exc:
-        print(f"storecast: {exc}", file=sys.stderr)
+        print(f"storecast: {mask_credentials(str(exc))}", file=sys.stderr)
         return 2
 
 
