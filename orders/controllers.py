@@ -29,6 +29,7 @@ from orders.deals import (
 )
 from orders.models import Deal, Order, Refund
 from orders.payments import (
+    MalformedNotification,
     SignatureError,
     handle_notification,
     pay_url,
@@ -71,7 +72,7 @@ REJECTION_RESPONSES = {
 }
 NOTIFY_RESPONSES = {
     status: ResponseSpec(dict[str, str], generate_examples=False, description="FAIL and why, as the provider expects")
-    for status in (401, 409)
+    for status in (400, 401, 409)
 }
 REJECTION_STATUS = {
     "rate_limited": 429,
@@ -230,6 +231,8 @@ async def payment_notify(request: Request[Any, Any, State]) -> Response[dict[str
         result = await handle_notification(request.app.state.services, request.headers, body)
     except SignatureError as exc:
         return Response({"code": "FAIL", "message": str(exc)}, status_code=401)
+    except MalformedNotification as exc:
+        return Response({"code": "FAIL", "message": str(exc)}, status_code=400)
     if not result.acknowledged:
         return Response({"code": "FAIL", "message": result.outcome}, status_code=409)
     return Response({"code": "SUCCESS", "message": result.outcome})

@@ -7,6 +7,7 @@ gets a body that names nothing inside.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import msgspec
@@ -36,14 +37,20 @@ class ErrorBody(msgspec.Struct, omit_defaults=True):
     extra: list[FieldError] | None = None
 
 
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.value if isinstance(value, Enum) else value)
+
+
 def _field_errors(extra: Any) -> list[FieldError] | None:
     if not isinstance(extra, list):
         return None
     return [
         FieldError(
             message=str(item.get("message", "")),
-            key=None if item.get("key") is None else str(item["key"]),
-            source=None if item.get("source") is None else str(item["source"]),
+            key=_text(item.get("key")),
+            source=_text(item.get("source")),
         )
         for item in extra
         if isinstance(item, dict)

@@ -1,0 +1,131 @@
+"""What an attacker sends with big numbers, long strings and unknown ids: a 4xx naming the
+fault, or an error frame on a socket that stays open, never a 500 or a 1011. Each test is
+one request of the security review (issue 14), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+import pytest
+import websockets
+from sqlalchemy import select
+from websockets.exceptions import InvalidStatus
+
+from orders.models import Order
+from orders.payments import NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from server.auth import Role
+from tests.live.conftest import Chain, next_frame
+
+pytestmark = pytest.mark.database
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/rooms/2147483648",
+        "/api/deals/3000000000",
+        "/api/deals/9223372036854775808",
+        "/api/rooms/99999999999999999999999/orders",
+        "/api/deals/0",
+    ],
+)
+async def test_an_id_past_the_database_integer_is_a_400_naming_the_parameter(
+    chain: Chain, path: str
+) -> None:
+    response = await chain.http.get(path, headers=chain.hq)
+    assert response.status_code == 400, response.text
+    assert response.json()["extra"][0]["source"] == "path"
+
+
+async def test_an_order_id_that_no_order_could_have_is_a_400(chain: Chain) -> None:
+    viewer = {"Authorization": f"Bearer {chain.token_for(Role.VIEWER, 1)}"}
+    response = await chain.http.get("/api/orders/" + "x" * 33, headers=viewer)
+    assert response.status_code == 400
+
+
+async def test_login_naming_a_store_that_does_not_exist_is_a_404(chain: Chain) -> None:
+    response = await chain.http.post("/api/auth/viewer", json={"code": "x", "store_id": 999999})
+    assert response.status_code == 404
+    assert response.json()["detail"] == "no store 999999"
+
+
+@pytest.mark.parametrize(
+    "nickname", ["林" * 65, "nul\x00byte"], ids=["65 characters", "a NUL character"]
+)
+async def test_a_nickname_the_column_cannot_hold_is_a_400(chain: Chain, nickname: str) -> None:
+    response = await chain.http.post(
+        "/api/auth/viewer", json={"code": "wx-long-name", "nickname": nickname}
+    )
+    assert response.status_code == 400
+    assert response.json()["extra"][0]["key"] == "nickname"
+
+
+async def test_a_deal_for_a_broadcast_that_does_not_exist_is_a_400(chain: Chain) -> None:
+    response = await chain.http.post(
+        "/api/deals",
+        json={"kind": "flash_sale", "product_id": 1, "price_fen": 100, "stock": 5,
+              "broadcast_id": 999999},
+        headers=chain.hq,
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "no broadcast 999999"
+
+
+@pytest.mark.parametrize("kind", ["group_buy", "coupon_pack", "on_behalf"])
+async def test_deal_kinds_not_built_yet_are_refused_saying_so(chain: Chain, kind: str) -> None:
+    response = await chain.http.post(
+        "/api/deals",
+        json={"kind": kind, "product_id": 1, "price_fen": 100, "stock": 5},
+        headers=chain.hq,
+    )
+    assert response.status_code == 400
+    assert f"deal kind {kind} is not built yet" in response.json()["detail"]
+
+
+async def test_a_signed_notice_with_an_amount_of_2_to_the_70_is_a_400(chain: Chain) -> None:
+    async with chain.services.sessionmaker() as session:
+        order_id = await session.scalar(select(Order.id).limit(1))
+    assert order_id is not None
+    body = json.dumps(
+        {"transaction_id": "t-huge", "order_id": order_id, "amount_fen": 2**70}
+    ).encode()
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+    headers = {
+        TIMESTAMP_HEADER: timestamp,
+        NONCE_HEADER: nonce,
+        SIGNATURE_HEADER: signature(chain.settings.orders.payment_secret, timestamp, nonce, body),
+    }
+    response = await chain.http.post("/api/payments/notify", content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["code"] == "FAIL"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "order.place", "idempotency_key": "k1", "deal_id": 2**64 - 1, "quantity": 1},
+        {"type": "resume", "streams": {"b1": ["e", -1]}},
+    ],
+    ids=["order with deal_id 2^64-1", "resume from a negative offset"],
+)
+async def test_a_frame_out_of_bounds_gets_an_error_frame_and_the_socket_stays_open(
+    chain: Chain, frame: dict[str, object]
+) -> None:
+    async with chain.viewer(chain.store_room(0)) as socket:
+        await next_frame(socket, "snapshot")
+        await socket.send(json.dumps(frame))
+        error = await next_frame(socket, "error")
+        assert error["code"] == "bad_frame"
+        await socket.send(json.dumps({"type": "ping"}))
+        assert (await next_frame(socket, "pong"))["server_time_ms"] > 0
+
+
+async def test_a_socket_for_a_room_id_past_any_integer_is_refused_with_404(chain: Chain) -> None:
+    token = chain.token_for(Role.VIEWER, 1)
+    url = f"ws://127.0.0.1:{chain.settings.http.ws_port}/ws/rooms/99999999999999999999999"
+    with pytest.raises(InvalidStatus) as refused:
+        async with websockets.connect(f"{url}?token={token}"):
+            pass
+    assert refused.value.response.status_code == 404
