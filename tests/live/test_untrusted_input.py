@@ -65,8 +65,13 @@ async def test_a_nickname_the_column_cannot_hold_is_a_400(chain: Chain, nickname
 async def test_a_deal_for_a_broadcast_that_does_not_exist_is_a_400(chain: Chain) -> None:
     response = await chain.http.post(
         "/api/deals",
-        json={"kind": "flash_sale", "product_id": 1, "price_fen": 100, "stock": 5,
-              "broadcast_id": 999999},
+        json={
+            "kind": "flash_sale",
+            "product_id": 1,
+            "price_fen": 100,
+            "stock": 5,
+            "broadcast_id": 999999,
+        },
         headers=chain.hq,
     )
     assert response.status_code == 400
@@ -129,3 +134,37 @@ async def test_a_socket_for_a_room_id_past_any_integer_is_refused_with_404(chain
         async with websockets.connect(f"{url}?token={token}"):
             pass
     assert refused.value.response.status_code == 404
+
+
+async def test_a_deal_planned_without_a_broadcast_and_shown_in_a_window_announces_its_state(
+    chain: Chain,
+) -> None:
+    hub_id = (await chain.room(chain.demo.hub_room_id))["broadcast"]["id"]
+    item = await chain.http.post(
+        f"/api/broadcasts/{hub_id}/window",
+        json={"product_id": 12, "price_fen": 99900},
+        headers=chain.hq,
+    )
+    planned = await chain.http.post(
+        "/api/deals",
+        json={"kind": "flash_sale", "product_id": 12, "price_fen": 49900, "stock": 10},
+        headers=chain.hq,
+    )
+    assert planned.json()["broadcast_id"] is None
+    deal_id = planned.json()["id"]
+    async with chain.viewer(chain.store_room(0)) as socket:
+        await next_frame(socket, "snapshot")
+        linked = await chain.http.patch(
+            f"/api/broadcasts/{hub_id}/window/{item.json()['item_id']}",
+            json={"deal_id": deal_id},
+            headers=chain.hq,
+        )
+        assert linked.status_code == 200, linked.text
+        shown = await next_frame(socket, "deal")
+        assert (shown["deal"]["deal_id"], shown["deal"]["status"]) == (deal_id, "draft")
+        await chain.http.post(f"/api/deals/{deal_id}/launch", headers=chain.hq)
+        launched = await next_frame(socket, "deal")
+        assert (launched["deal"]["status"], launched["deal"]["stock_left"]) == ("live", 10)
+        await chain.http.post(f"/api/deals/{deal_id}/stock", json={"units": 5}, headers=chain.hq)
+        restocked = await next_frame(socket, "deal")
+        assert restocked["deal"]["stock_left"] == 15
