@@ -11,7 +11,7 @@ from typing import Annotated
 
 import msgspec
 
-from server.bounds import Count, EpochMs, Id, Int32, NonEmpty64, Text16, Text64
+from server.bounds import Count, EpochMs, Id, Int32, NonEmpty64, Text16, Text64, Text500
 
 CouponIds = Annotated[list[Id], msgspec.Meta(max_length=20)]
 """Coupons offered with one order; no order carries more."""
@@ -115,7 +115,8 @@ class DealCreate(msgspec.Struct, forbid_unknown_fields=True):
     starts_at_ms: EpochMs | None = None
     ends_at_ms: EpochMs | None = None
     stock_policy: Text16 = "hold"
-    params: Annotated[dict[Text64, object], msgspec.Meta(max_length=32)] = {}
+    params: Annotated[dict[Text64, Text500 | Int32 | bool | None], msgspec.Meta(max_length=32)] = {}
+    """Kind-specific settings (group size, coupons in a pack): flat, bounded values only."""
 
 
 class StockAdd(msgspec.Struct, forbid_unknown_fields=True):

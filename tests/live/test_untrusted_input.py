@@ -168,3 +168,19 @@ async def test_a_deal_planned_without_a_broadcast_and_shown_in_a_window_announce
         await chain.http.post(f"/api/deals/{deal_id}/stock", json={"units": 5}, headers=chain.hq)
         restocked = await next_frame(socket, "deal")
         assert restocked["deal"]["stock_left"] == 15
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"note": "nul\x00byte"}, {"nested": {"deep": [1, 2, 3]}}, {"size": 2**70}],
+    ids=["a NUL", "nesting", "2^70"],
+)
+async def test_deal_params_outside_flat_bounded_values_are_a_400(
+    chain: Chain, params: dict[str, object]
+) -> None:
+    response = await chain.http.post(
+        "/api/deals",
+        json={"kind": "flash_sale", "product_id": 1, "price_fen": 100, "stock": 5, "params": params},
+        headers=chain.hq,
+    )
+    assert response.status_code == 400
