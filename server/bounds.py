@@ -26,8 +26,11 @@ Positive = Annotated[int, Meta(ge=1, le=INT32_MAX)]
 """A quantity that must be at least one (units ordered, units added)."""
 Int32 = Annotated[int, Meta(ge=-(2**31), le=INT32_MAX)]
 """Any `integer` column's value; for fields whose domain check answers in its own words."""
-EpochMs = Annotated[int, Meta(ge=0, le=2**53)]
-"""Milliseconds since 1970; 2**53 is where a JavaScript number stops counting exactly."""
+LAST_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z: the last instant a Python datetime (and so a timestamp column
+read through one) can hold."""
+EpochMs = Annotated[int, Meta(ge=0, le=LAST_MS)]
+"""Milliseconds since 1970."""
 StreamOffset = Annotated[int, Meta(ge=0, le=2**53)]
 """A position in a broadcast's event stream."""
 

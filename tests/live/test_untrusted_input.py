@@ -184,3 +184,18 @@ async def test_deal_params_outside_flat_bounded_values_are_a_400(
         headers=chain.hq,
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("ends_at_ms", "status"), [(253_402_300_799_999, 201), (253_402_300_800_000, 400)]
+)
+async def test_a_deal_may_end_no_later_than_the_year_9999(
+    chain: Chain, ends_at_ms: int, status: int
+) -> None:
+    response = await chain.http.post(
+        "/api/deals",
+        json={"kind": "flash_sale", "product_id": 1, "price_fen": 100, "stock": 5,
+              "ends_at_ms": ends_at_ms},
+        headers=chain.hq,
+    )
+    assert response.status_code == status
