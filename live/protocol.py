@@ -13,7 +13,7 @@ from typing import Annotated
 import msgspec
 
 from orders.schemas import DealView, OrderAccepted, OrderPlace, OrderRejected, OrderUpdated
-from server.bounds import Id, Int32, StreamOffset, Text16
+from server.bounds import NO_NUL, Id, Int32, StreamOffset, Text16
 
 
 class Frame(msgspec.Struct, tag_field="type", omit_defaults=True):
@@ -45,7 +45,8 @@ class Like(Frame, tag="like", forbid_unknown_fields=True):
 
 
 class ChatSend(Frame, tag="chat.send", forbid_unknown_fields=True):
-    text: str
+    text: Annotated[str, msgspec.Meta(pattern=NO_NUL)]
+    """The gateway takes 1-200 characters once trimmed and says so in a `bad_chat` error."""
 
 
 class Tap(Frame, tag="tap", forbid_unknown_fields=True):

@@ -112,8 +112,9 @@ async def test_a_signed_notice_with_an_amount_of_2_to_the_70_is_a_400(chain: Cha
     [
         {"type": "order.place", "idempotency_key": "k1", "deal_id": 2**64 - 1, "quantity": 1},
         {"type": "resume", "streams": {"b1": ["e", -1]}},
+        {"type": "chat.send", "text": "nul\x00byte"},
     ],
-    ids=["order with deal_id 2^64-1", "resume from a negative offset"],
+    ids=["order with deal_id 2^64-1", "resume from a negative offset", "chat with a NUL"],
 )
 async def test_a_frame_out_of_bounds_gets_an_error_frame_and_the_socket_stays_open(
     chain: Chain, frame: dict[str, object]
