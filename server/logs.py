@@ -15,7 +15,11 @@ from typing import Any
 
 import structlog
 
-CREDENTIALS_IN_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@")
+CREDENTIALS_IN_URL = re.compile(
+    r"(?P<head>[A-Za-z][A-Za-z0-9+.-]{0,31}://[^:/@\s]{0,256}:)[^@\s]{1,256}@"
+)
+"""Bounded repeats: a log line may carry a client's long text, and an unbounded pattern
+would cost time quadratic in it."""
 
 
 def mask_credentials(text: str) -> str:
