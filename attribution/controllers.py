@@ -17,7 +17,7 @@ from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.identity import IdentityProviderDown, LoginRefused
-from attribution.login import enter_as_customer, identity_provider, over_login_rate
+from attribution.login import UnknownStore, enter_as_customer, identity_provider, over_login_rate
 from attribution.queries import customer_profile, stores_with_regions
 from attribution.schemas import CustomerProfile, LoginResult, Me, StoreRead, ViewerLogin
 from server.auth import PUBLIC, Principal, Role, allow
@@ -42,9 +42,12 @@ async def viewer_login(
         raise NotAuthorizedException(str(exc)) from exc
     except IdentityProviderDown as exc:
         raise ServiceUnavailableException(str(exc)) from exc
-    customer = await enter_as_customer(
-        db, identity, nickname=data.nickname, share_code=data.share_code, store_id=data.store_id
-    )
+    try:
+        customer = await enter_as_customer(
+            db, identity, nickname=data.nickname, share_code=data.share_code, store_id=data.store_id
+        )
+    except UnknownStore as exc:
+        raise NotFoundException(str(exc)) from exc
     principal = Principal(Role.VIEWER, customer.id, customer.home_store_id)
     return LoginResult(token=services.signer.issue(principal), customer_id=customer.id)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.identity import DemoIdentityProvider, IdentityProvider, MiniProgramIdentity
-from attribution.models import Binding, Customer, Guide
+from attribution.models import Binding, Customer, Guide, Store
 from attribution.wechat import WechatIdentityProvider
 from server.services import Services
 
@@ -36,6 +36,10 @@ def identity_provider(services: Services) -> IdentityProvider:
 
 
 LOGIN_WINDOW_S = 60
+
+
+class UnknownStore(ValueError):
+    """The login names a store that does not exist (a stale or forged room link)."""
 
 
 async def over_login_rate(client: redis.asyncio.Redis, address: str, per_minute: int) -> bool:
@@ -66,6 +70,8 @@ async def enter_as_customer(
     async with session.begin():
         customer = await session.scalar(select(Customer).where(Customer.openid == identity.openid))
         if customer is None:
+            if store_id is not None and await session.get(Store, store_id) is None:
+                raise UnknownStore(f"no store {store_id}")
             customer = Customer(
                 openid=identity.openid,
                 phone=identity.phone,

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import msgspec
 
+from server.bounds import Id, NonEmpty64, Text32, Text64, Text500
+
 
 class ViewerLogin(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
+    code: NonEmpty64
     """The mini-program's login code (`wx.login`; the demo provider takes it as the openid)."""
-    phone_code: str | None = None
+    phone_code: Text500 | None = None
     """The one-time code of the phone-number button (`getPhoneNumber`), if the viewer shared
     their number: only the provider turns it into a number, the caller never names one."""
-    nickname: str = ""
-    share_code: str | None = None
+    nickname: Text64 = ""
+    share_code: Text32 | None = None
     """The guide share code carried by the link the viewer opened, if any."""
-    store_id: int | None = None
+    store_id: Id | None = None
     """The store whose room link was opened."""
 
 

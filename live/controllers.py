@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import msgspec
 from litestar import Request, delete, get, patch, post, put
@@ -46,6 +46,7 @@ from live.window_edits import (
     update_item,
 )
 from server.auth import PUBLIC, Principal, Role, allow
+from server.bounds import Id, Int32, PathId, StreamOffset, Text500
 from server.services import Services
 
 STAFF = allow(Role.HQ, Role.HOST)
@@ -57,35 +58,36 @@ class ClientConfig(msgspec.Struct):
 
 
 class OnAirChange(msgspec.Struct, forbid_unknown_fields=True):
-    item_id: int | None
+    item_id: Id | None
 
 
 class MuteChatter(msgspec.Struct, forbid_unknown_fields=True):
-    customer_id: int | None = None
+    customer_id: Id | None = None
     """A customer's id (never a staff member's: staff lines are hidden, not muted)."""
-    chat_offset: int | None = None
+    chat_offset: StreamOffset | None = None
     """The offset of a customer's chat line on this broadcast's stream: (un)mute its author."""
 
 
 class ChatLine(msgspec.Struct, forbid_unknown_fields=True):
-    chat_offset: int
+    chat_offset: StreamOffset
     """The offset of a chat line, anyone's, on this broadcast's stream."""
 
 
 class MediaChange(msgspec.Struct, forbid_unknown_fields=True):
-    play_url: str | None = None
+    play_url: Text500 | None = None
     """HLS (.m3u8) or FLV URL from the media server; absent keeps, "" clears."""
-    replay_url: str | None = None
+    replay_url: Text500 | None = None
 
 
 class WindowItemCreate(msgspec.Struct, forbid_unknown_fields=True):
-    product_id: int
-    price_fen: int
+    product_id: Id
+    price_fen: Int32
+    """Checked by the window (1 fen to one million yuan), which says so in its own words."""
 
 
 class WindowItemUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    price_fen: int | msgspec.UnsetType = msgspec.UNSET
-    deal_id: int | msgspec.UnsetType | None = msgspec.UNSET
+    price_fen: Int32 | msgspec.UnsetType = msgspec.UNSET
+    deal_id: Id | msgspec.UnsetType | None = msgspec.UNSET
     """A deal of the same product sold in this broadcast; null unlinks; absent keeps."""
 
 
@@ -98,11 +100,11 @@ class WindowItemRead(msgspec.Struct):
 
 
 class WindowOrder(msgspec.Struct, forbid_unknown_fields=True):
-    item_ids: list[int]
+    item_ids: Annotated[list[Id], msgspec.Meta(max_length=1000)]
 
 
 class HiddenChange(msgspec.Struct, forbid_unknown_fields=True):
-    item_id: int
+    item_id: Id
     hidden: bool = True
 
 
@@ -138,7 +140,7 @@ async def client_config(state: State) -> ClientConfig:
 
 
 @get("/api/rooms/{room_id:int}", opt=allow(*Role), tags=["live"])
-async def room_details(room_id: int, state: State, db: NamedDependency[AsyncSession]) -> Snapshot:
+async def room_details(room_id: PathId, state: State, db: NamedDependency[AsyncSession]) -> Snapshot:
     """The room as a snapshot, for pages that render before their socket opens."""
     room = await room_context(db, room_id)
     if room is None:
@@ -148,7 +150,7 @@ async def room_details(room_id: int, state: State, db: NamedDependency[AsyncSess
 
 @post("/api/broadcasts/{broadcast_id:int}/live", opt=STAFF, tags=["live"], status_code=200)
 async def start_broadcast(
-    broadcast_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    broadcast_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
 ) -> BroadcastStatus:
     broadcast: Broadcast = await _translate(
         go_live(db, _bus(request.app.state), request.user, broadcast_id)
@@ -158,7 +160,7 @@ async def start_broadcast(
 
 @post("/api/broadcasts/{broadcast_id:int}/end", opt=STAFF, tags=["live"], status_code=200)
 async def stop_broadcast(
-    broadcast_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    broadcast_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
 ) -> BroadcastStatus:
     broadcast: Broadcast = await _translate(
         end_broadcast(db, _bus(request.app.state), request.user, broadcast_id)
@@ -168,7 +170,7 @@ async def stop_broadcast(
 
 @post("/api/broadcasts/{broadcast_id:int}/on-air", opt=STAFF, tags=["live"], status_code=204)
 async def change_on_air(
-    broadcast_id: int,
+    broadcast_id: PathId,
     data: JSONBody[OnAirChange],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
@@ -180,7 +182,7 @@ async def change_on_air(
 
 @post("/api/broadcasts/{broadcast_id:int}/media", opt=STAFF, tags=["live"], status_code=200)
 async def change_media(
-    broadcast_id: int,
+    broadcast_id: PathId,
     data: JSONBody[MediaChange],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
@@ -227,7 +229,7 @@ async def _customer_named(
 
 @post("/api/broadcasts/{broadcast_id:int}/mute", opt=STAFF, tags=["live"], status_code=204)
 async def mute_chatter(
-    broadcast_id: int,
+    broadcast_id: PathId,
     data: JSONBody[MuteChatter],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
@@ -239,7 +241,7 @@ async def mute_chatter(
 
 @post("/api/broadcasts/{broadcast_id:int}/unmute", opt=STAFF, tags=["live"], status_code=204)
 async def unmute_chatter(
-    broadcast_id: int,
+    broadcast_id: PathId,
     data: JSONBody[MuteChatter],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
@@ -251,7 +253,7 @@ async def unmute_chatter(
 
 @post("/api/broadcasts/{broadcast_id:int}/chat/hide", opt=STAFF, tags=["live"], status_code=204)
 async def hide_chat_line(
-    broadcast_id: int,
+    broadcast_id: PathId,
     data: JSONBody[ChatLine],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
@@ -263,7 +265,7 @@ async def hide_chat_line(
 
 @post("/api/broadcasts/{broadcast_id:int}/window", opt=STAFF, tags=["live"], status_code=201)
 async def add_window_item(
-    broadcast_id: int,
+    broadcast_id: PathId,
     data: JSONBody[WindowItemCreate],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
@@ -279,8 +281,8 @@ async def add_window_item(
 
 @patch("/api/broadcasts/{broadcast_id:int}/window/{item_id:int}", opt=STAFF, tags=["live"])
 async def change_window_item(
-    broadcast_id: int,
-    item_id: int,
+    broadcast_id: PathId,
+    item_id: PathId,
     data: JSONBody[WindowItemUpdate],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
@@ -308,8 +310,8 @@ async def change_window_item(
     status_code=204,
 )
 async def remove_window_item(
-    broadcast_id: int,
-    item_id: int,
+    broadcast_id: PathId,
+    item_id: PathId,
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
 ) -> None:
@@ -318,7 +320,7 @@ async def remove_window_item(
 
 @put("/api/broadcasts/{broadcast_id:int}/window/order", opt=STAFF, tags=["live"], status_code=204)
 async def reorder_window(
-    broadcast_id: int,
+    broadcast_id: PathId,
     data: JSONBody[WindowOrder],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
@@ -331,7 +333,7 @@ async def reorder_window(
 
 @post("/api/broadcasts/{broadcast_id:int}/hidden", opt=STAFF, tags=["live"], status_code=204)
 async def hide_hub_item(
-    broadcast_id: int,
+    broadcast_id: PathId,
     data: JSONBody[HiddenChange],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],

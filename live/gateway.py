@@ -56,6 +56,7 @@ from live.streams import StreamBus, channel, decode_offset, stream_name
 from orders.realtime import handle_order_frame
 from orders.schemas import OrderPlace
 from server.auth import Principal, Role, TokenError
+from server.bounds import INT32_MAX
 from server.services import Services
 
 log = structlog.get_logger()
@@ -69,6 +70,15 @@ SLOW_CLOSE_CODE = 4008
 CHAT_MAX_CHARS = 200
 COUNTS_EVERY_SECONDS = 0.3
 """Viewer and like counts go out at most this often per room, whatever the like rate."""
+
+
+def room_id_in(text: str) -> int | None:
+    """The room id of a socket path, or None when it cannot be one (not ASCII digits, or past
+    the database's integer: such a path is a 404, never a query)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(INT32_MAX)):
+        return None
+    room_id = int(text)
+    return room_id if 1 <= room_id <= INT32_MAX else None
 
 
 def now_ms() -> int:
@@ -174,7 +184,7 @@ class RoomGateway:
     async def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
         url = urlsplit(request.path)
         parts = url.path.strip("/").split("/")
-        if len(parts) != 3 or parts[:2] != ["ws", "rooms"] or not parts[2].isdigit():
+        if len(parts) != 3 or parts[:2] != ["ws", "rooms"] or room_id_in(parts[2]) is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "no such room\n")
         origin = request.headers.get("Origin")
         if origin is not None and origin not in self.services.settings.allowed_origins:

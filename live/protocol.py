@@ -8,9 +8,12 @@ relays the hub reads two streams: the hub's and its own. Replies to one viewer (
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from orders.schemas import DealView, OrderAccepted, OrderPlace, OrderRejected, OrderUpdated
+from server.bounds import NO_NUL, Id, Int32, StreamOffset, Text16
 
 
 class Frame(msgspec.Struct, tag_field="type", omit_defaults=True):
@@ -21,8 +24,10 @@ class Frame(msgspec.Struct, tag_field="type", omit_defaults=True):
 
 
 class StreamPosition(msgspec.Struct, array_like=True):
-    epoch: str
-    offset: int
+    """On the wire an `[epoch, offset]` pair."""
+
+    epoch: Annotated[str, msgspec.Meta(max_length=32)]
+    offset: StreamOffset
 
 
 class Hello(Frame, tag="hello", forbid_unknown_fields=True):
@@ -30,20 +35,22 @@ class Hello(Frame, tag="hello", forbid_unknown_fields=True):
 
 
 class Resume(Frame, tag="resume", forbid_unknown_fields=True):
-    streams: dict[str, StreamPosition]
+    streams: Annotated[dict[Text16, StreamPosition], msgspec.Meta(max_length=8)]
     """Last seen position per stream id ("b1", "b2"...)."""
 
 
 class Like(Frame, tag="like", forbid_unknown_fields=True):
-    count: int = 1
+    count: Int32 = 1
+    """The gateway takes 1-50 and says so in a `bad_like` error."""
 
 
 class ChatSend(Frame, tag="chat.send", forbid_unknown_fields=True):
-    text: str
+    text: Annotated[str, msgspec.Meta(pattern=NO_NUL)]
+    """The gateway takes 1-200 characters once trimmed and says so in a `bad_chat` error."""
 
 
 class Tap(Frame, tag="tap", forbid_unknown_fields=True):
-    item_id: int
+    item_id: Id
 
 
 class Ping(Frame, tag="ping", forbid_unknown_fields=True):

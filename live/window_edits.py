@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.controls import BadTransition, NotFound, controlled_broadcast
 from live.models import Broadcast, WindowHiddenItem, WindowItem
+from live.publish import publish_deal_state
 from live.streams import StreamBus
 from live.window import window_change
-from orders.deals import find_deal
+from orders.deals import deal_snapshots, find_deal
 from orders.models import Product
 from server.auth import Principal
 
@@ -137,12 +138,19 @@ async def update_item(
                 raise NotFound(f"no deal {deal_id}")
             if deal.product_id != item.product_id or deal.broadcast_id not in (broadcast.id, None):
                 raise BadEdit("the deal sells another product or in another broadcast")
+            # A deal planned without a broadcast sells where it is first shown: adopted, its
+            # launch, stop and stock are announced on this broadcast's stream.
+            if deal.broadcast_id is None:
+                deal.broadcast_id = broadcast.id
             item.deal_id = deal_id
         elif unlink_deal:
             item.deal_id = None
         await session.flush()
         change = await window_change(session, broadcast)
     await bus.publish(broadcast_id, change)
+    if deal_id is not None:
+        view = (await deal_snapshots(bus.redis, session, [deal_id]))[deal_id]
+        await publish_deal_state(bus.redis, broadcast_id, view)
     return item
 
 

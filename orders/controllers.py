@@ -10,6 +10,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,7 @@ from orders.deals import (
     to_ms,
 )
 from orders.models import Deal, Order, Refund
-from orders.payments import SignatureError, handle_notification, pay_url
+from orders.payments import MalformedNotification, SignatureError, handle_notification, pay_url
 from orders.realtime import take_order
 from orders.refunds import RefundError, refund_order
 from orders.sales_feed import room_order_feed
@@ -45,6 +46,8 @@ from orders.schemas import (
     StockAdd,
 )
 from server.auth import PUBLIC, Principal, Role, allow
+from server.bounds import PathId, PathOrderId
+from server.errors import ErrorBody
 from server.services import Services
 
 ROOM_CACHE_S = 5.0
@@ -53,6 +56,19 @@ them at most this often per room and process instead of once per order."""
 HTTP_ORDERS_PER_SECOND = 5
 """Orders one customer may send over HTTP per second; the room socket has its own limit
 (live/ratelimit.py). A person taps a few times a second at most; a script is refused."""
+REJECTION_RESPONSES = {
+    status: ResponseSpec(
+        OrderRejected | ErrorBody,
+        generate_examples=False,
+        description="An order.rejected body (`reason` says why), or the API's error body "
+        "for a request that never reached the order checks",
+    )
+    for status in (400, 403, 404, 409, 429)
+}
+NOTIFY_RESPONSES = {
+    status: ResponseSpec(dict[str, str], generate_examples=False, description="FAIL and why, as the provider expects")
+    for status in (400, 401, 409)
+}
 REJECTION_STATUS = {
     "rate_limited": 429,
     "invalid_quantity": 400,
@@ -86,7 +102,7 @@ async def _over_rate(services: Services, customer_id: int) -> bool:
     return int(count) > HTTP_ORDERS_PER_SECOND
 
 
-@post("/api/orders", opt=allow(Role.VIEWER), tags=["orders"])
+@post("/api/orders", opt=allow(Role.VIEWER), tags=["orders"], responses=REJECTION_RESPONSES)
 async def place_order(
     data: JSONBody[OrderCreate],
     request: Request[Principal, str, State],
@@ -166,7 +182,7 @@ async def _own_order(db: AsyncSession, principal: Principal, order_id: str) -> O
 
 @get("/api/orders/{order_id:str}", opt=allow(Role.VIEWER, Role.HQ), tags=["orders"])
 async def read_order(
-    order_id: str, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    order_id: PathOrderId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
 ) -> OrderRead:
     order = await _own_order(db, request.user, order_id)
     return (await _read(db, request.app.state.services, [order]))[0]
@@ -179,7 +195,7 @@ async def read_order(
     status_code=200,
 )
 async def refund(
-    order_id: str,
+    order_id: PathOrderId,
     data: JSONBody[RefundCreate],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
@@ -196,7 +212,13 @@ async def refund(
     )
 
 
-@post("/api/payments/notify", opt=PUBLIC, tags=["payments"], status_code=200)
+@post(
+    "/api/payments/notify",
+    opt=PUBLIC,
+    tags=["payments"],
+    status_code=200,
+    responses=NOTIFY_RESPONSES,
+)
 async def payment_notify(request: Request[Any, Any, State]) -> Response[dict[str, str]]:
     """The provider's signed notification (WeChat Pay style); answers SUCCESS once handled."""
     body = await request.body()
@@ -204,6 +226,8 @@ async def payment_notify(request: Request[Any, Any, State]) -> Response[dict[str
         result = await handle_notification(request.app.state.services, request.headers, body)
     except SignatureError as exc:
         return Response({"code": "FAIL", "message": str(exc)}, status_code=401)
+    except MalformedNotification as exc:
+        return Response({"code": "FAIL", "message": str(exc)}, status_code=400)
     if not result.acknowledged:
         return Response({"code": "FAIL", "message": result.outcome}, status_code=409)
     return Response({"code": "SUCCESS", "message": result.outcome})
@@ -263,7 +287,7 @@ async def _check_deal_control(db: AsyncSession, principal: Principal, deal_id: i
 async def _deal_action(
     request: Request[Principal, str, State],
     db: AsyncSession,
-    deal_id: int,
+    deal_id: PathId,
     action: str,
     units: int = 0,
 ) -> DealRead:
@@ -285,7 +309,7 @@ async def _deal_action(
 
 @post("/api/deals/{deal_id:int}/stock", opt=allow(Role.HQ), tags=["deals"], status_code=200)
 async def deal_add_stock(
-    deal_id: int,
+    deal_id: PathId,
     data: JSONBody[StockAdd],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
@@ -301,7 +325,7 @@ async def deal_add_stock(
     status_code=200,
 )
 async def deal_launch(
-    deal_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    deal_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
 ) -> DealRead:
     return await _deal_action(request, db, deal_id, "launch")
 
@@ -310,14 +334,14 @@ async def deal_launch(
     "/api/deals/{deal_id:int}/stop", opt=allow(Role.HQ, Role.HOST), tags=["deals"], status_code=200
 )
 async def deal_stop(
-    deal_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    deal_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
 ) -> DealRead:
     return await _deal_action(request, db, deal_id, "stop")
 
 
 @get("/api/deals/{deal_id:int}", opt=allow(*Role), tags=["deals"])
 async def read_deal(
-    deal_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    deal_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
 ) -> DealRead:
     if await db.get(Deal, deal_id) is None:
         raise NotFoundException(f"no deal {deal_id}")

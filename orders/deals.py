@@ -16,13 +16,17 @@ import redis.asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from live.models import Broadcast
 from orders import announce, scripts
 from orders.keys import GROUP, STREAMS_KEY, DealKeys
 from orders.models import Deal, Order, Product, Refund
 from orders.schemas import DealCreate, DealView
 from orders.tx import transaction
+from server.bounds import INT32_MAX
 
-KINDS = frozenset({"flash_sale", "group_buy", "coupon_pack", "on_behalf", "regular"})
+KINDS = frozenset({"flash_sale", "regular"})
+NOT_BUILT_KINDS = frozenset({"group_buy", "coupon_pack", "on_behalf"})
+"""Planned kinds whose rules do not exist yet: accepted, they would sell as plain sales."""
 POLICIES = frozenset({"hold", "first_paid"})
 SOLD_STATUSES = ("paid", "partially_refunded", "refunded")
 LATE_REFUND_REASON = "paid_after_expiry_sold_out"
@@ -46,6 +50,8 @@ def from_ms(ms: int | None) -> datetime | None:
 
 async def create_deal(session: AsyncSession, data: DealCreate) -> Deal:
     """HQ plans a deal; it sells once launched."""
+    if data.kind in NOT_BUILT_KINDS:
+        raise DealError(f"deal kind {data.kind} is not built yet; kinds on sale: {sorted(KINDS)}")
     if data.kind not in KINDS:
         raise DealError(f"kind must be one of {sorted(KINDS)}")
     if data.stock_policy not in POLICIES:
@@ -57,6 +63,8 @@ async def create_deal(session: AsyncSession, data: DealCreate) -> Deal:
     async with transaction(session):
         if await session.get(Product, data.product_id) is None:
             raise DealError(f"no product {data.product_id}")
+        if data.broadcast_id is not None and await session.get(Broadcast, data.broadcast_id) is None:
+            raise DealError(f"no broadcast {data.broadcast_id}")
         deal = Deal(
             kind=data.kind,
             product_id=data.product_id,
@@ -188,6 +196,8 @@ async def add_stock(
         deal = await session.get(Deal, deal_id, with_for_update=True)
         if deal is None:
             raise DealNotFound(f"no deal {deal_id}")
+        if deal.stock + units > INT32_MAX:
+            raise DealError(f"a deal holds at most {INT32_MAX} units")
         deal.stock += units
     left = await scripts.ADD_STOCK(keys=[DealKeys(deal_id).state], args=[deal.stock], client=client)
     if left is None:  # never launched: the counter is made at launch from the new stock

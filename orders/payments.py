@@ -31,6 +31,7 @@ from orders.keys import DealKeys
 from orders.models import Order, OrderEvent, Payment, Refund
 from orders.pay_links import sandbox_pay_url
 from orders.tx import transaction
+from server.bounds import Count, Text32, Text64
 from server.model_base import utcnow
 from server.services import Services
 from server.settings import Settings
@@ -52,13 +53,17 @@ class SignatureError(ValueError):
     """The notification is not signed by our provider (or too old)."""
 
 
+class MalformedNotification(ValueError):
+    """Signed, but not a notification we can apply (a field out of its column's range)."""
+
+
 class Notification(msgspec.Struct, frozen=True):
     """The body of a payment notification, after verification."""
 
-    transaction_id: str
-    order_id: str
-    amount_fen: int
-    trade_state: str = "SUCCESS"
+    transaction_id: Text64
+    order_id: Text32
+    amount_fen: Count
+    trade_state: Text32 = "SUCCESS"
 
 
 class PaymentProvider(Protocol):
@@ -122,7 +127,7 @@ class SandboxProvider:
         try:
             return msgspec.json.decode(body, type=Notification)
         except msgspec.DecodeError as exc:
-            raise SignatureError(f"malformed body: {exc}") from exc
+            raise MalformedNotification(f"malformed body: {exc}") from exc
 
     async def refund(self, order_id: str, refund_id: str, amount_fen: int) -> None:
         log.info(

@@ -18,6 +18,7 @@ from attribution.queries import masked_names
 from live.rooms import broadcasts_selling_in, room_context
 from orders.models import Order, Product
 from server.auth import Principal, Role, allow
+from server.bounds import PathId
 
 FEED_LENGTH = 50
 SOLD = ("paid", "partially_refunded")
@@ -87,7 +88,7 @@ async def room_orders(session: AsyncSession, broadcast_ids: list[int]) -> RoomOr
 
 @get("/api/rooms/{room_id:int}/orders", opt=allow(Role.HQ, Role.HOST), tags=["orders"])
 async def room_order_feed(
-    room_id: int, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    room_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
 ) -> RoomOrders:
     """Orders landing in this room, newest first, and its totals (host console)."""
     room = await room_context(db, room_id)

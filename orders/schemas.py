@@ -7,7 +7,14 @@ orders/ sends only to the ordering viewer.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+
+from server.bounds import Count, EpochMs, Id, Int32, NonEmpty64, Text16, Text64, Text500
+
+CouponIds = Annotated[list[Id], msgspec.Meta(max_length=20)]
+"""Coupons offered with one order; no order carries more."""
 
 
 class DealView(msgspec.Struct, frozen=True):
@@ -27,10 +34,11 @@ class DealView(msgspec.Struct, frozen=True):
 
 
 class OrderPlace(msgspec.Struct, tag="order.place", tag_field="type", forbid_unknown_fields=True):
-    idempotency_key: str
-    deal_id: int
-    quantity: int
-    coupon_ids: list[int] = []
+    idempotency_key: NonEmpty64
+    deal_id: Id
+    quantity: Int32
+    """Checked by the intake (1-99), which answers `invalid_quantity` in its own words."""
+    coupon_ids: CouponIds = []
 
 
 class OrderAccepted(msgspec.Struct, tag="order.accepted", tag_field="type"):
@@ -58,11 +66,11 @@ class OrderUpdated(msgspec.Struct, tag="order.updated", tag_field="type"):
 class OrderCreate(msgspec.Struct, forbid_unknown_fields=True):
     """HTTP body of POST /api/orders: the mini-program's plain path, same checks as the socket."""
 
-    idempotency_key: str
-    deal_id: int
-    quantity: int
-    coupon_ids: list[int] = []
-    room_id: int | None = None
+    idempotency_key: NonEmpty64
+    deal_id: Id
+    quantity: Int32
+    coupon_ids: CouponIds = []
+    room_id: Id | None = None
     """The live room the order is placed from; decides the room store and the deals on sale."""
 
 
@@ -84,8 +92,8 @@ class OrderRead(msgspec.Struct, omit_defaults=True):
 class RefundCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Refund all the units still paid (quantity absent) or some of them."""
 
-    quantity: int | None = None
-    reason: str = "customer_request"
+    quantity: Int32 | None = None
+    reason: Text64 = "customer_request"
 
 
 class RefundRead(msgspec.Struct):
@@ -97,20 +105,22 @@ class RefundRead(msgspec.Struct):
 
 
 class DealCreate(msgspec.Struct, forbid_unknown_fields=True):
-    kind: str
-    product_id: int
-    price_fen: int
-    stock: int
-    broadcast_id: int | None = None
-    per_customer_limit: int = 0
-    starts_at_ms: int | None = None
-    ends_at_ms: int | None = None
-    stock_policy: str = "hold"
-    params: dict[str, object] = {}
+    kind: Text16
+    """flash_sale or regular; group_buy, coupon_pack and on_behalf are refused until built."""
+    product_id: Id
+    price_fen: Count
+    stock: Count
+    broadcast_id: Id | None = None
+    per_customer_limit: Count = 0
+    starts_at_ms: EpochMs | None = None
+    ends_at_ms: EpochMs | None = None
+    stock_policy: Text16 = "hold"
+    params: Annotated[dict[Text64, Text500 | Int32 | bool | None], msgspec.Meta(max_length=32)] = {}
+    """Kind-specific settings (group size, coupons in a pack): flat, bounded values only."""
 
 
 class StockAdd(msgspec.Struct, forbid_unknown_fields=True):
-    units: int
+    units: Count
 
 
 class DealRead(msgspec.Struct):

@@ -10,6 +10,7 @@ from pathlib import Path
 from litestar import Litestar, MediaType, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -24,7 +25,9 @@ import orders.controllers
 from live.gateway import RoomGateway
 from orders.notices import start_notices
 from server.auth import PUBLIC, TokenAuthMiddleware, role_guard
+from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz
+from server.openapi import ArrayLikeStructSchemaPlugin, describe_errors, openapi_components
 from server.services import Services, open_services
 from server.settings import Settings, load_settings
 
@@ -54,8 +57,17 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+API_ROUTES: list[HTTPRouteHandler] = [
+    healthz,
+    *attribution.controllers.ROUTES,
+    *live.controllers.ROUTES,
+    *orders.controllers.ROUTES,
+]
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
+    describe_errors(API_ROUTES)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -74,21 +86,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            healthz,
             index,
-            *attribution.controllers.ROUTES,
-            *live.controllers.ROUTES,
-            *orders.controllers.ROUTES,
+            *API_ROUTES,
             create_static_files_router("/static", [STATIC_DIR], opt=PUBLIC, html_mode=False),
         ],
         lifespan=[lifespan],
         dependencies={"db": Provide(provide_db)},
         middleware=[DefineMiddleware(TokenAuthMiddleware)],
         guards=[role_guard],
+        exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[ArrayLikeStructSchemaPlugin()],
         # Our JSON handler on the root logger (server/logs.py) formats Litestar's records too.
+        # Exceptions are logged once, by server/errors.py: refusals at info, failures with
+        # their traceback.
         logging_config=LoggingConfig(
             configure_root_logger=False,
-            log_exceptions="always",
+            log_exceptions="never",
             loggers={"litestar": {"level": "INFO", "handlers": [], "propagate": True}},
         ),
         openapi_config=OpenAPIConfig(
@@ -96,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="0.1.0",
             path="/schema",
             use_handler_docstrings=True,
+            components=openapi_components(),
             # Served from static/vendor: the machines that run this have no route to a CDN.
             render_plugins=[
                 RapidocRenderPlugin(js_url="/static/vendor/rapidoc/rapidoc-min.js", path="/")

@@ -9,7 +9,7 @@ import sys
 
 import structlog
 
-from server.logs import configure_logging
+from server.logs import configure_logging, mask_credentials
 from server.settings import Settings, SettingsError, load_settings, production_problems
 
 log = structlog.get_logger()
@@ -42,13 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"storecast: {exc}", file=sys.stderr)
+        print(f"storecast: {mask_credentials(str(exc))}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
     try:
         return _run(args, settings)
     except SettingsError as exc:
-        print(f"storecast: {exc}", file=sys.stderr)
+        print(f"storecast: {mask_credentials(str(exc))}", file=sys.stderr)
         return 2
 
 

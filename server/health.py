@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from sqlalchemy import text
 
 from server.auth import PUBLIC
@@ -17,7 +18,12 @@ class Health(msgspec.Struct):
     redis: str
 
 
-@get("/healthz", opt=PUBLIC, tags=["ops"])
+@get(
+    "/healthz",
+    opt=PUBLIC,
+    tags=["ops"],
+    responses={503: ResponseSpec(Health, description="The database or Redis is down")},
+)
 async def healthz(state: State) -> Response[Health]:
     services: Services = state.services
     database = redis = "ok"

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.auth import TokenSigner
 from server.db import make_engine, make_sessionmaker
+from server.logs import mask_credentials
 from server.redis import EmbeddedRedis, make_client, resolve_redis_url
 from server.settings import Settings, SettingsError
 
@@ -65,15 +66,22 @@ async def open_services(settings: Settings) -> Services:
     try:
         await _ping_once_loaded(client)
     except Exception as exc:
-        raise SettingsError(f"REDIS_URL: cannot reach Redis at {redis_url}: {exc}") from exc
+        await client.aclose()
+        reason = mask_credentials(f"cannot reach Redis at {redis_url}: {exc}")
+        raise SettingsError(f"REDIS_URL: {reason}") from exc
     engine = make_engine(settings)
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as exc:
         await client.aclose()
-        raise SettingsError(f"DATABASE_URL: cannot reach the database: {exc}") from exc
-    log.info("services.open", database=engine.url.render_as_string(), redis=redis_url)
+        reason = mask_credentials(str(exc))
+        raise SettingsError(f"DATABASE_URL: cannot reach the database: {reason}") from exc
+    log.info(
+        "services.open",
+        database=engine.url.render_as_string(hide_password=True),
+        redis=mask_credentials(redis_url),
+    )
     return Services(
         settings=settings,
         engine=engine,

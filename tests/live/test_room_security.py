@@ -10,7 +10,7 @@ import asyncio
 import gc
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -230,8 +230,16 @@ async def test_3000_upgrades_that_pass_admission_then_fail_the_handshake_leave_n
     statuses = await asyncio.gather(*(one() for _ in range(UPGRADES_WITHOUT_A_KEY)))
     assert set(statuses) == {400}
     assert _gateway_state_sizes() == before_sizes
-    # The server may still be closing the last few transports; none are kept beyond that.
-    assert _live_connections() - before_connections < 16
+    # The server may still be closing the last transports (many, on a loaded machine): wait
+    # for the close it was told to do rather than for a fixed time; none is kept beyond it.
+    await _until(lambda: _live_connections() - before_connections < 16)
+
+
+async def _until(condition: Callable[[], bool], within_s: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "connections were kept"
+        await asyncio.sleep(0.05)
 
 
 async def test_a_host_token_without_a_store_reads_no_order_feed_and_opens_no_room(
