@@ -7,7 +7,7 @@
 // `window.changed` replaces the whole part its stream owns; `window.on_air` only its choice.
 // The room presents its own stream's choice, else the hub's, and nothing when that item is
 // hidden (the choice is kept, so an unhide shows it again). live/window.py is the server's
-// side of this rule; tests/live/merge.py mirrors this file for the property test.
+// side of this rule; the tests run this file itself (tests/live/js/roomstate_driver.mjs).
 
 export class RoomState {
   constructor() {
