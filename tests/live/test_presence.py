@@ -86,7 +86,7 @@ async def test_a_resume_gets_only_the_missed_events(chain: Chain) -> None:
     async with chain.viewer(room, customer_id=7, resume=True) as socket:
         await socket.send(json.dumps({"type": "resume", "streams": snapshot["streams"]}))
         answer = await _answers_until_pong(socket)
-    assert [(f["type"], f.get("item_id")) for f in answer] == [
+    assert [(f["type"], f.get("item_id")) for f in answer if f["type"] != "counts"] == [
         ("window.on_air", item),
         ("window.on_air", None),
     ]
