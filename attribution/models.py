@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Identity, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.model_base import Base, utcnow
+from server.model_base import NEVER_REUSED_IDS, Base, utcnow
 
 
 class Region(Base):
     __tablename__ = "regions"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class Store(Base):
     __tablename__ = "stores"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(128))
@@ -31,8 +33,9 @@ class Staff(Base):
     """A person who signs in to work: an HQ operator (no store) or a store host."""
 
     __tablename__ = "staff"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     role: Mapped[str] = mapped_column(String(16))  # "hq" | "host"
     name: Mapped[str] = mapped_column(String(64))
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
@@ -40,8 +43,9 @@ class Staff(Base):
 
 class Guide(Base):
     __tablename__ = "guides"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(20))
@@ -52,8 +56,9 @@ class Guide(Base):
 
 class Customer(Base):
     __tablename__ = "customers"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     openid: Mapped[str] = mapped_column(String(64), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20))
     nickname: Mapped[str] = mapped_column(String(64), default="")
@@ -76,9 +81,10 @@ class Binding(Base):
             sqlite_where=text("ended_at IS NULL"),
             postgresql_where=text("ended_at IS NULL"),
         ),
+        NEVER_REUSED_IDS,
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
@@ -91,8 +97,9 @@ class SaleCredit(Base):
     """Which guide and store a sale counts for (业绩归属). Written once; a refund writes its reverse."""
 
     __tablename__ = "sale_credits"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     order_id: Mapped[str] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # "sale" | "reversal"
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)

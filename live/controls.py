@@ -8,9 +8,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models import Broadcast, WindowItem
-from live.protocol import BroadcastState, OnAir
+from live.protocol import BroadcastState
 from live.streams import StreamBus
-from live.window import broadcast_view
+from live.window import broadcast_view, on_air_change
 from server.auth import Principal, Role
 from server.model_base import utcnow
 
@@ -120,4 +120,4 @@ async def put_on_air(
             if item is None or item.broadcast_id not in (broadcast.id, broadcast.relays_id):
                 raise NotFound("no such item in this room's window")
         broadcast.on_air_item_id = item_id
-    await bus.publish(broadcast_id, OnAir(item_id=item_id))
+    await bus.publish(broadcast_id, on_air_change(broadcast))

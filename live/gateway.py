@@ -16,6 +16,7 @@ a laggard never holds a room back nor grows without end.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -30,14 +31,14 @@ from websockets.http11 import Request, Response
 
 from attribution.privacy import mask_name
 from attribution.queries import customer_profile
-from live import presence
-from live.counts import counts_lock_key, likes_key, viewers_key
+from live import nodes, presence
+from live.counting import keep_node_alive, publish_counts
+from live.counts import likes_key
 from live.fanout import Fanout, frame_bytes, write_frame
 from live.moderation import is_muted, record_chat_author, staff_chat_name
 from live.protocol import (
     Chat,
     ChatSend,
-    Counts,
     Error,
     Hello,
     Like,
@@ -67,9 +68,11 @@ SEND_BUFFER_LIMIT = 256 * 1024
 """Bytes a viewer may lag behind before being closed as slow: ~1,300 frames of a busy room's
 200-byte updates (seconds of a bad mobile link), and at most 0.5 GB over 2,000 laggards."""
 SLOW_CLOSE_CODE = 4008
+TOO_MANY_SOCKETS_CLOSE_CODE = 4009
+"""The viewer already has presence.SOCKETS_PER_VIEWER sockets open: the newest is refused."""
+RESUME_WAIT_SECONDS = 10.0
+"""How long a socket opened with `?resume=1` waits for its `resume` before a snapshot."""
 CHAT_MAX_CHARS = 200
-COUNTS_EVERY_SECONDS = 0.3
-"""Viewer and like counts go out at most this often per room, whatever the like rate."""
 
 
 def room_id_in(text: str) -> int | None:
@@ -109,6 +112,10 @@ class Viewer:
     display_name: str | None
     """None: admitted to watch only, never to chat."""
     streams: list[str]
+    socket: str
+    """Its presence field: `{node}/{n}`, unique across the nodes."""
+    synced: bool = False
+    """Whether the socket got its state (a snapshot or a resume's events): it gets it once."""
     ready: bool = False
     """False until the snapshot is sent; events that arrive before it wait in `held`."""
     held: list[bytes] = field(default_factory=list)
@@ -118,6 +125,10 @@ class Viewer:
     @property
     def is_customer(self) -> bool:
         return self.principal.role is Role.VIEWER
+
+    @property
+    def person(self) -> str:
+        return f"{self.principal.role.value}:{self.principal.sub}"
 
     def receive(self, payload: bytes, frame: bytes) -> None:
         """A room event: written now, held until the snapshot is out, or dropped for a
@@ -143,6 +154,8 @@ class RoomGateway:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.bus = StreamBus(services.redis)
+        self.node = nodes.new_node_id()
+        self._socket_ids = itertools.count(1)
         self._viewers: dict[str, set[Viewer]] = {}
         self._dirty_counts: set[int] = set()
         self._pubsub = services.redis.pubsub()
@@ -151,6 +164,7 @@ class RoomGateway:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, host: str, port: int) -> None:
+        await nodes.beat(self.services.redis, self.node)
         await self._pubsub.subscribe(channel("_"))  # a reader needs one subscription to wait on
         self._server = await serve(
             self._serve_viewer,
@@ -166,7 +180,10 @@ class RoomGateway:
         self._fanout.start()
         self._tasks = [
             asyncio.create_task(self._relay_published()),
-            asyncio.create_task(self._publish_counts()),
+            asyncio.create_task(publish_counts(self.bus, self._dirty_counts)),
+            asyncio.create_task(
+                keep_node_alive(self.bus, self.node, self._dirty_counts, self._local_rooms)
+            ),
         ]
         log.info("gateway.started", port=port)
 
@@ -178,6 +195,7 @@ class RoomGateway:
             self._server.close()
             await self._server.wait_closed()
         await self._pubsub.aclose()
+        await nodes.retire(self.services.redis, self.node)
 
     # ---- admission, before the 101 ----------------------------------------------------
 
@@ -216,10 +234,17 @@ class RoomGateway:
         streams = [stream_name(room.broadcast_id)]
         if room.hub_broadcast_id and room.hub_broadcast_id != room.broadcast_id:
             streams.insert(0, stream_name(room.hub_broadcast_id))
-        viewer = Viewer(connection, principal, room, name, streams)
+        socket = presence.socket_field(self.node, next(self._socket_ids))
+        viewer = Viewer(connection, principal, room, name, streams, socket)
+        if viewer.is_customer and not await presence.claim_socket(
+            self.services.redis, viewer.person, socket
+        ):
+            limit = presence.SOCKETS_PER_VIEWER
+            await connection.close(TOO_MANY_SOCKETS_CLOSE_CODE, f"at most {limit} sockets")
+            return
         await self._join(viewer)
         try:
-            await self._send_snapshot(viewer)
+            await self._first_state(viewer)
             async for message in connection:
                 await self._on_frame(viewer, message)
         except ConnectionClosed:
@@ -227,21 +252,30 @@ class RoomGateway:
         finally:
             await self._leave(viewer)
 
+    async def _first_state(self, viewer: Viewer) -> None:
+        """A snapshot at once, or, for `?resume=1`, the answer to the first frame's `resume`."""
+        request = viewer.connection.request
+        assert request is not None, "served after the handshake"
+        if parse_qs(urlsplit(request.path).query).get("resume") == ["1"]:
+            try:
+                async with asyncio.timeout(RESUME_WAIT_SECONDS):
+                    first = await viewer.connection.recv()
+                await self._on_frame(viewer, first)
+            except TimeoutError:
+                pass
+        if not viewer.synced:
+            await self._send_snapshot(viewer)
+
     async def _join(self, viewer: Viewer) -> None:
         for stream in viewer.streams:
             local = self._viewers.setdefault(stream, set())
             if not local:
                 await self._pubsub.subscribe(channel(stream))
             local.add(viewer)
-        await self.services.redis.incr(viewers_key(viewer.room.broadcast_id))
+        await presence.enter(
+            self.services.redis, viewer.room.broadcast_id, viewer.socket, viewer.person
+        )
         self._dirty_counts.add(viewer.room.broadcast_id)
-        if viewer.is_customer:
-            await presence.enter(
-                self.services.redis,
-                viewer.room.broadcast_id,
-                viewer.principal.sub,
-                viewer.engagement.joined_ms,
-            )
 
     async def _leave(self, viewer: Viewer) -> None:
         for stream in viewer.streams:
@@ -250,17 +284,14 @@ class RoomGateway:
             if not local:
                 self._viewers.pop(stream, None)
                 await self._pubsub.unsubscribe(channel(stream))
-        await self.services.redis.decr(viewers_key(viewer.room.broadcast_id))
-        self._dirty_counts.add(viewer.room.broadcast_id)
+        stay = None
         if viewer.is_customer:
-            await presence.leave(
-                self.services.redis,
-                viewer.room.room_id,
-                viewer.room.broadcast_id,
-                viewer.principal.sub,
-                viewer.engagement,
-                now_ms(),
+            stay = presence.stay_of(
+                viewer.room.room_id, viewer.principal.sub, viewer.engagement, now_ms()
             )
+            await presence.release_socket(self.services.redis, viewer.person, viewer.socket)
+        await presence.leave(self.services.redis, viewer.room.broadcast_id, viewer.socket, stay)
+        self._dirty_counts.add(viewer.room.broadcast_id)
 
     async def _send_snapshot(self, viewer: Viewer) -> None:
         """Subscribed first, then the snapshot, then the events it had not seen."""
@@ -268,6 +299,7 @@ class RoomGateway:
         async with self.services.sessionmaker() as session:
             snapshot = await build_snapshot(session, self.bus, viewer.room)
         await viewer.connection.send(encoder.encode(snapshot), text=True)
+        viewer.synced = True
         self._release_held(viewer, {s: p.offset for s, p in snapshot.streams.items()})
 
     def _release_held(self, viewer: Viewer, seen: dict[str, int]) -> None:
@@ -290,6 +322,8 @@ class RoomGateway:
                 bucket.warned = True
                 self._reply(viewer, Error("rate_limited", "too many frames; slow down"))
             return
+        if not viewer.synced and not isinstance(frame, Resume):
+            await self._send_snapshot(viewer)
         match frame:
             case Hello():
                 pass
@@ -314,16 +348,25 @@ class RoomGateway:
             write_frame(viewer.connection, frame_bytes(encoder.encode(frame)))
 
     async def _resume(self, viewer: Viewer, positions: dict[str, StreamPosition]) -> None:
+        """Exactly one answer: every missed event, or (when they cannot all be given) one
+        snapshot. A socket that already has its state gets an error: it holds all of it."""
+        if viewer.synced:
+            self._reply(viewer, Error("already_synced", "resume only as the first frame"))
+            return
         missed: list[bytes] = []
+        seen: dict[str, int] = {}
         for stream in viewer.streams:
-            seen = positions.get(stream)
-            events = None if seen is None else await self.bus.since(stream, seen)
-            if events is None:  # never a partial replay: a snapshot instead
+            position = positions.get(stream)
+            events = None if position is None else await self.bus.since(stream, position)
+            if events is None or position is None:  # never a partial replay
                 await self._send_snapshot(viewer)
                 return
             missed.extend(events)
+            seen[stream] = position.offset + len(events)
         for payload in missed:
             await viewer.connection.send(payload, text=True)
+        viewer.synced = True
+        self._release_held(viewer, seen)
 
     async def _like(self, viewer: Viewer, count: int) -> None:
         if not 1 <= count <= 50:
@@ -375,24 +418,5 @@ class RoomGateway:
             stream = message["channel"].decode().removeprefix("room:")
             self._fanout.send(list(self._viewers.get(stream, ())), message["data"])
 
-    async def _publish_counts(self) -> None:
-        redis = self.services.redis
-        while True:
-            await asyncio.sleep(COUNTS_EVERY_SECONDS)
-            for broadcast_id in list(self._dirty_counts):
-                # One publisher per room per interval across every node.
-                if not await redis.set(
-                    counts_lock_key(broadcast_id), 1, nx=True, px=int(COUNTS_EVERY_SECONDS * 1000)
-                ):
-                    continue
-                self._dirty_counts.discard(broadcast_id)
-                viewers, likes = await redis.mget(
-                    viewers_key(broadcast_id), likes_key(broadcast_id)
-                )
-                # `stream` says whose counts these are: a store room hears the hub's too.
-                counts = Counts(
-                    stream=stream_name(broadcast_id),
-                    viewers=max(0, int(viewers or 0)),
-                    likes=int(likes or 0),
-                )
-                await self.bus.publish_ephemeral(broadcast_id, counts)
+    def _local_rooms(self) -> set[int]:
+        return {v.room.broadcast_id for viewers in self._viewers.values() for v in viewers}

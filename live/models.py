@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Identity, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.model_base import Base, utcnow
+from server.model_base import NEVER_REUSED_IDS, Base, utcnow
 
 
 class Broadcast(Base):
     """A hub broadcast (HQ, no store) or a store broadcast, which may relay a hub broadcast."""
 
     __tablename__ = "broadcasts"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))  # "hub" | "store"
     title: Mapped[str] = mapped_column(String(128))
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
@@ -40,8 +41,9 @@ class Room(Base):
     """The page a viewer opens; one per broadcast, shoppable as a replay after the end."""
 
     __tablename__ = "rooms"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), unique=True)
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
 
@@ -50,9 +52,9 @@ class WindowItem(Base):
     """One item of a broadcast's product window. A store room shows its hub's items plus its own."""
 
     __tablename__ = "window_items"
-    __table_args__ = (UniqueConstraint("broadcast_id", "product_id"),)
+    __table_args__ = (UniqueConstraint("broadcast_id", "product_id"), NEVER_REUSED_IDS)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     position: Mapped[int]
@@ -64,9 +66,9 @@ class WindowHiddenItem(Base):
     """A hub item a relaying store cannot fulfil and hides from its room."""
 
     __tablename__ = "window_hidden_items"
-    __table_args__ = (UniqueConstraint("broadcast_id", "item_id"),)
+    __table_args__ = (UniqueConstraint("broadcast_id", "item_id"), NEVER_REUSED_IDS)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("window_items.id"))
 
@@ -75,8 +77,9 @@ class ViewerSession(Base):
     """One viewer's stay in one room: presence and engagement, flushed from Redis in batches."""
 
     __tablename__ = "viewer_sessions"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     joined_at: Mapped[datetime]

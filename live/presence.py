@@ -1,34 +1,60 @@
-"""Presence and engagement: who is in which room, for how long, and what they did there.
+"""Presence and engagement: which sockets are in which room, who they belong to, for how
+long, and what was done there.
 
-On the hot path everything stays in the gateway's memory and Redis: the room's presence hash
-(customer -> joined at) while a viewer is in, and, when the viewer leaves, one record of the
-stay pushed on a Redis list. The worker moves those records into `viewer_sessions` in
-batches, where attribution/ reads them to turn non-buyers into follow-ups.
+Presence is per socket, not per viewer: each socket has a field of its room's presence hash,
+`{node}/{socket}` -> the person (`viewer:42`, `host:7`...), so a page that opens its new socket
+before the old one closes (a network change) never loses its presence when the old one goes.
+Counts are derived from it: the people (distinct values) among the fields of nodes still alive
+(live/nodes.py), so a dead node's sockets leave the count within the bound stated there.
 
-A kill -9 of an app node loses the stays still open on it (their sockets drop, the viewers
-reconnect to another node and start a new stay); the display counts drift until the next
-join or leave. Presence is for display and follow-ups only: never gate stock on it.
+When a socket closes, one record of its stay is pushed on a Redis list; the worker moves those
+records into `viewer_sessions` in batches, where attribution/ reads them to turn non-buyers into
+follow-ups. A kill -9 of a node loses the stays still open on it (its viewers reconnect to
+another node and start new stays). Presence is for display and follow-ups only: never gate
+stock on it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
 import redis.asyncio
 from sqlalchemy import insert
 
+from live.counts import viewers_key
 from live.models import ViewerSession
+from live.nodes import alive_nodes
 from server.services import Services
 
 SESSIONS_KEY = "live:sessions"
 """List of finished stays waiting for the database."""
 FLUSH_BATCH = 1000
+SOCKETS_PER_VIEWER = 3
+"""A phone, a tablet and a reconnect in flight; the fourth socket is refused (4009)."""
+SOCKET_CLAIM_TTL_S = 24 * 3600
+"""A viewer's claim list outlives any stay; entries of dead nodes are dropped on the next claim."""
+
+_CLAIM_LUA = (Path(__file__).parent / "lua" / "claim_socket.lua").read_text()
 
 
 def present_key(broadcast_id: int) -> str:
     return f"{{b{broadcast_id}}}:present"
+
+
+def claims_key(person: str) -> str:
+    return f"{{{person}}}:sockets"
+
+
+def socket_field(node: str, socket_id: int) -> str:
+    return f"{node}/{socket_id}"
+
+
+def _node_of(field: bytes | str) -> str:
+    text = field.decode() if isinstance(field, bytes) else field
+    return text.split("/", 1)[0]
 
 
 class Stay(msgspec.Struct, array_like=True):
@@ -55,37 +81,75 @@ _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Stay)
 
 
-async def enter(
-    client: redis.asyncio.Redis, broadcast_id: int, customer_id: int, at_ms: int
-) -> None:
-    await client.hset(present_key(broadcast_id), str(customer_id), str(at_ms))  # type: ignore[misc]
+async def claim_socket(client: redis.asyncio.Redis, person: str, field: str) -> bool:
+    """Whether `person` may open this socket: fewer than SOCKETS_PER_VIEWER of theirs are open
+    on live nodes. Checked and claimed in one script, so two sockets at once cannot both pass."""
+    alive = sorted(await alive_nodes(client))
+    granted = await client.eval(  # type: ignore[misc]
+        _CLAIM_LUA,
+        1,
+        claims_key(person),
+        field,
+        str(SOCKETS_PER_VIEWER),
+        str(SOCKET_CLAIM_TTL_S),
+        *alive,
+    )
+    return bool(granted)
+
+
+async def release_socket(client: redis.asyncio.Redis, person: str, field: str) -> None:
+    await client.hdel(claims_key(person), field)  # type: ignore[misc]
+
+
+async def enter(client: redis.asyncio.Redis, broadcast_id: int, field: str, person: str) -> None:
+    await client.hset(present_key(broadcast_id), field, person)  # type: ignore[misc]
 
 
 async def leave(
-    client: redis.asyncio.Redis,
-    room_id: int,
-    broadcast_id: int,
-    customer_id: int,
-    engagement: Engagement,
-    at_ms: int,
+    client: redis.asyncio.Redis, broadcast_id: int, field: str, stay: Stay | None
 ) -> None:
-    stay = Stay(
+    """The socket is gone; `stay` is its record for follow-ups (customers only)."""
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.hdel(present_key(broadcast_id), field)
+        if stay is not None:
+            pipe.rpush(SESSIONS_KEY, _encoder.encode(stay))
+        await pipe.execute()
+
+
+def stay_of(room_id: int, customer_id: int, engagement: Engagement, left_ms: int) -> Stay:
+    return Stay(
         room_id,
         customer_id,
         engagement.joined_ms,
-        at_ms,
+        left_ms,
         engagement.likes,
         engagement.chats,
         engagement.taps,
     )
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.hdel(present_key(broadcast_id), str(customer_id))
-        pipe.rpush(SESSIONS_KEY, _encoder.encode(stay))
-        await pipe.execute()
+
+
+async def present_people(client: redis.asyncio.Redis, broadcast_id: int) -> set[str]:
+    """The people with a socket in the room on a live node; dead nodes' fields are dropped."""
+    fields = await client.hgetall(present_key(broadcast_id))  # type: ignore[misc]
+    if not fields:
+        return set()
+    alive = await alive_nodes(client)
+    dead = [f for f in fields if _node_of(f) not in alive]
+    if dead:
+        await client.hdel(present_key(broadcast_id), *dead)  # type: ignore[misc]
+    return {p.decode() for f, p in fields.items() if _node_of(f) in alive}
 
 
 async def present_customers(client: redis.asyncio.Redis, broadcast_id: int) -> set[int]:
-    return {int(c) for c in await client.hkeys(present_key(broadcast_id))}  # type: ignore[misc]
+    people = await present_people(client, broadcast_id)
+    return {int(p.split(":")[1]) for p in people if p.startswith("viewer:")}
+
+
+async def count_viewers(client: redis.asyncio.Redis, broadcast_id: int) -> int:
+    """Count the room's people now and keep the figure for the next snapshot."""
+    viewers = len(await present_people(client, broadcast_id))
+    await client.set(viewers_key(broadcast_id), viewers)
+    return viewers
 
 
 def _at(ms: int) -> datetime:

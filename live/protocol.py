@@ -35,6 +35,9 @@ class Hello(Frame, tag="hello", forbid_unknown_fields=True):
 
 
 class Resume(Frame, tag="resume", forbid_unknown_fields=True):
+    """The first frame of a socket opened with `?resume=1`: answered by the missed events or
+    by one snapshot, never both."""
+
     streams: Annotated[dict[Text16, StreamPosition], msgspec.Meta(max_length=8)]
     """Last seen position per stream id ("b1", "b2"...)."""
 
@@ -102,7 +105,8 @@ class Snapshot(Frame, tag="snapshot"):
     on_air_item_id: int | None
     """What the room presents now: the store's choice, else the hub's."""
     on_air_by_stream: dict[str, int]
-    """Each stream's own choice, so a later hub `window.on_air` cannot override the store's."""
+    """Each stream's own choice, hidden or not (an unhide shows it again), so a later hub
+    `window.on_air` cannot override the store's."""
     viewers: int
     likes: int
     streams: dict[str, StreamPosition]
@@ -117,14 +121,17 @@ class RoomEvent(Frame):
 
 
 class WindowChanged(RoomEvent, tag="window.changed", kw_only=True):
-    """One broadcast's own items changed (added, removed, moved, price, deal): its new list.
+    """The part of the window one stream owns changed: all of that part (live/window.py).
 
-    On the hub's stream: the hub's items, for every relaying room. On a store's stream: the
-    store-only items and the hub items the store hides. See docs/protocol.md for the merge."""
+    On the hub's stream: the hub's items and on-air choice, for every relaying room. On a
+    store's stream: the store-only items, the hub items the store hides and the store's
+    on-air choice. See docs/protocol.md for the merge."""
 
     items: list[WindowItemView]
     hidden_item_ids: list[int]
     """Required, so an empty list is sent rather than omitted: it empties the client's list."""
+    on_air_item_id: int | None
+    """This stream's own on-air choice; required, so `null` is sent: it clears the choice."""
 
 
 class DealChanged(RoomEvent, tag="deal"):

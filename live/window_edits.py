@@ -1,8 +1,10 @@
 """Editing a product window: add, remove, reorder, reprice, link a deal, hide a hub item.
 
 Each edit is one transaction on one broadcast's own items, then one publish of that
-broadcast's new item list on its stream. HQ edits the hub window, so one publish reaches
-every relaying store room; a store host edits only the store's own items and hidden set.
+broadcast's new part of the window (live/window.py) on its stream. HQ edits the hub window,
+so one publish reaches every relaying store room; a store host edits only the store's own
+items and hidden set. Removing an item also publishes on every store stream whose part
+named it (its on-air choice or a hidden row), so no room keeps a pointer to a dead id.
 """
 
 from __future__ import annotations
@@ -78,14 +80,35 @@ async def add_item(
 async def remove_item(
     session: AsyncSession, bus: StreamBus, principal: Principal, broadcast_id: int, item_id: int
 ) -> None:
+    """Remove an own item and everything that pointed at it: the on-air choices that named it
+    and the stores' hidden rows; each stream that showed any of them gets its new part."""
     async with session.begin():
         broadcast = await controlled_broadcast(session, principal, broadcast_id)
         item = await _own_item(session, broadcast, item_id)
+        hiding = set(
+            await session.scalars(
+                select(WindowHiddenItem.broadcast_id).where(WindowHiddenItem.item_id == item.id)
+            )
+        )
         await session.execute(delete(WindowHiddenItem).where(WindowHiddenItem.item_id == item.id))
+        touched = [broadcast]
+        relaying = await session.scalars(
+            select(Broadcast)
+            .where(Broadcast.relays_id == broadcast.id)
+            .order_by(Broadcast.id)
+            .with_for_update()
+        )
+        for store in relaying:
+            if store.on_air_item_id == item.id or store.id in hiding:
+                touched.append(store)
+        for owner in touched:
+            if owner.on_air_item_id == item.id:
+                owner.on_air_item_id = None
         await session.delete(item)
         await session.flush()
-        change = await window_change(session, broadcast)
-    await bus.publish(broadcast_id, change)
+        changes = [(owner.id, await window_change(session, owner)) for owner in touched]
+    for owner_id, change in changes:
+        await bus.publish(owner_id, change)
 
 
 async def reorder_items(

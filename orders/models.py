@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Identity, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.model_base import Base, utcnow
+from server.model_base import NEVER_REUSED_IDS, Base, utcnow
 
 
 class Product(Base):
     __tablename__ = "products"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     sku: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(128))
     name_en: Mapped[str] = mapped_column(String(128), default="")
@@ -34,8 +35,9 @@ class Deal(Base):
     """
 
     __tablename__ = "deals"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
@@ -83,8 +85,9 @@ class OrderEvent(Base):
     every state change writes one, in the same transaction."""
 
     __tablename__ = "order_events"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -93,8 +96,9 @@ class OrderEvent(Base):
 
 class Payment(Base):
     __tablename__ = "payments"
+    __table_args__ = NEVER_REUSED_IDS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     provider: Mapped[str] = mapped_column(String(16))
     transaction_id: Mapped[str] = mapped_column(String(64), unique=True)

@@ -56,3 +56,9 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
+
+
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+"""`__table_args__` of every table whose ids reach clients, with `Identity()` on its id: a
+deleted row's id is never handed out again (SQLite's AUTOINCREMENT; PostgreSQL's identity
+never goes back), so an id a page still holds can never name a newer row."""

@@ -12,6 +12,11 @@ from server.settings import load_settings
 
 
 def run_migrations(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # Batch mode rebuilds a table by copy: dropping a parent must not trip its children's
+        # foreign keys (Alembic's batch docs). A migration that rebuilds runs foreign_key_check.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -2,9 +2,12 @@
 // socket's frames. Both pages render from this, so the relay rules live in one place.
 //
 // A store room relaying the hub reads two streams. Each stream owns part of the window:
-// the hub's stream the hub items, the store's own stream the store's items and the set of
-// hub items this store hides. A `window.changed` replaces only the part its stream owns.
-// On air works the same way: each stream has its own on-air item, and the store's wins.
+// the hub's stream the hub items and the hub's on-air choice, the store's own stream the
+// store's items, the set of hub items this store hides and the store's on-air choice. A
+// `window.changed` replaces the whole part its stream owns; `window.on_air` only its choice.
+// The room presents its own stream's choice, else the hub's, and nothing when that item is
+// hidden (the choice is kept, so an unhide shows it again). live/window.py is the server's
+// side of this rule; the tests run this file itself (tests/live/js/roomstate_driver.mjs).
 
 export class RoomState {
   constructor() {
@@ -67,15 +70,17 @@ export class RoomState {
 
   applyWindow(f) {
     const items = f.items || [];
+    const stream = f.stream || this.ownStream;
     if (!this.relays) {
       this.hubItems = items;
       this.hidden = new Set(f.hidden_item_ids || []);
-    } else if (f.stream === this.hubStream) {
+    } else if (stream === this.hubStream) {
       this.hubItems = items.filter((i) => !i.store_only);
     } else {
       this.storeItems = items.map((i) => ({ ...i, store_only: true }));
-      if (f.hidden_item_ids) this.hidden = new Set(f.hidden_item_ids);
+      this.hidden = new Set(f.hidden_item_ids || []);
     }
+    this.onAir[stream] = f.on_air_item_id ?? null;
     return "window";
   }
 
@@ -105,6 +110,7 @@ export class RoomState {
     return !this.relays || Boolean(item.store_only);
   }
 
+  /** Its own stream's choice, else the hub's; nothing while that item is hidden. */
   onAirItemId() {
     const mine = this.onAir[this.ownStream];
     const id = mine ?? (this.relays ? this.onAir[this.hubStream] : null) ?? null;

@@ -337,3 +337,44 @@ def test_a_viewer_orders_pays_in_the_sandbox_and_sees_it_paid_and_the_host_conso
     expect(page.get_by_test_id("orders-gmv")).to_have_text(_yuan(unit * 2))
     page.screenshot(path=artifacts / "host-orders.png", animations="disabled")
     assert js_errors == []
+
+
+def test_a_store_hides_shows_and_hq_removes_the_item_on_air_and_every_phone_follows(
+    page: Page,
+    phone: Callable[[], Page],
+    chain: Chain,
+    token_for: Callable[..., str],
+    js_errors: list[str],
+) -> None:
+    room_id, store_id, share = chain.store_room(1)
+    staff_id = next(staff for staff, store, _ in chain.demo.hosts if store == store_id)
+    with httpx.Client(base_url=chain.app.url, headers=chain.hq()) as http:
+        hub = http.get(f"/api/rooms/{chain.demo.hub_room_id}").json()
+        hub_id, item_id = hub["broadcast"]["id"], hub["window"][2]["item_id"]
+        assert http.post(f"/api/broadcasts/{hub_id}/on-air", json={"item_id": item_id}).is_success
+    page.goto(chain.host_url(room_id, token_for(Role.HOST, staff_id, store_id)))
+    row = page.locator(f'#items .item-row[data-item-id="{item_id}"]')
+    early = phone()
+    early.goto(chain.room_url(room_id, share))
+    expect(early.locator("#onair .onair-card")).to_have_attribute("data-item-id", str(item_id))
+
+    row.get_by_role("button", name="隐藏", exact=True).click()  # the store cannot fulfil it
+    expect(early.locator("#onair")).to_be_hidden()
+    expect(early.locator("#cards .card")).to_have_count(7)
+    late = phone()  # joins while the item on air is hidden
+    late.goto(chain.room_url(room_id, share))
+    expect(late.locator("#cards .card")).to_have_count(7)
+    expect(late.locator("#onair")).to_be_hidden()
+
+    row.get_by_role("button", name="恢复显示", exact=True).click()
+    for viewer in (early, late):
+        expect(viewer.locator("#onair .onair-card")).to_have_attribute("data-item-id", str(item_id))
+        expect(viewer.locator("#cards .card")).to_have_count(8)
+
+    with httpx.Client(base_url=chain.app.url, headers=chain.hq()) as http:
+        assert http.delete(f"/api/broadcasts/{hub_id}/window/{item_id}").is_success
+    for viewer in (early, late):
+        expect(viewer.locator("#onair")).to_be_hidden()
+        expect(viewer.locator("#cards .card")).to_have_count(7)
+    expect(row).to_have_count(0)
+    assert js_errors == []

@@ -59,10 +59,12 @@ class Chain:
 
     @asynccontextmanager
     async def viewer(
-        self, room_id: int, customer_id: int = 1, **options: Any
+        self, room_id: int, customer_id: int = 1, resume: bool = False, **options: Any
     ) -> AsyncIterator[ClientConnection]:
+        """A socket of this customer; `resume`: it sends `resume` first and gets no snapshot."""
         token = self.token_for(Role.VIEWER, customer_id)
         url = f"ws://127.0.0.1:{self.settings.http.ws_port}/ws/rooms/{room_id}?token={token}"
+        url += "&resume=1" if resume else ""
         async with websockets.connect(url, compression=None, **options) as socket:
             yield socket
 

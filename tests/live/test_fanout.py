@@ -11,8 +11,9 @@ import pytest
 import websockets
 from sqlalchemy import select
 
+from live.counting import COUNTS_EVERY_SECONDS
 from live.fanout import SLICE
-from live.gateway import COUNTS_EVERY_SECONDS, SEND_BUFFER_LIMIT, SLOW_CLOSE_CODE
+from live.gateway import SEND_BUFFER_LIMIT, SLOW_CLOSE_CODE
 from live.models import ViewerSession
 from live.presence import SESSIONS_KEY, flush_stays
 from live.protocol import Chat
@@ -130,9 +131,12 @@ async def test_a_host_mutes_the_author_of_a_chat_line_without_seeing_who_it_is(
 async def test_a_room_larger_than_one_write_slice_gets_every_frame_in_order(chain: Chain) -> None:
     room = chain.demo.hub_room_id
     hub = (await chain.room(room))["broadcast"]["id"]
-    viewers = SLICE + 20  # one customer on many phones: the slices are of sockets
+    viewers = SLICE + 20
     async with contextlib.AsyncExitStack() as stack:
-        sockets = [await stack.enter_async_context(chain.viewer(room)) for _ in range(viewers)]
+        sockets = [
+            await stack.enter_async_context(chain.viewer(room, customer_id=n + 1))
+            for n in range(viewers)
+        ]
         for socket in sockets:
             await next_frame(socket, "snapshot")
         bus = StreamBus(chain.services.redis)

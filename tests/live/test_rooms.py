@@ -85,31 +85,19 @@ async def test_hub_on_air_reaches_store_rooms_on_both_nodes_and_resume_fills_the
                 json={"item_id": change},
                 headers={"Authorization": f"Bearer {hq}"},
             )
-    async with websockets.connect(f"{second.ws_url}/ws/rooms/{rooms[0]}?token={token_a}") as again:
-        await next_frame(again, "snapshot")
-        await again.send(
-            json.dumps(
-                {
-                    "type": "resume",
-                    "streams": {
-                        **seen,
-                        **{k: v for k, v in snapshot_a["streams"].items() if k not in seen},
-                    },
-                }
-            )
-        )
-        replayed = [
-            await next_frame(again, "window.on_air"),
-            await next_frame(again, "window.on_air"),
-        ]
-        assert [f["offset"] for f in replayed] == [
-            seen[on_air_a["stream"]][1] + 1,
-            seen[on_air_a["stream"]][1] + 2,
+    positions = {**snapshot_a["streams"], **seen}
+    resume_url = f"{second.ws_url}/ws/rooms/{rooms[0]}?token={token_a}&resume=1"
+    async with websockets.connect(resume_url) as again:
+        await again.send(json.dumps({"type": "resume", "streams": positions}))
+        replayed = [json.loads(await again.recv()), json.loads(await again.recv())]
+        assert [(f["type"], f["offset"]) for f in replayed] == [
+            ("window.on_air", seen[on_air_a["stream"]][1] + 1),
+            ("window.on_air", seen[on_air_a["stream"]][1] + 2),
         ]
         assert [f.get("item_id") for f in replayed] == [None, item]
-        await again.send(
-            json.dumps({"type": "resume", "streams": {s: ["old-epoch", 1] for s in seen}})
-        )
+    stale = {s: ["old-epoch", 1] for s in positions}
+    async with websockets.connect(resume_url) as again:
+        await again.send(json.dumps({"type": "resume", "streams": stale}))
         assert (await next_frame(again, "snapshot"))["on_air_item_id"] == item
 
 

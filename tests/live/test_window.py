@@ -1,5 +1,6 @@
 """The product window: HQ's edits reach every relaying store room with one publish; a store
-host's edits stay in their own room; an old snapshot plus the events equals a fresh one."""
+host's edits stay in their own room; an old snapshot plus the events, merged by
+static/js/roomstate.js itself, equals a fresh one."""
 
 from __future__ import annotations
 
@@ -9,24 +10,10 @@ from typing import Any
 
 import pytest
 
-from live.streams import channel
+from live.streams import StreamBus, channel
 from server.auth import Role
 from tests.live.conftest import Chain, next_frame
-
-
-def apply(view: dict[str, Any], frame: dict[str, Any]) -> None:
-    """The merge rule of docs/protocol.md, as a page applies a window.changed frame."""
-    own_stream = f"b{view['broadcast']['id']}"
-    relaying = len(view["streams"]) == 2
-    if relaying and frame["stream"] == own_stream:
-        hub = [i for i in view["_all"] if not i.get("store_only")]
-        view["_all"] = hub + frame["items"]
-        view["hidden_item_ids"] = frame["hidden_item_ids"]
-    elif relaying:
-        view["_all"] = frame["items"] + [i for i in view["_all"] if i.get("store_only")]
-    else:
-        view["_all"] = frame["items"]
-    view["window"] = view["_all"]
+from tests.live.pages import Pages, PageViewer
 
 
 def shown(view: dict[str, Any]) -> list[tuple[int, int]]:
@@ -73,14 +60,15 @@ async def test_store_edits_stay_in_the_store_room_and_events_rebuild_the_snapsho
 ) -> None:
     mine, other = chain.store_room(0), chain.store_room(1)
     before = await chain.room(mine)
-    before["_all"] = list(before["window"])
     store_broadcast = before["broadcast"]["id"]
     hub_item = before["window"][3]["item_id"]
     async with (
+        Pages() as pages,
         chain.viewer(mine, customer_id=1) as viewer,
         chain.viewer(other, customer_id=2) as elsewhere,
     ):
-        await next_frame(viewer, "snapshot")
+        page = PageViewer("mine", viewer, pages)
+        await page.open()
         await next_frame(elsewhere, "snapshot")
         host = chain.host(0)
         edits = [
@@ -99,22 +87,23 @@ async def test_store_edits_stay_in_the_store_room_and_events_rebuild_the_snapsho
         for method, url, body in edits:
             response = await chain.http.request(method, url, json=body, headers=host)
             assert response.status_code in (201, 204), response.text
-        changes = [await next_frame(viewer, "window.changed") for _ in edits]
-        own = [i["item_id"] for i in changes[-1]["items"]]
+        await page.catch_up(StreamBus(chain.services.redis))
+        last = [f for f in page.received if f["type"] == "window.changed"][-1]
+        own = [i["item_id"] for i in last["items"]]
         for method, url, body in [
             ("put", f"/api/broadcasts/{store_broadcast}/window/order", {"item_ids": own[::-1]}),
             ("patch", f"/api/broadcasts/{store_broadcast}/window/{own[0]}", {"price_fen": 450}),
         ]:
             response = await chain.http.request(method, url, json=body, headers=host)
             assert response.status_code in (200, 204), response.text
-            changes.append(await next_frame(viewer, "window.changed"))
+        await page.catch_up(StreamBus(chain.services.redis))
         with pytest.raises(TimeoutError):  # the other store's room heard none of it
             await next_frame(elsewhere, "window.changed", within=0.5)
-    for frame in changes:
-        assert frame["stream"] == f"b{store_broadcast}"
-        apply(before, frame)
-    fresh = await chain.room(mine)
-    assert shown(before) == shown(fresh)
+        fresh = await chain.room(mine)
+        assert await page.shows() == await pages.fresh(fresh)  # roomstate.js's merge
+    changes = [f for f in page.received if f["type"] == "window.changed"]
+    assert len(changes) == 5
+    assert {f["stream"] for f in changes} == {f"b{store_broadcast}"}
     assert hub_item not in [i for i, _ in shown(fresh)]
     assert shown(fresh)[-2:] == [(own[1], 700), (own[0], 450)]
 
