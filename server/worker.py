@@ -46,8 +46,10 @@ def make_worker(settings: Settings) -> Worker:
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["services"] = await open_services(settings)
+        await orders.jobs.start_tasks(ctx)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        await orders.jobs.stop_tasks(ctx)
         await ctx["services"].close()
 
     return Worker(
