@@ -1,0 +1,60 @@
+"""An embedded Redis a test may crash: kill -9, cut its AOF back to an earlier size (what a
+machine crash under `appendfsync everysec` loses: the writes not yet fsynced), restart it on
+the same port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from server.redis import EmbeddedRedis
+
+
+@dataclass
+class CrashingRedis:
+    directory: Path
+    appendfsync: str = "everysec"
+    server: EmbeddedRedis = field(init=False)
+    sizes: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=200))
+
+    def __post_init__(self) -> None:
+        self.server = EmbeddedRedis(self.directory, appendfsync=self.appendfsync).start()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def aof(self) -> Path:
+        return self.directory / "appendonly.aof"
+
+    def sample(self) -> None:
+        """Note the AOF's size now; `crash` cuts back to the size of a moment ago."""
+        self.sizes.append((time.monotonic(), self.aof.stat().st_size))
+
+    def size_before(self, seconds: float) -> int:
+        cutoff = time.monotonic() - seconds
+        older = [size for at, size in self.sizes if at <= cutoff]
+        return older[-1] if older else self.sizes[0][1]
+
+    def crash(self, lose_last_s: float = 1.0) -> int:
+        """kill -9, then cut the AOF back by its last `lose_last_s` seconds of writes; returns
+        the bytes cut."""
+        keep = self.size_before(lose_last_s)
+        assert self.server.process is not None
+        os.kill(self.server.process.pid, signal.SIGKILL)
+        self.server.process.wait()
+        cut = self.aof.stat().st_size - keep
+        with self.aof.open("r+b") as file:
+            file.truncate(keep)
+        return cut
+
+    def restart(self) -> None:
+        self.server.start()  # same port: clients reconnect to it
+
+    def stop(self) -> None:
+        self.server.stop()
