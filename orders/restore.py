@@ -185,6 +185,7 @@ async def restore_all(services: Services, boot: str) -> list[int]:
     """After a restart of Redis (run id `boot`): rebuild every deal that sells or may sell
     again, then mark Redis rebuilt and open the gates."""
     client = services.redis
+    log.warning("orders.redis_restore_started", run_id=boot)
     await close_gates(client)
     entries = await persist_streams(services)
     async with services.sessionmaker() as session:

@@ -41,13 +41,16 @@ class CrashingRedis:
         older = [size for at, size in self.sizes if at <= cutoff]
         return older[-1] if older else self.sizes[0][1]
 
-    def crash(self, lose_last_s: float = 1.0) -> int:
-        """kill -9, then cut the AOF back by its last `lose_last_s` seconds of writes; returns
-        the bytes cut."""
-        keep = self.size_before(lose_last_s)
+    def last_sample(self) -> int:
+        return self.sizes[-1][1]
+
+    def crash(self, keep: int | None = None) -> int:
+        """kill -9, then cut the AOF back to `keep` bytes (None: keep it whole, a crash of
+        Redis alone); returns the bytes cut."""
         assert self.server.process is not None
         os.kill(self.server.process.pid, signal.SIGKILL)
         self.server.process.wait()
+        keep = self.aof.stat().st_size if keep is None else keep
         cut = self.aof.stat().st_size - keep
         with self.aof.open("r+b") as file:
             file.truncate(keep)

@@ -8,6 +8,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,7 @@ async def test_a_restarted_redis_sells_nothing_until_rebuilt_then_matches_sql(
     lost = await place_order(services, ask(world, deal, 2, "c", 2))
     assert isinstance(lost, Accepted)
     await persister.drain()
-    assert crashing.crash(lose_last_s=0) > 0
+    assert crashing.crash(keep=crashing.last_sample()) > 0
     crashing.restart()
     await first_answer(services, world, deal)
 
@@ -102,6 +103,7 @@ class Storm:
     def __init__(self, services: Services, world: World, deals: list[int]) -> None:
         self.services, self.world, self.deals = services, world, deals
         self.answers: dict[tuple[int, str], set[str]] = defaultdict(set)
+        self.answered_after_restart: set[str] = set()
         self.accepted_after: float | None = None
         self.restarted_at: float | None = None
         self.running = True
@@ -109,14 +111,15 @@ class Storm:
 
     async def viewer(self, number: int) -> None:
         rng = random.Random(number)
-        customer = self.world.customer_ids[number % len(self.world.customer_ids)]
-        sent: list[tuple[int, str]] = []
+        sent: list[tuple[int, int, str]] = []
         while self.running:
             if sent and rng.random() < 0.3:
-                deal, key = rng.choice(sent)  # a retry after a reconnect: same key, same order
+                # a retry after a reconnect: same customer, same key, same order
+                customer, deal, key = rng.choice(sent)
             else:
+                customer = rng.choice(self.world.customer_ids)
                 deal, key = rng.choice(self.deals), f"v{number}-{len(sent)}"
-                sent.append((deal, key))
+                sent.append((customer, deal, key))
             try:
                 reply = await place_order(self.services, IntakeRequest(customer, deal, 1, key))
             except RedisConnectionError:
@@ -125,6 +128,8 @@ class Storm:
                 continue
             if isinstance(reply, Accepted):
                 self.answers[(customer, key)].add(reply.order_id)
+                if self.restarted_at:
+                    self.answered_after_restart.add(reply.order_id)
                 if self.restarted_at and not reply.repeated and self.accepted_after is None:
                     self.accepted_after = time.monotonic() - self.restarted_at
             await asyncio.sleep(rng.uniform(0.005, 0.03))
@@ -143,7 +148,7 @@ async def test_losing_the_last_second_of_redis_mid_storm_oversells_nothing(
     on_crashing: Services, crashing: CrashingRedis, database_url: str, tmp_path: Path
 ) -> None:
     services = on_crashing
-    world = await seed_world(services, customers=200)
+    world = await seed_world(services, customers=600)
     contested = await make_deal(services, world, stock=150, per_customer_limit=2)
     plentiful = await make_deal(services, world, stock=100_000, per_customer_limit=5)
     env = service_env(database_url, crashing.url, tmp_path / "var")
@@ -154,9 +159,10 @@ async def test_losing_the_last_second_of_redis_mid_storm_oversells_nothing(
         for _ in range(40):  # two seconds of storm, the AOF's size noted as it grows
             crashing.sample()
             await asyncio.sleep(0.05)
-        cut = crashing.crash(lose_last_s=1.0)
+        cut = crashing.crash(keep=crashing.size_before(1.0))
         await asyncio.to_thread(crashing.restart)
         storm.restarted_at = time.monotonic()
+        print(f"\nrestarted at {datetime.now(UTC).isoformat()}")
         for _ in range(600):  # wait for the event, at most 30 s
             if storm.accepted_after is not None:
                 break
@@ -166,8 +172,8 @@ async def test_losing_the_last_second_of_redis_mid_storm_oversells_nothing(
         storm.running = False
         await asyncio.gather(*viewers)
     accepted = {order for orders in storm.answers.values() for order in orders}
-    for _ in range(300):
-        if accepted <= {row[0] for row in await sql_orders(services)}:
+    for _ in range(300):  # the persister writes the orders taken after the restart
+        if storm.answered_after_restart <= {row[0] for row in await sql_orders(services)}:
             break
         await asyncio.sleep(0.1)
     worker.stop()
@@ -177,7 +183,8 @@ async def test_losing_the_last_second_of_redis_mid_storm_oversells_nothing(
     twice = [key for key, orders in storm.answers.items() if len(orders & in_sql) > 1]
     twice_sql = Counter((c, k) for _, c, _, k in rows)
     per_customer = Counter((c, d) for _, c, d, _ in rows)
-    print(  # the measurement docs/architecture.md quotes
+    print(  # the measurement docs/architecture.md quotes (lost: accepted in the cut second
+        # before the persister wrote them; what appendfsync everysec still loses)
         f"\nAOF cut {cut} B; orders flowing {storm.accepted_after:.2f} s after the restart;"
         f" {len(accepted)} accepted, {len(lost)} lost with the cut second (never in SQL);"
         f" {storm.failures} calls failed on the broken connections"
@@ -188,3 +195,5 @@ async def test_losing_the_last_second_of_redis_mid_storm_oversells_nothing(
     assert (await expected_from_sql(services, contested)).stock_left >= 0  # 0 oversold
     assert [k for k, n in per_customer.items() if n > (2 if k[1] == contested else 5)] == []
     assert twice == [] and max(twice_sql.values()) == 1  # 0 keys answered twice
+    # no answer after the restart names an order that can never be written
+    assert storm.answered_after_restart <= in_sql
