@@ -114,9 +114,12 @@ async def pending_held_units(session: AsyncSession, deal: Deal) -> int:
     return int(held or 0)
 
 
-async def load_terms(client: redis.asyncio.Redis, deal: Deal, available: int) -> int:
+async def load_terms(
+    client: redis.asyncio.Redis, deal: Deal, available: int, gate: str | None = None
+) -> int:
     """Put the deal's terms in Redis; `available` becomes its counter only if it has none.
-    A new counter's gate opens only on a Redis the service has rebuilt since it started."""
+    A new counter's gate is `gate`; by default open only on a Redis the service has rebuilt
+    since it started."""
     keys = DealKeys(deal.id)
     args: list[str | int] = [
         deal.status,
@@ -130,7 +133,7 @@ async def load_terms(client: redis.asyncio.Redis, deal: Deal, available: int) ->
         deal.kind,
         available,
         deal.stock,
-        "open" if await is_rebuilt(client) else "closed",
+        gate or ("open" if await is_rebuilt(client) else "closed"),
     ]
     return int(await scripts.LOAD(keys=[keys.state], args=args, client=client))
 

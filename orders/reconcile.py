@@ -137,7 +137,7 @@ async def reconcile_deal(services: Services, deal_id: int) -> Reconciled:
                     return Reconciled(deal_id, 0, 0, False, released, settled)
                 await ensure_stream(services.redis, deal_id)
                 left = await rebuild_deal(services, deal_id)
-                if await is_rebuilt(services.redis):
+                if await is_rebuilt(services.redis):  # else the restorer opens it
                     await open_gate(services.redis, keys.state)
                 return Reconciled(deal_id, 0, left, True, released, settled)
             sold = await sold_units(session, deal_id)

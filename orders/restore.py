@@ -18,6 +18,7 @@ limits, and answers a retried key with a new order. So:
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections import defaultdict
 from datetime import timedelta
@@ -41,6 +42,9 @@ log = structlog.get_logger()
 
 CHECK_EVERY_S = 0.5
 """How soon after a Redis restart the worker starts rebuilding: orders wait that long more."""
+RESTORE_LOCK = "orders:restoring"
+RESTORE_LOCK_S = 120
+"""Longer than any rebuild takes; a worker killed mid-rebuild holds it no longer than this."""
 PENDING = "pending_payment"
 SOLD = ("paid", "partially_refunded", "refunded")
 
@@ -103,7 +107,8 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
             )
     left = deal.stock - sold.units - held_units
     if deal.status in ("live", "stopped"):
-        await deals.load_terms(services.redis, deal, left)
+        # Closed until the caller opens it: nothing sells between this and the rewrite below.
+        await deals.load_terms(services.redis, deal, left, gate="closed")
     async with services.redis.pipeline(transaction=True) as pipe:
         pipe.delete(keys.holds, keys.buyers)
         if holds:
@@ -202,13 +207,33 @@ async def restore_all(services: Services, boot: str) -> list[int]:
 
 
 async def restore_if_restarted(services: Services) -> bool:
-    """Rebuild when this Redis has not been rebuilt since it started; True if it did."""
-    boot = await run_id(services.redis)
-    marker = await services.redis.get(BOOT_KEY)
-    if marker is not None and marker.decode() == boot:
+    """Rebuild when this Redis has not been rebuilt since it started; True if it did. One
+    worker at a time: a second rebuild after the first opened the gates would rewrite the
+    holds of orders taken meanwhile from an older read of SQL."""
+    client = services.redis
+    boot = await run_id(client)
+    if await _marked(services, boot):
         return False
-    await restore_all(services, boot)
-    return True
+    token = secrets.token_hex(8)
+    if not await client.set(RESTORE_LOCK, token, nx=True, ex=RESTORE_LOCK_S):
+        return False
+    try:
+        if await _marked(services, boot):  # another worker finished meanwhile
+            return False
+        await restore_all(services, boot)
+        return True
+    finally:
+        await client.eval(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end",
+            1,
+            RESTORE_LOCK,
+            token,
+        )  # type: ignore[misc]
+
+
+async def _marked(services: Services, boot: str) -> bool:
+    marker = await services.redis.get(BOOT_KEY)
+    return marker is not None and marker.decode() == boot
 
 
 class Restorer:
