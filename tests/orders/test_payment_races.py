@@ -183,3 +183,30 @@ async def test_a_payment_waits_while_its_deal_is_restored_after_a_redis_restart(
     assert (await pay(services, placed.order_id, placed.amount_fen, txn="wx-1")).outcome == (
         "applied"
     )
+
+
+@pytest.mark.parametrize("paid_late", [False, True])
+async def test_a_payment_whose_transaction_fails_gives_back_the_units_it_took(
+    expiring: Services, world: World, monkeypatch: pytest.MonkeyPatch, paid_late: bool
+) -> None:
+    policy = "hold" if paid_late else "first_paid"
+    deal = await make_deal(expiring, world, stock=3, per_customer_limit=2, stock_policy=policy)
+    placed = await place_order(expiring, IntakeRequest(world.customer_ids[0], deal, 2, "k"))
+    assert isinstance(placed, Accepted)
+    await OrderPersister(expiring).drain()
+    if paid_late:
+        assert await expire_order(expiring, placed.order_id)
+    before = await redis_state(expiring, deal)
+
+    async def database_fails(*_: object, **__: object) -> None:
+        raise ConnectionResetError("the database went away mid-transaction")
+
+    monkeypatch.setattr("orders.payments.credit_sale", database_fails)
+    with pytest.raises(ConnectionResetError):  # answered 500: the provider retries
+        await pay(expiring, placed.order_id, placed.amount_fen, txn="wx-1")
+    assert await redis_state(expiring, deal) == before == await expected_from_sql(expiring, deal)
+    assert await count(expiring, Payment) == 0
+    monkeypatch.undo()
+    retried = await pay(expiring, placed.order_id, placed.amount_fen, txn="wx-1")
+    assert retried.outcome == ("applied_late" if paid_late else "applied")
+    assert await redis_state(expiring, deal) == await expected_from_sql(expiring, deal)
