@@ -182,8 +182,9 @@ class EmbeddedRedis:
         )
         # Named at once: a process of the same var/ that starts meanwhile then waits for this
         # Redis, which may take seconds to replay its AOF, rather than starting another on it.
-        (self.directory / PORT_FILE).write_text(str(self.port))
+        # The pid first: a reader that sees the port file finds the pid beside it.
         (self.directory / PID_FILE).write_text(str(self.process.pid))
+        (self.directory / PORT_FILE).write_text(str(self.port))
         process = self.process
         if not _until_answers(self.url, alive=lambda: process.poll() is None):
             exited = process.poll()

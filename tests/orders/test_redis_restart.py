@@ -176,6 +176,7 @@ async def test_losing_the_last_second_of_redis_mid_storm_oversells_nothing(
         if storm.answered_after_restart <= {row[0] for row in await sql_orders(services)}:
             break
         await asyncio.sleep(0.1)
+    assert worker.process is not None and worker.process.poll() is None  # it rode through
     worker.stop()
     rows = await sql_orders(services)
     in_sql = {row[0] for row in rows}
