@@ -24,6 +24,9 @@ log = structlog.get_logger()
 BATCH = 100
 MAX_BACKOFF_S = 300
 """A provider down for hours is retried every five minutes, not hammered."""
+ALERT_AFTER = 8
+"""Failed sends (~4 minutes of backoff) after which every further failure is an error line, the
+alert operators watch: money must not wait for a person without one."""
 
 
 def backoff_s(attempts: int) -> int:
@@ -51,7 +54,8 @@ async def send_due_refunds(services: Services, provider: PaymentProvider | None 
             await provider.refund(request.order_id, request.id, request.amount_fen)
         except Exception as exc:
             attempts = request.attempts + 1
-            log.warning(
+            report = log.error if attempts >= ALERT_AFTER else log.warning
+            report(
                 "orders.refund_send_failed", refund_id=request.id, attempts=attempts, error=str(exc)
             )
             values: dict[str, object] = {
