@@ -7,7 +7,7 @@ import asyncio
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,9 +31,9 @@ pytestmark = pytest.mark.database
 
 
 @pytest.fixture
-def crashing(tmp_path: Path) -> AsyncIterator[CrashingRedis]:
+def crashing(tmp_path: Path) -> Iterator[CrashingRedis]:
     redis = CrashingRedis(tmp_path / "redis")
-    yield redis  # type: ignore[misc]
+    yield redis
     redis.stop()
 
 
