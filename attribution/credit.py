@@ -19,6 +19,9 @@ RULE_BOUND_GUIDE = "bound_guide"
 """Online sale of a bound customer: the guide and the guide's store (seed 002, line two)."""
 RULE_ROOM_STORE = "room_store"
 """Online sale of an unbound customer: the store whose room it happened in."""
+RULE_HQ_LINE = "hq_line"
+"""Online sale of an unbound customer in the hub room (no store's room): HQ's own line, kept
+as a credit with no store and no guide, so per-store sums stay the stores' own."""
 RULE_PHYSICAL_STORE = "physical_store"
 """A purchase at the till counts for that store (seed 002, line one)."""
 
@@ -50,7 +53,7 @@ async def credit_sale(
         guide_id, store_id = None, room_store_id
         rule = RULE_PHYSICAL_STORE if in_store else RULE_ROOM_STORE
     else:
-        raise ValueError(f"order {order_id}: no binding and no store to credit")
+        guide_id, store_id, rule = None, None, RULE_HQ_LINE
     credit = SaleCredit(
         order_id=order_id,
         kind="sale",

@@ -104,7 +104,9 @@ class SaleCredit(Base):
     kind: Mapped[str] = mapped_column(String(16))  # "sale" | "reversal"
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id"), index=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    """The credited store; None is HQ's own line (rule `hq_line`: an unbound customer's sale
+    in the hub room), which is no store's and no guide's."""
     room_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     """The store whose room the sale happened in (may differ from the credited store)."""
     rule: Mapped[str] = mapped_column(String(32))

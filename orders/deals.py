@@ -23,6 +23,7 @@ from orders.models import Deal, Order, Product, Refund
 from orders.schemas import DealCreate, DealView
 from orders.tx import transaction
 from server.bounds import INT32_MAX
+from server.redis import GATES_KEY, is_rebuilt
 
 KINDS = frozenset({"flash_sale", "regular"})
 NOT_BUILT_KINDS = frozenset({"group_buy", "coupon_pack", "on_behalf"})
@@ -121,7 +122,12 @@ async def pending_held_units(session: AsyncSession, deal: Deal) -> int:
     return int(held or 0)
 
 
-async def _load(client: redis.asyncio.Redis, deal: Deal, available: int) -> int:
+async def load_terms(
+    client: redis.asyncio.Redis, deal: Deal, available: int, gate: str | None = None
+) -> int:
+    """Put the deal's terms in Redis; `available` becomes its counter only if it has none.
+    A new counter's gate is `gate`; by default open only on a Redis the service has rebuilt
+    since it started."""
     keys = DealKeys(deal.id)
     args: list[str | int] = [
         deal.status,
@@ -135,6 +141,7 @@ async def _load(client: redis.asyncio.Redis, deal: Deal, available: int) -> int:
         deal.kind,
         available,
         deal.stock,
+        gate or ("open" if await is_rebuilt(client) else "closed"),
     ]
     return int(await scripts.LOAD(keys=[keys.state], args=args, client=client))
 
@@ -148,6 +155,7 @@ async def ensure_stream(client: redis.asyncio.Redis, deal_id: int) -> None:
         if "BUSYGROUP" not in str(exc):
             raise
     await client.sadd(STREAMS_KEY, deal_id)  # type: ignore[misc]
+    await client.sadd(GATES_KEY, keys.state)  # type: ignore[misc]
 
 
 async def _set_status(
@@ -165,7 +173,7 @@ async def _set_status(
     await ensure_stream(client, deal_id)
     # Used only when Redis has no counter for the deal yet (first launch, or after Redis lost
     # it: orders/reconcile.py rebuilds the holds first).
-    left = await _load(client, deal, deal.stock - sold.units - held)
+    left = await load_terms(client, deal, deal.stock - sold.units - held)
     view = _snapshot(deal, left, status)
     await announce.deal_state(client, deal.broadcast_id, view)
     return view

@@ -1,5 +1,9 @@
 """Background jobs of orders/ on the arq worker. Each opens its own database scope through
-ctx["services"] and is safe to run more than once."""
+ctx["services"] and is safe to run more than once.
+
+The long-lived tasks (the persister, the restorer that rebuilds Redis after a restart) are not
+jobs: arq gives every job run a fresh context, so a job cannot hold a task across runs. The
+worker's own startup and shutdown hooks start and stop them (`start_tasks`, `stop_tasks`)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from orders.expiry import expire_order as expire
 from orders.expiry import sweep_expired as sweep
 from orders.persister import OrderPersister
 from orders.reconcile import reconcile_all
+from orders.refund_sender import send_due_refunds
+from orders.restore import Restorer
 
 log = structlog.get_logger()
 
@@ -38,22 +44,35 @@ async def reconcile_stock(ctx: dict[str, Any]) -> int:
     return len(await reconcile_all(ctx["services"]))
 
 
-async def ensure_persister(ctx: dict[str, Any]) -> bool:
-    """Keep one persister task running in this worker process (started at the worker's start,
-    re-checked every minute); it lives on the worker's event loop, not as a job."""
-    task: asyncio.Task[None] | None = ctx.get("orders_persister_task")
-    if task is not None and not task.done():
-        return False
-    persister = OrderPersister(ctx["services"], ctx["redis"])
-    ctx["services"].extras["orders.persister"] = persister
-    ctx["orders_persister_task"] = asyncio.create_task(persister.run(), name="orders.persister")
-    return True
+async def send_refunds(ctx: dict[str, Any]) -> int:
+    return await send_due_refunds(ctx["services"])
+
+
+TASKS_KEY = "orders.tasks"
+
+
+async def start_tasks(ctx: dict[str, Any]) -> None:
+    """The worker's startup: this process's one persister consumer and one restorer."""
+    services = ctx["services"]
+    persister = OrderPersister(services, ctx["redis"])
+    services.extras["orders.persister"] = persister
+    ctx[TASKS_KEY] = [
+        asyncio.create_task(persister.run(), name="orders.persister"),
+        asyncio.create_task(Restorer(services).run(), name="orders.restorer"),
+    ]
+
+
+async def stop_tasks(ctx: dict[str, Any]) -> None:
+    """The worker's shutdown: stop what `start_tasks` started, and wait for it."""
+    tasks: list[asyncio.Task[None]] = ctx.pop(TASKS_KEY, [])
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 JOB_FUNCTIONS = [expire_orders]
 CRON_JOBS = [
-    # unique=False: every worker process runs its own persister consumer.
-    cron(ensure_persister, second=0, run_at_startup=True, unique=False),
     cron(sweep_expired, second=30),
     cron(reconcile_stock, second=45),
+    cron(send_refunds, second=set(range(0, 60, 5)), run_at_startup=True),
 ]

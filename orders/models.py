@@ -117,3 +117,23 @@ class Refund(Base):
     amount_fen: Mapped[int]
     reason: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RefundRequest(Base):
+    """The refund outbox: money to send back, written in the transaction that decides it and
+    sent by the worker afterwards (orders/refund_sender.py), retried until the provider
+    confirms. A provider call never happens inside a transaction that may still roll back."""
+
+    __tablename__ = "refund_outbox"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    """The refund id the provider sees: one per payment (or per refund of units), so a retry
+    is the same refund to the provider and two payments are two refunds."""
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    amount_fen: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    last_error: Mapped[str] = mapped_column(String(200), default="")

@@ -3,19 +3,27 @@ the handling of the provider's signed notification.
 
 WeChat Pay's flow: we create a payment for an order and send the payer to the provider; the
 provider later POSTs a notification to our notify URL, signed over timestamp, nonce and body
-(HMAC-SHA256 with the shared secret here), and retries until we answer success. We verify the
-signature and the timestamp, deduplicate by the provider's transaction id, and mark the order
-paid with a guarded transition, writing its sale credit in the same transaction.
+(HMAC-SHA256 with the shared secret here), and retries until we answer success.
+
+Every notification ends in exactly one outcome per transaction id, whatever arrives twice,
+together, late or with the wrong amount: applied, or refunded once. One SQL transaction
+decides it with the order's row locked first (so two notices of one order take turns),
+records the payment (unique by transaction id), and writes the sale credit or the refund to
+the outbox (orders/refund_sender.py sends it afterwards). Redis changes the decision needs
+(taking units for a first_paid order or a payment after expiry) happen inside that
+transaction and are undone if it fails; the hold is settled only after the commit.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import secrets
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 import msgspec
@@ -27,8 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.credit import credit_sale
 from orders import scripts
+from orders.deals import LATE_REFUND_REASON
 from orders.keys import DealKeys
-from orders.models import Order, OrderEvent, Payment, Refund
+from orders.models import Order, OrderEvent, Payment, Refund, RefundRequest
 from orders.pay_links import sandbox_pay_url
 from orders.tx import transaction
 from server.bounds import Count, Text32, Text64
@@ -166,14 +175,31 @@ def pay_url(settings: Settings, order_id: str) -> str:
 class PaymentResult(msgspec.Struct, frozen=True):
     outcome: str
     """applied | applied_late | duplicate | refunded_late | refunded_sold_out |
-    refunded_duplicate | amount_mismatch | unknown_order | not_success"""
+    refunded_duplicate | refunded_mismatch | unknown_order | not_ready | not_success"""
     order_status: str = ""
 
     @property
     def acknowledged(self) -> bool:
-        """Answer success to the provider (stop its retries): everything but an order we do
-        not have yet (the persister may be a moment behind; the provider retries)."""
-        return self.outcome != "unknown_order"
+        """Answer success to the provider (stop its retries) once the outcome is recorded; not
+        for an order we do not have yet (the persister may be a moment behind) nor while the
+        deal's Redis state is being rebuilt: the provider retries those."""
+        return self.outcome not in ("unknown_order", "not_ready")
+
+
+class NotReady(Exception):
+    """Redis is not in step with SQL for this order yet (restoring after a restart, or the
+    order's hold missing): nothing is recorded and the provider's retry decides later."""
+
+
+@dataclass
+class Taken:
+    """What take.lua did for this payment (held, converted, created), so a failed transaction
+    can undo it and a committed one settle it; or an entry to release after the commit
+    (cancelled)."""
+
+    keys: DealKeys
+    hold_id: str
+    how: str
 
 
 async def handle_notification(
@@ -187,35 +213,76 @@ async def handle_notification(
 
 
 async def apply_payment(services: Services, note: Notification) -> PaymentResult:
-    """Mark the order paid once per transaction id; see the module docstring."""
-    settle: tuple[int, str] | None = None
+    """Record one outcome for this transaction id; see the module docstring."""
+    taken: list[Taken] = []
     try:
         async with services.sessionmaker() as session, transaction(session):
+            if not await _lock_order(session, note.order_id):
+                return PaymentResult("unknown_order")
             seen = await session.scalar(
                 select(Payment.outcome).where(Payment.transaction_id == note.transaction_id)
             )
+            order = await session.get(Order, note.order_id, populate_existing=True)
+            assert order is not None
             if seen is not None:
-                return PaymentResult("duplicate")
-            order = await session.get(Order, note.order_id)
-            if order is None:
-                return PaymentResult("unknown_order")
-            result, settle = await _apply(services, session, order, note)
-    except IntegrityError:  # the same transaction id, applied by a concurrent callback
+                return PaymentResult("duplicate", order.status)
+            result = await _decide(services, session, order, note, taken)
+    except NotReady as exc:
+        await _undo(services, taken)
+        log.warning("orders.payment_not_ready", order_id=note.order_id, reason=str(exc))
+        return PaymentResult("not_ready")
+    except IntegrityError:
+        # The same transaction id, recorded by a notice on another connection that got the
+        # lock first; its outcome stands.
+        await _undo(services, taken)
         return PaymentResult("duplicate")
-    if settle is not None:
-        deal_id, order_id = settle
-        keys = DealKeys(deal_id)
-        await scripts.SETTLE(keys=[keys.state, keys.holds], args=[order_id], client=services.redis)
+    except BaseException:
+        await _undo(services, taken)
+        raise
+    for took in taken:
+        if took.how == "cancelled":
+            await scripts.RELEASE(
+                keys=[took.keys.state, took.keys.buyers, took.keys.holds],
+                args=[took.hold_id],
+                client=services.redis,
+            )
+        else:
+            await scripts.SETTLE(
+                keys=[took.keys.state, took.keys.holds], args=[took.hold_id], client=services.redis
+            )
     log.info("orders.payment", order_id=note.order_id, outcome=result.outcome)
     return result
 
 
-async def _apply(
+async def _lock_order(session: AsyncSession, order_id: str) -> bool:
+    """Take the order's row lock before reading anything (a write, so it works on SQLite too,
+    where the first write takes the database's write lock): a second notice of the same
+    order waits here and then reads what the first one committed."""
+    locked = await session.execute(
+        update(Order).where(Order.id == order_id).values(status=Order.status)
+    )
+    return cast(CursorResult[Any], locked).rowcount == 1
+
+
+async def _undo(services: Services, taken: list[Taken]) -> None:
+    for took in taken:
+        if took.how not in ("converted", "created"):
+            continue
+        with contextlib.suppress(Exception):  # a hold left behind is released by reconcile
+            await scripts.UNTAKE(
+                keys=[took.keys.state, took.keys.buyers, took.keys.holds],
+                args=[took.hold_id, took.how],
+                client=services.redis,
+            )
+
+
+async def _decide(
     services: Services,
     session: AsyncSession,
     order: Order,
     note: Notification,
-) -> tuple[PaymentResult, tuple[int, str] | None]:
+    taken: list[Taken],
+) -> PaymentResult:
     def record(outcome: str) -> None:
         session.add(
             Payment(
@@ -228,39 +295,39 @@ async def _apply(
         )
 
     if note.amount_fen != order.amount_fen:
-        record("amount_mismatch")
-        log.error("orders.payment_amount_mismatch", order_id=order.id, paid=note.amount_fen)
-        return PaymentResult("amount_mismatch", order.status), None
-    if order.status not in ("pending_payment", "expired"):
-        # Paid twice (two transactions), or paid for a closed order: send this money back.
-        record("refunded_duplicate")
-        await _refund_money(
-            services,
-            session,
-            order,
-            note,
-            f"{order.id}-p{note.transaction_id[-8:]}",
-            "duplicate_payment",
+        # Not the order's price: the money goes back, and a person is told (an error line
+        # is the alert operators watch), rather than acknowledged and forgotten.
+        record("refunded_mismatch")
+        refund_payment(session, order, note, "amount_mismatch")
+        log.error(
+            "orders.payment_amount_mismatch",
+            order_id=order.id,
+            paid=note.amount_fen,
+            due=order.amount_fen,
+            transaction_id=note.transaction_id,
         )
-        return PaymentResult("refunded_duplicate", order.status), None
+        return PaymentResult("refunded_mismatch", order.status)
+    if order.status not in ("pending_payment", "expired"):
+        record("refunded_duplicate")
+        refund_payment(session, order, note, "duplicate_payment")
+        return PaymentResult("refunded_duplicate", order.status)
     was = order.status
-    took, reason, hold_id = await _take_units(services, order)
-    if not took:
-        record("refunded_late" if was == "expired" else "refunded_sold_out")
-        await _refund_money(services, session, order, note, f"{order.id}-late", reason)
+    reason = await _take_units(services, order, taken)
+    if reason:
+        outcome = "refunded_late" if was == "expired" else "refunded_sold_out"
+        record(outcome)
+        refund_payment(session, order, note, LATE_REFUND_REASON if was == "expired" else reason)
         if was == "pending_payment":
+            # first_paid and nothing left: the order is cancelled; its entry (counted, not
+            # held) is released once this commits.
+            taken.append(Taken(DealKeys(order.deal_id), order.id, "cancelled"))
             await _guarded(session, order.id, was, "cancelled", closed_at=utcnow())
             session.add(OrderEvent(order_id=order.id, kind="cancelled", data={"reason": reason}))
-            keys = DealKeys(order.deal_id)
-            await scripts.RELEASE(
-                keys=[keys.state, keys.buyers, keys.holds], args=[order.id], client=services.redis
-            )
-        return PaymentResult(
-            "refunded_late" if was == "expired" else "refunded_sold_out", order.status
-        ), None
+            return PaymentResult(outcome, "cancelled")
+        return PaymentResult(outcome, order.status)
     now = utcnow()
     if not await _guarded(session, order.id, was, "paid", paid_at=now, closed_at=None):
-        raise RuntimeError(f"order {order.id} changed under the payment; the provider retries")
+        raise RuntimeError(f"order {order.id} changed under its row lock")
     await credit_sale(
         session,
         order_id=order.id,
@@ -278,7 +345,7 @@ async def _apply(
             data={"transaction_id": note.transaction_id, "late": was == "expired"},
         )
     )
-    return PaymentResult(outcome, "paid"), (order.deal_id, hold_id)
+    return PaymentResult(outcome, "paid")
 
 
 async def _guarded(
@@ -290,51 +357,57 @@ async def _guarded(
     return cast(CursorResult[Any], result).rowcount == 1
 
 
-async def _take_units(services: Services, order: Order) -> tuple[bool, str, str]:
-    """Hold the order's units for the sale: held already (hold policy, still pending), or taken
-    now (first_paid, or paid after expiry) if the deal runs and has them. Returns (taken,
-    reason if not, the hold's id).
+async def _take_units(services: Services, order: Order, taken: list[Taken]) -> str:
+    """Make sure the order's units are held for the sale; returns why not ("" when held).
 
-    An expired order's own hold is released first (finishing the expiry, idempotently) and
-    the units are taken under a hold of their own, `<order id>:late`, so an expiry job still
-    in flight cannot give back the units this payment takes."""
+    A pending order's entry exists (reserve.lua wrote it); a first_paid one gets its units
+    now if the stock allows. An expired order's own hold is released first (finishing the
+    expiry, idempotently) and the units are taken under a hold of their own,
+    `<order id>:late`, so an expiry job still in flight cannot give back what this takes."""
     keys = DealKeys(order.deal_id)
-    hold_id = order.id
+    hold_id, may_create = order.id, "0"
     if order.status == "expired":
         await scripts.RELEASE(
             keys=[keys.state, keys.buyers, keys.holds], args=[order.id], client=services.redis
         )
-        hold_id = f"{order.id}:late"
+        hold_id, may_create = f"{order.id}:late", "1"
     pay_by_ms = int((time.time() + LATE_HOLD_S) * 1000)
     took, detail = await scripts.TAKE(
         keys=[keys.state, keys.buyers, keys.holds],
-        args=[hold_id, order.quantity, order.customer_id, pay_by_ms],
+        args=[hold_id, order.quantity, order.customer_id, pay_by_ms, may_create],
         client=services.redis,
     )
+    detail = detail.decode() if isinstance(detail, bytes) else str(detail)
     if int(took) == 1:
-        return True, "", hold_id
-    return False, detail.decode() if isinstance(detail, bytes) else str(detail), hold_id
+        taken.append(Taken(keys, hold_id, detail))
+        return ""
+    if detail in ("restoring", "no_hold"):
+        raise NotReady(detail)
+    return detail
 
 
-async def _refund_money(
-    services: Services,
-    session: AsyncSession,
-    order: Order,
-    note: Notification,
-    refund_id: str,
-    reason: str,
-) -> None:
-    """A payment we cannot honour goes back in full; no units change hands (quantity 0)."""
+def refund_id_for(order_id: str, transaction_id: str) -> str:
+    """One refund id per payment: a retried refund is the same refund at the provider, two
+    payments of one order are two refunds."""
+    return f"{order_id}-t{hashlib.sha256(transaction_id.encode()).hexdigest()[:16]}"
+
+
+def refund_payment(session: AsyncSession, order: Order, note: Notification, reason: str) -> None:
+    """A payment we cannot honour goes back in full; no units change hands (quantity 0). The
+    money is sent by the worker once this transaction commits (the outbox)."""
+    refund_id = refund_id_for(order.id, note.transaction_id)
     session.add(
         Refund(
             id=refund_id, order_id=order.id, quantity=0, amount_fen=note.amount_fen, reason=reason
         )
     )
     session.add(
+        RefundRequest(id=refund_id, order_id=order.id, amount_fen=note.amount_fen, reason=reason)
+    )
+    session.add(
         OrderEvent(
             order_id=order.id,
             kind="payment_refunded",
-            data={"transaction_id": note.transaction_id, "reason": reason},
+            data={"transaction_id": note.transaction_id, "reason": reason, "refund_id": refund_id},
         )
     )
-    await configured_provider(services).refund(order.id, refund_id, note.amount_fen)

@@ -7,9 +7,10 @@ Entries a dead consumer left pending are claimed by another after CLAIM_IDLE_MS
 (XAUTOCLAIM); an entry delivered MAX_DELIVERIES times goes to the deal's
 dead-letter stream and is logged, so it never blocks the entries behind it.
 
-It runs in the arq worker (see orders/jobs.py, `ensure_persister`): the worker already
-exists to run background work next to the app nodes, scaling it does not touch the nodes
-serving viewers, and a kill -9 of it is recovered by the next consumer's XAUTOCLAIM.
+It runs in the arq worker, started by its startup hook (orders/jobs.py `start_tasks`): the
+worker already exists to run background work next to the app nodes, scaling it does not
+touch the nodes serving viewers, and a kill -9 of it is recovered by the next consumer's
+XAUTOCLAIM.
 """
 
 from __future__ import annotations

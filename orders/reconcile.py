@@ -1,4 +1,5 @@
-"""Reconciliation of each selling deal's Redis counter with the database, both directions.
+"""Reconciliation of each selling deal's Redis state with the database: the counter (both
+directions), the customers' counts, and the idempotency answers of the orders SQL has.
 
 The truth: units free = deal.stock - units sold (paid, net of refunds put back) - units held
 by unsettled orders. The holds live in Redis; the sale and the stock in SQL. Two passes:
@@ -6,8 +7,9 @@ by unsettled orders. The holds live in Redis; the sale and the stock in SQL. Two
 1. Holds: a hold whose order the database shows paid is settled (dropped, no units back);
    one whose order expired or was cancelled, or that never reached the database, is
    released once its pay-by time plus HOLD_GRACE_MS has passed.
-2. Counter: read the deal's `version`, read the database, then the reconcile script
-   recomputes the counter only if no script touched the deal since (else retry). Every
+2. Counter and counts: read the deal's `version`, read the database, then the reconcile
+   script recomputes the counter and every customer's count only if no script touched the
+   deal since (else retry). Every
    change to a deal's Redis state bumps `version`, and every path writes its hold before
    its sale commits and drops it after, so the recomputation never counts sold units free.
 """
@@ -18,14 +20,16 @@ import time
 
 import msgspec
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders import announce, scripts
-from orders.deals import end_deal, launch_deal, sold_units
+from orders.deals import end_deal, ensure_stream, sold_units
 from orders.keys import DealKeys
-from orders.models import Deal, Order
+from orders.models import Deal, Order, Refund
+from orders.restore import rebuild_deal, restore_answers
 from server.model_base import utcnow
+from server.redis import is_rebuilt, open_gate
 from server.services import Services
 
 log = structlog.get_logger()
@@ -45,6 +49,8 @@ class Reconciled(msgspec.Struct, frozen=True):
     applied: bool
     holds_released: int = 0
     holds_settled: int = 0
+    customers_repaired: int = 0
+    answers_repaired: int = 0
 
 
 async def reconcile_holds(services: Services, deal_id: int) -> tuple[int, int]:
@@ -81,59 +87,91 @@ async def reconcile_holds(services: Services, deal_id: int) -> tuple[int, int]:
     return released, settled
 
 
-async def rebuild_holds(services: Services, session: AsyncSession, deal: Deal) -> None:
-    """Redis lost a live deal: put back the holds of its unpaid orders and the customers'
-    counts from the database, before the counter is loaded net of them."""
-    keys = DealKeys(deal.id)
-    if await services.redis.exists(keys.holds, keys.buyers):
-        return  # only the terms were lost; the holds are still there
-    rows = (
+async def _sold_per_customer(session: AsyncSession, deal_id: int) -> dict[int, int]:
+    """Units each customer bought and kept (paid, net of refunded units)."""
+    bought = (
         await session.execute(
-            select(Order.id, Order.customer_id, Order.quantity, Order.status, Order.pay_by).where(
-                Order.deal_id == deal.id, Order.status.in_(("pending_payment", *SOLD))
-            )
+            select(Order.customer_id, func.sum(Order.quantity))
+            .where(Order.deal_id == deal_id, Order.status.in_(SOLD))
+            .group_by(Order.customer_id)
         )
     ).all()
-    held = "1" if deal.stock_policy == "hold" else "0"
-    async with services.redis.pipeline(transaction=False) as pipe:
-        for order_id, customer_id, quantity, status, pay_by in rows:
-            pipe.hincrby(keys.buyers, str(customer_id), quantity)
-            if status == "pending_payment":
-                pay_by_ms = int(pay_by.timestamp() * 1000)
-                pipe.hset(keys.holds, order_id, f"{quantity}|{customer_id}|{pay_by_ms}|{held}")
-        await pipe.execute()
-    log.warning("orders.deal_reloaded", deal_id=deal.id, orders=len(rows))
+    returned = (
+        await session.execute(
+            select(Order.customer_id, func.sum(Refund.quantity))
+            .join(Order, Order.id == Refund.order_id)
+            .where(Order.deal_id == deal_id, Order.status.in_(SOLD))
+            .group_by(Order.customer_id)
+        )
+    ).all()
+    counts = {int(customer): int(units or 0) for customer, units in bought}
+    for customer, units in returned:
+        counts[int(customer)] = counts.get(int(customer), 0) - int(units or 0)
+    return counts
+
+
+async def _sold_order_ids(session: AsyncSession, order_ids: list[str]) -> list[str]:
+    found: list[str] = []
+    for start in range(0, len(order_ids), 500):
+        found += await session.scalars(
+            select(Order.id).where(
+                Order.id.in_(order_ids[start : start + 500]), Order.status.in_(SOLD)
+            )
+        )
+    return found
 
 
 async def reconcile_deal(services: Services, deal_id: int) -> Reconciled:
     released, settled = await reconcile_holds(services, deal_id)
     keys = DealKeys(deal_id)
+    before = 0
     for _ in range(ATTEMPTS):
         version = await services.redis.hget(keys.state, "version")  # type: ignore[misc]
+        hold_ids = [k.decode() for k in await services.redis.hkeys(keys.holds)]  # type: ignore[misc]
         async with services.sessionmaker() as session:
             deal = await session.get(Deal, deal_id)
             if deal is None:
                 raise ValueError(f"no deal {deal_id}")
-            if version is None:  # Redis lost the deal (or never had it): load it afresh
-                snapshot = None
-                if deal.status == "live":
-                    await rebuild_holds(services, session, deal)
-                    snapshot = await launch_deal(session, services.redis, deal_id)
-                left = snapshot.stock_left if snapshot else 0
-                return Reconciled(deal_id, 0, left, snapshot is not None, released, settled)
+            if version is None:  # Redis lost the deal (or never had it): rebuild it from SQL
+                if deal.status != "live":
+                    return Reconciled(deal_id, 0, 0, False, released, settled)
+                await ensure_stream(services.redis, deal_id)
+                left = await rebuild_deal(services, deal_id)
+                if await is_rebuilt(services.redis):  # else the restorer opens it
+                    await open_gate(services.redis, keys.state)
+                return Reconciled(deal_id, 0, left, True, released, settled)
             sold = await sold_units(session, deal_id)
-        applied, before, after = await scripts.RECONCILE(
-            keys=[keys.state, keys.holds, keys.restocked],
-            args=[version, deal.stock, sold.units, *sold.refund_ids],
+            per_customer = await _sold_per_customer(session, deal_id)
+            sold_holds = await _sold_order_ids(session, list({h.split(":")[0] for h in hold_ids}))
+        pairs = [str(part) for item in per_customer.items() for part in item]
+        applied, before, after, repaired = await scripts.RECONCILE(
+            keys=[keys.state, keys.holds, keys.restocked, keys.buyers],
+            args=[
+                version,
+                deal.stock,
+                sold.units,
+                len(sold.refund_ids),
+                *sold.refund_ids,
+                len(sold_holds),
+                *sold_holds,
+                *pairs,
+            ],
             client=services.redis,
         )
         if applied:
+            if repaired:
+                log.warning("orders.customer_counts_repaired", deal_id=deal_id, customers=repaired)
             if before != after:
                 log.warning(
                     "orders.stock_drift_repaired", deal_id=deal_id, redis=before, database=after
                 )
                 await announce.stock(services.redis, deal.broadcast_id, deal_id, int(after))
-            return Reconciled(deal_id, int(before), int(after), True, released, settled)
+            answers = await restore_answers(services, deal_id)
+            if answers:
+                log.warning("orders.idempotency_answers_repaired", deal_id=deal_id, keys=answers)
+            return Reconciled(
+                deal_id, int(before), int(after), True, released, settled, int(repaired), answers
+            )
     log.info("orders.reconcile_busy", deal_id=deal_id)
     return Reconciled(deal_id, int(before), int(before), False, released, settled)
 

@@ -1,6 +1,7 @@
 """Refunds of paid orders, in full or per unit. The refund id derives from the order id and
 the units refunded so far, so a refund asked twice (or by two callers at once) is written
-once; the sale credit is reversed in the same transaction, and the units go back to the deal
+once; the sale credit is reversed and the money queued in the refund outbox in the same
+transaction (the worker sends it, orders/refund_sender.py), and the units go back to the deal
 if it still sells."""
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from attribution.credit import reverse_credit
 from orders import announce, scripts
 from orders.keys import DealKeys
-from orders.models import Deal, Order, OrderEvent, Refund
-from orders.payments import configured_provider
+from orders.models import Deal, Order, OrderEvent, Refund, RefundRequest
 from orders.tx import transaction
 from server.model_base import utcnow
 from server.services import Services
@@ -83,6 +83,11 @@ async def refund_order(
                 )
             )
             session.add(
+                RefundRequest(
+                    id=refund_id, order_id=order.id, amount_fen=amount, reason=reason[:64]
+                )
+            )
+            session.add(
                 OrderEvent(
                     order_id=order.id,
                     kind="refunded",
@@ -102,7 +107,6 @@ async def refund_order(
             if order is None or refund is None:
                 raise
             return RefundDone(refund.id, order_id, refund.quantity, refund.amount_fen, order.status)
-    await configured_provider(services).refund(order_id, refund_id, amount)
     keys = DealKeys(deal_id)
     left = await scripts.RESTOCK(
         keys=[keys.state, keys.restocked, keys.buyers],

@@ -24,6 +24,7 @@ def _script(name: str) -> AsyncScript:
 RESERVE = _script("reserve")
 RELEASE = _script("release")
 TAKE = _script("take")
+UNTAKE = _script("untake")
 SETTLE = _script("settle")
 RESTOCK = _script("restock")
 LOAD = _script("load")

@@ -29,6 +29,27 @@ from server.settings import RedisSettings, Settings
 
 PORT_FILE = "redis.port"
 PID_FILE = "redis.pid"
+BOOT_KEY = "redis:boot"
+"""The run id of the Redis whose hot state the service last rebuilt from SQL. Redis gives
+itself a new run id at every start, so a restarted one never matches what its AOF replayed."""
+GATES_KEY = "redis:gates"
+"""Set of hashes (a deal's state) whose `gate` field is closed when the Redis they are in
+restarted and has not been rebuilt since: their owner refuses to use them until then."""
+_CLOSE_GATES = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end
+local gated = redis.call('SMEMBERS', KEYS[2])
+if #gated == 0 then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return 1
+end
+for _, key in ipairs(gated) do
+  if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'gate', 'closed') end
+end
+return 2
+"""
+"""Unless this Redis' run id is the marker's: with nothing gated it is simply marked (a new,
+empty Redis); else every gate closes. It touches keys it is not given (the gated hashes),
+which a single Redis allows and Redis Cluster would not: on Cluster, run it per node."""
 STARTUP_TIMEOUT_S = 15.0
 """How long a starting Redis may take to answer at all (a loading one answers LOADING)."""
 
@@ -51,12 +72,60 @@ class HiredisPackingConnection(redis.asyncio.Connection):
                 return super().pack_command(*args)
             raise DataError(f"Invalid input: {exc}") from None
 
+    async def on_connect(self) -> None:
+        """Before the first command on a new connection: if Redis restarted since the service
+        last rebuilt it, close the gates, so nothing sells on state that lost its last second.
+        Every command after a restart goes over a new connection, so none runs before this."""
+        await super().on_connect()
+        await self.send_command("INFO", "server")
+        boot = _run_id_of(await self.read_response())
+        await self.send_command("EVAL", _CLOSE_GATES, 2, BOOT_KEY, GATES_KEY, boot)
+        await self.read_response()
+
 
 def make_client(url: str) -> redis.asyncio.Redis:
     # health_check_interval keeps pub/sub connections honest behind proxies and NATs.
     return redis.asyncio.Redis.from_url(
         url, health_check_interval=30, connection_class=HiredisPackingConnection
     )
+
+
+def _run_id_of(info: Any) -> str:
+    text = info.decode() if isinstance(info, bytes) else str(info)
+    for line in text.splitlines():
+        if line.startswith("run_id:"):
+            return line.split(":", 1)[1].strip()
+    raise redis.ResponseError("INFO server has no run_id")
+
+
+async def run_id(client: redis.asyncio.Redis) -> str:
+    """This Redis process's run id: new at every start."""
+    info = await client.info("server")
+    return str(info["run_id"])
+
+
+async def close_gates(client: redis.asyncio.Redis) -> None:
+    """Close every gate, whatever the marker says (a rebuild starting)."""
+    for key in await client.smembers(GATES_KEY):  # type: ignore[misc]
+        await client.eval(
+            "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'gate', 'closed') end",
+            1,
+            key,
+        )  # type: ignore[misc]
+
+
+async def open_gate(client: redis.asyncio.Redis, key: str) -> None:
+    await client.eval(
+        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'gate', 'open') end",
+        1,
+        key,
+    )  # type: ignore[misc]
+
+
+async def is_rebuilt(client: redis.asyncio.Redis) -> bool:
+    """Whether the service rebuilt this Redis since it started (its gates may open)."""
+    marker = await client.get(BOOT_KEY)
+    return marker is not None and marker.decode() == await run_id(client)
 
 
 @dataclass
@@ -113,8 +182,9 @@ class EmbeddedRedis:
         )
         # Named at once: a process of the same var/ that starts meanwhile then waits for this
         # Redis, which may take seconds to replay its AOF, rather than starting another on it.
-        (self.directory / PORT_FILE).write_text(str(self.port))
+        # The pid first: a reader that sees the port file finds the pid beside it.
         (self.directory / PID_FILE).write_text(str(self.process.pid))
+        (self.directory / PORT_FILE).write_text(str(self.port))
         process = self.process
         if not _until_answers(self.url, alive=lambda: process.poll() is None):
             exited = process.poll()

@@ -1,7 +1,9 @@
 """`storecast serve`: the embedded Redis, the app nodes and the worker, as one Ctrl-C-able unit.
 
 Each part is its own process, so a crash of one (even kill -9) leaves the others and
-the Redis data intact; the supervisor restarts what died.
+the Redis data intact; the supervisor restarts what died, the embedded Redis included (on
+the same port, so the nodes and the worker reconnect to it by themselves; it replays its AOF
+and the worker rebuilds its deals from SQL before they sell again, orders/restore.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from server.redis import resolve_redis_url
+from server.redis import EmbeddedRedis, resolve_redis_url
 from server.settings import Settings
 
 log = structlog.get_logger()
@@ -42,6 +44,7 @@ class Supervisor:
     nodes: int = 1
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
+    redis_restarts: int = 0
 
     def run(self) -> None:
         redis_url, embedded = resolve_redis_url(self.settings)
@@ -72,6 +75,8 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._stop)
         try:
             while not self.stopping:
+                if embedded and not self.stopping:
+                    self._keep_redis(embedded)
                 for child in self.children:
                     if not self.stopping and not child.alive():
                         child.restarts += 1
@@ -83,6 +88,21 @@ class Supervisor:
             if embedded:
                 embedded.stop()
             log.info("supervisor.stopped")
+
+    def _keep_redis(self, embedded: EmbeddedRedis) -> None:
+        if embedded.process is None or embedded.process.poll() is None:
+            return
+        self.redis_restarts += 1
+        log.warning(
+            "supervisor.restart",
+            child="redis",
+            restarts=self.redis_restarts,
+            exit=embedded.process.returncode,
+        )
+        try:
+            embedded.start()  # same port and files: waits while it replays its AOF
+        except RuntimeError:
+            log.exception("supervisor.redis_restart_failed")
 
     def _stop(self, _signum: int, _frame: object) -> None:
         self.stopping = True

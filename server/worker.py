@@ -13,6 +13,10 @@ import msgspec
 from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 import live.jobs
 import orders.jobs
@@ -37,8 +41,19 @@ CRON_JOBS: list[Any] = [
 ]
 
 
+REDIS_RETRIES = 20
+"""arq's own connection retries a command this many times (backoff 50 ms doubling to 1 s,
+~17 s in all) before the error ends the worker: long enough for the supervisor to restart a
+dead Redis and for it to replay an ordinary AOF, so the worker rides through rather than
+dying with it."""
+
+
 def arq_redis_settings(redis_url: str) -> RedisSettings:
-    return RedisSettings.from_dsn(redis_url)
+    settings = RedisSettings.from_dsn(redis_url)
+    # BusyLoadingError (a Redis replaying its AOF) is a ConnectionError in redis-py.
+    settings.retry_on_error = [RedisConnectionError, RedisTimeoutError]
+    settings.retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), REDIS_RETRIES)
+    return settings
 
 
 def make_worker(settings: Settings) -> Worker:
@@ -46,8 +61,10 @@ def make_worker(settings: Settings) -> Worker:
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["services"] = await open_services(settings)
+        await orders.jobs.start_tasks(ctx)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        await orders.jobs.stop_tasks(ctx)
         await ctx["services"].close()
 
     return Worker(

@@ -28,8 +28,12 @@ end
 
 -- 2. The deal: live, inside its window, sold in this room.
 local d = redis.call('HMGET', KEYS[1], 'status', 'price', 'limit', 'starts_ms', 'ends_ms',
-  'policy', 'broadcast_id', 'stock', 'product_id', 'kind', 'version')
+  'policy', 'broadcast_id', 'stock', 'product_id', 'kind', 'version', 'gate')
 if not d[1] then return {'rejected', 'deal_not_live', 'unknown'} end
+-- Redis restarted and the deal is not rebuilt from SQL yet (orders/restore.py): nothing sells.
+if d[12] == 'closed' then
+  return {'rejected', 'retry', 'the stock is being restored; send the order again'}
+end
 if d[1] ~= 'live' then return {'rejected', 'deal_not_live', 'the deal is ' .. d[1]} end
 if d[4] ~= '' and now < tonumber(d[4]) then
   return {'rejected', 'deal_not_live', 'the deal has not started'}

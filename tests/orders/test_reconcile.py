@@ -109,3 +109,25 @@ async def test_a_deal_past_its_end_is_ended_by_the_periodic_check(
         ended = await session.get(Deal, deal)
     assert ended is not None and ended.status == "ended"
     assert await services.redis.hget(DealKeys(deal).state, "status") == b"ended"
+
+
+async def test_lost_customer_counts_and_idempotency_answers_are_put_back(
+    services: Services, world: World, order: Order_, persister: OrderPersister
+) -> None:
+    deal = await make_deal(services, world, stock=10, per_customer_limit=2)
+    kept = await order(deal, customer=0, quantity=2, key="mine")
+    paid = await order(deal, customer=1, quantity=1)
+    assert isinstance(kept, Accepted) and isinstance(paid, Accepted)
+    await persister.drain()
+    await pay(services, paid.order_id, paid.amount_fen)
+    keys = DealKeys(deal)
+    customer = world.customer_ids[0]
+    # what a Redis that lost its last second looks like: counts and the key's answer gone
+    await services.redis.delete(keys.buyers, keys.idempotency(customer, "mine"))
+    await services.redis.delete(f"orders:idem:{customer}:mine")
+    result = await reconcile_deal(services, deal)
+    assert (result.customers_repaired, result.answers_repaired) == (2, 1)
+    retried = await order(deal, customer=0, quantity=2, key="mine")
+    assert isinstance(retried, Accepted) and retried.order_id == kept.order_id
+    over = await order(deal, customer=0, quantity=1)
+    assert not isinstance(over, Accepted) and over.reason == "limit_reached"
