@@ -199,13 +199,14 @@ async def _upgrade_without_key(port: int, path: str) -> int:
 
 def _live_connections() -> int:
     gc.collect()
-    return sum(isinstance(o, AdmittedConnection) for o in gc.get_objects())
+    # type(), not isinstance(): a dead weakref proxy among the objects raises on __class__.
+    return sum(type(o) is AdmittedConnection for o in gc.get_objects())
 
 
 def _gateway_state_sizes() -> dict[str, int]:
     """The size of every container the gateway holds, by attribute."""
     gc.unfreeze()  # the app froze its start-up heap, the gateway with it, out of get_objects()
-    (gateway,) = [o for o in gc.get_objects() if isinstance(o, RoomGateway)]
+    (gateway,) = [o for o in gc.get_objects() if type(o) is RoomGateway]
     return {
         name: len(value)
         for name, value in vars(gateway).items()

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from orders.intake import Accepted, IntakeRequest, place_order
 from orders.models import Order, Payment
 from orders.payments import configured_provider
+from orders.refund_sender import send_due_refunds
 from orders.persister import OrderPersister
 from orders.wechatpay import WechatPayProvider
 from server.app import create_app
@@ -162,6 +163,7 @@ async def test_a_customers_refund_reaches_wechat_pay_under_the_services_refund_i
     )
     assert refund.status_code == 200, refund.text
     refund_id = refund.json()["refund_id"]
+    assert await send_due_refunds(paying) == 1  # the worker's outbox cron, run here
     assert wechatpay[0].refunds[refund_id]["amount"] == 9900
     assert wechatpay[0].refunds[refund_id]["out_trade_no"] == order_id
 
