@@ -15,8 +15,8 @@ from sqlalchemy import select
 from orders.intake import Accepted, IntakeRequest, place_order
 from orders.models import Order, Payment
 from orders.payments import configured_provider
-from orders.refund_sender import send_due_refunds
 from orders.persister import OrderPersister
+from orders.refund_sender import send_due_refunds
 from orders.wechatpay import WechatPayProvider
 from server.app import create_app
 from server.auth import Principal, Role
