@@ -78,6 +78,7 @@ from websockets.asyncio.client import ClientConnection
 from attribution.models import Customer, Region, Store
 from bench.fleet import Fleet, connect_all, disconnect_all
 from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
+from bench.processes import ROOT, ServiceProcess, app_process, free_port
 from bench.stack import embedded_stack
 from live.models import Broadcast, Room
 from live.protocol import Chat
@@ -85,7 +86,6 @@ from live.streams import StreamBus, stream_name
 from server.auth import Principal, Role
 from server.model_base import utcnow
 from server.services import Services
-from tests.support.processes import ROOT, ServiceProcess, app_process, free_port
 
 WARMUP_SECONDS = 0.5
 """Publishing before each throughput slice starts counting (the window fills in ~0.1 s)."""

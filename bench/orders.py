@@ -47,6 +47,7 @@ from sqlalchemy import func, select
 from attribution.models import Customer, Region, Store
 from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
 from bench.order_client import OrderConnection, Pacer, Sustained, connect
+from bench.processes import ServiceProcess, app_process, worker_process
 from bench.stack import embedded_stack, until_no_aof_rewrite
 from live.models import Broadcast, Room
 from live.ratelimit import viewer_buckets
@@ -60,7 +61,6 @@ from server.model_base import utcnow
 from server.redis import EmbeddedRedis
 from server.services import Services
 from server.settings import RedisSettings
-from tests.support.processes import ServiceProcess, app_process, worker_process
 
 FLASH_UNITS = 500
 ROOM_ORDER_RATE = viewer_buckets()["order.place"].rate

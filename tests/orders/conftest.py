@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from attribution.models import Customer, Region, Store
+from bench.processes import free_port, service_env
 from orders.deals import create_deal, launch_deal
 from orders.intake import Accepted, IntakeRequest, Rejected, place_order
 from orders.models import Order, Product
@@ -18,7 +19,6 @@ from orders.persister import OrderPersister
 from orders.schemas import DealCreate
 from server.services import Services, open_services
 from server.settings import Settings, load_settings
-from tests.support.processes import free_port, service_env
 
 
 @dataclass
