@@ -67,25 +67,22 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 import uvloop
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from attribution.models import Customer, Region, Store
 from bench.fleet import Fleet, connect_all, disconnect_all
 from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
+from bench.processes import ROOT, ServiceProcess, app_process, free_port
 from bench.stack import embedded_stack
-from live.models import Broadcast, Room
 from live.protocol import Chat
 from live.streams import StreamBus, stream_name
+from server import factories
 from server.auth import Principal, Role
-from server.model_base import utcnow
 from server.services import Services
-from tests.support.processes import ROOT, ServiceProcess, app_process, free_port
 
 WARMUP_SECONDS = 0.5
 """Publishing before each throughput slice starts counting (the window fills in ~0.1 s)."""
@@ -303,52 +300,28 @@ class Seeded:
 
 
 async def seed(services: Services, viewers: int) -> Seeded:
+    """A live hub broadcast relayed by three stores of one region, and `viewers` members
+    spread over the three stores in turn."""
     async with services.sessionmaker() as session, session.begin():
-        region = Region(name="华东")
-        session.add(region)
-        await session.flush()
+        region = await factories.add_region(session)
         stores = [
-            Store(region_id=region.id, code=f"SH0{n}", name=f"上海{name}店", city="上海")
+            await factories.add_store(
+                session, region_id=region.id, code=f"SH0{n}", name=f"上海{name}店"
+            )
             for n, name in enumerate(("南京路", "徐家汇", "五角场"), start=1)
         ]
-        session.add_all(stores)
-        await session.flush()
-        now = utcnow()
-        times: dict[str, Any] = dict(
-            status="live",
-            scheduled_start_at=now,
-            scheduled_end_at=now + timedelta(hours=2),
-            started_at=now,
-        )
-        hub = Broadcast(kind="hub", title="冬季新品首发 · 总部直播", **times)
-        session.add(hub)
-        await session.flush()
-        relays = [
-            Broadcast(
-                kind="store",
-                title=f"{s.name} · 冬季新品店播",
-                store_id=s.id,
-                relays_id=hub.id,
-                **times,
-            )
-            for s in stores
-        ]
-        session.add_all(relays)
-        await session.flush()
-        rooms = [Room(broadcast_id=hub.id, store_id=None)] + [
-            Room(broadcast_id=b.id, store_id=b.store_id) for b in relays
-        ]
-        customers = [
-            Customer(openid=f"fanout-{n}", nickname=f"林{n}", home_store_id=stores[n % 3].id)
-            for n in range(viewers)
-        ]
-        session.add_all([*rooms, *customers])
-        await session.flush()
+        hub = await factories.add_broadcast(session, status="live")
+        rooms = [await factories.add_room(session, hub.id)]
+        for store in stores:
+            _, room = await factories.add_store_relay(session, hub, store)
+            rooms.append(room)
+        store_ids = [s.id for s in stores]
+        customers = await factories.add_customers(session, viewers, store_ids, "fanout-")
         return Seeded(
             hub.id,
             [r.id for r in rooms],
             [r.store_id for r in rooms],
-            [(c.id, stores[n % 3].id) for n, c in enumerate(customers)],
+            [(c.id, store_ids[n % 3]) for n, c in enumerate(customers)],
         )
 
 

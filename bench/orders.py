@@ -38,29 +38,24 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import uvloop
 from sqlalchemy import func, select
 
-from attribution.models import Customer, Region, Store
 from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
 from bench.order_client import OrderConnection, Pacer, Sustained, connect
+from bench.processes import ServiceProcess, app_process, worker_process
 from bench.stack import embedded_stack, until_no_aof_rewrite
-from live.models import Broadcast, Room
 from live.ratelimit import viewer_buckets
 from orders import scripts
-from orders.deals import create_deal, launch_deal
 from orders.keys import GROUP, STREAMS_KEY, DealKeys
 from orders.models import Order, Product
-from orders.schemas import DealCreate
+from server import factories
 from server.auth import Principal, Role
-from server.model_base import utcnow
 from server.redis import EmbeddedRedis
 from server.services import Services
 from server.settings import RedisSettings
-from tests.support.processes import ServiceProcess, app_process, worker_process
 
 FLASH_UNITS = 500
 ROOM_ORDER_RATE = viewer_buckets()["order.place"].rate
@@ -83,53 +78,31 @@ class Seeded:
 
 
 async def seed(services: Services, viewers: int) -> Seeded:
+    """A live hub broadcast whose room is a store's, `viewers` members of that store, and two
+    launched flash sales: `FLASH_UNITS` coats one each, and tees that never run out."""
     async with services.sessionmaker() as session, session.begin():
-        region = Region(name="华东")
-        session.add(region)
-        await session.flush()
-        store = Store(region_id=region.id, code="SH01", name="上海南京路店", city="上海")
-        session.add(store)
-        await session.flush()
-        now = utcnow()
-        hub = Broadcast(
-            kind="hub",
-            title="冬季新品秒杀",
-            status="live",
-            scheduled_start_at=now,
-            scheduled_end_at=now + timedelta(hours=2),
-            started_at=now,
+        store = await factories.add_store(session)
+        hub = await factories.add_broadcast(session, title="冬季新品秒杀", status="live")
+        room = await factories.add_room(session, hub.id, store.id)
+        customers = await factories.add_customers(session, viewers, [store.id], "bench-")
+        coat = await factories.add_product(session, stock=FLASH_UNITS)
+        tee = await factories.add_product(
+            session, sku="MD0009", name="纯棉白T恤", list_price_fen=12900, stock=10**9
         )
-        session.add(hub)
-        await session.flush()
-        room = Room(broadcast_id=hub.id, store_id=store.id)
-        customers = [
-            Customer(openid=f"bench-{n}", nickname=f"林{n}", home_store_id=store.id)
-            for n in range(viewers)
-        ]
-        products = [
-            Product(sku="MD0001", name="双面羊绒大衣", list_price_fen=189900, stock=FLASH_UNITS),
-            Product(sku="MD0009", name="纯棉白T恤", list_price_fen=12900, stock=10**9),
-        ]
-        session.add_all([room, *customers, *products])
-        await session.flush()
-        ids = (room.id, hub.id, store.id, [c.id for c in customers], [p.id for p in products])
-    room_id, hub_id, store_id, customer_ids, product_ids = ids
+        ids = (room.id, hub.id, store.id, [c.id for c in customers], coat.id, tee.id)
+    room_id, hub_id, store_id, customer_ids, coat_id, tee_id = ids
     deals = []
-    for product_id, stock, limit in ((product_ids[0], FLASH_UNITS, 1), (product_ids[1], 10**9, 0)):
+    for product_id, stock, limit in ((coat_id, FLASH_UNITS, 1), (tee_id, 10**9, 0)):
         async with services.sessionmaker() as session:
-            deal = await create_deal(
+            deal_id = await factories.open_deal(
                 session,
-                DealCreate(
-                    kind="flash_sale",
-                    product_id=product_id,
-                    broadcast_id=hub_id,
-                    price_fen=9900,
-                    stock=stock,
-                    per_customer_limit=limit,
-                ),
+                services.redis,
+                product_id,
+                broadcast_id=hub_id,
+                stock=stock,
+                per_customer_limit=limit,
             )
-            await launch_deal(session, services.redis, deal.id)
-            deals.append(deal.id)
+            deals.append(deal_id)
     return Seeded(room_id, hub_id, store_id, customer_ids, deals[0], deals[1])
 
 
@@ -200,16 +173,12 @@ async def direct_phase(services: Services, viewers: int, seconds: float) -> floa
     """The reserve script straight from this process, on a deal of its own; calls per second."""
     async with services.sessionmaker() as session:
         product = await session.scalar(select(Product.id).where(Product.sku == "MD0009"))
-        direct_deal = await create_deal(
-            session,
-            DealCreate(
-                kind="flash_sale", product_id=int(product or 0), price_fen=9900, stock=10**9
-            ),
+        direct_deal = await factories.open_deal(
+            session, services.redis, int(product or 0), stock=10**9
         )
-        await launch_deal(session, services.redis, direct_deal.id)
-    await services.redis.srem(STREAMS_KEY, direct_deal.id)  # not for the worker: fake orders
-    rate = await direct_rate(services, direct_deal.id, viewers, seconds)
-    await forget_deal(services, direct_deal.id)
+    await services.redis.srem(STREAMS_KEY, direct_deal)  # not for the worker: fake orders
+    rate = await direct_rate(services, direct_deal, viewers, seconds)
+    await forget_deal(services, direct_deal)
     return rate
 
 

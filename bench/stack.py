@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.processes import service_env
 from server.migrate import upgrade
 from server.redis import EmbeddedRedis
 from server.services import Services, open_services
 from server.settings import RedisSettings, load_settings
-from tests.support.processes import service_env
 
 
 @dataclass

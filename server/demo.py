@@ -1,22 +1,17 @@
-"""`storecast demo-data`: a chain that looks real, assembled from each package's seed."""
+"""`storecast demo-data`: load the demo chain (server/demo_chain.py) once, and say where to look."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution.credit import credit_sale
-from attribution.demo import seed_org
 from attribution.models import Guide, Staff, Store
-from live.demo import link_window_deals, seed_broadcasts
 from live.models import Broadcast, Room
 from orders.deals import launch_deal
-from orders.demo import seed_catalogue, seed_purchase_history, seed_window_deals
-from orders.models import Order
 from server.auth import Principal, Role, TokenSigner
+from server.demo_chain import seed_chain
 from server.services import services_scope
 from server.settings import Settings
 
@@ -66,41 +61,10 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
         to_launch: list[int] = []
         async with session.begin():
             if await session.scalar(select(Store.id).limit(1)) is None:
-                to_launch = await _seed(session)
+                to_launch = await seed_chain(session)
         for deal_id in to_launch:  # after the commit: launching loads Redis and tells rooms
             await launch_deal(session, services.redis, deal_id)
         return await _summary(session)
-
-
-async def _seed(session: AsyncSession) -> list[int]:
-    """Write the chain; returns the deals to launch once it is committed."""
-    org = await seed_org(session)
-    catalogue = await seed_catalogue(session)
-    rng = random.Random(3)
-    buyers = [(cid, rng.choice(org.store_ids)) for cid in org.customer_ids if rng.random() < 0.4]
-    await seed_purchase_history(session, catalogue, buyers)
-    for order in await session.scalars(select(Order).where(Order.status == "paid")):
-        await credit_sale(
-            session,
-            order_id=order.id,
-            customer_id=order.customer_id,
-            amount_fen=order.amount_fen,
-            room_store_id=order.room_store_id,
-            in_store=True,
-            at=order.paid_at,
-        )
-    names = {s.id: s.name for s in await session.scalars(select(Store))}
-    window = [(pid, catalogue.list_prices[pid] * 8 // 10) for pid in catalogue.product_ids[:8]]
-    broadcasts = await seed_broadcasts(
-        session,
-        hq_staff_id=org.hq_staff_id,
-        host_ids=org.host_ids,
-        store_names=names,
-        window=window,
-    )
-    deals = await seed_window_deals(session, broadcasts.hub_broadcast_id, window)
-    await link_window_deals(session, broadcasts.hub_broadcast_id, deals.by_product)
-    return deals.to_launch
 
 
 async def _summary(session: AsyncSession) -> DemoSummary:

@@ -20,6 +20,13 @@ import redis as sync_redis
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from bench.processes import (
+    ServiceProcess,
+    app_process,
+    free_port,
+    service_env,
+    worker_process,
+)
 from server.app import create_app
 from server.auth import Principal, Role, TokenSigner
 from server.migrate import upgrade
@@ -27,13 +34,6 @@ from server.redis import EmbeddedRedis
 from server.services import Services, open_services
 from server.settings import Settings, load_settings
 from tests.support.postgres import find_pg_bin, throwaway_postgres
-from tests.support.processes import (
-    ServiceProcess,
-    app_process,
-    free_port,
-    service_env,
-    worker_process,
-)
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 BACKENDS = ["sqlite", "postgresql"]

@@ -27,10 +27,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from bench.processes import ServiceProcess
 from server.auth import Role
 from server.demo import load_demo_data
 from server.settings import Settings
-from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.database, pytest.mark.slow]
 

@@ -9,10 +9,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from bench.processes import free_port, service_env
 from server.app import create_app
 from server.settings import load_settings
 from tests.support.local_server import serving
-from tests.support.processes import free_port, service_env
 from tests.support.wechat_api import APP_ID, APP_SECRET, FakeWechat
 
 

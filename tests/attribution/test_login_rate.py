@@ -9,9 +9,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from bench.processes import free_port, service_env
 from server.app import create_app
 from server.settings import load_settings
-from tests.support.processes import free_port, service_env
 
 LIMIT = 3
 

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from bench.processes import ServiceProcess
 from server.auth import Role
 from server.demo import DemoSummary, load_demo_data
 from server.settings import Settings
-from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.processes import ServiceProcess
+from bench.processes import ServiceProcess
 
 
 @pytest.mark.browser

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import ROOT, free_port
+from bench.processes import ROOT, free_port
 
 
 def _children_of(pid: int) -> list[int]:

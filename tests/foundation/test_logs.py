@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.processes import ServiceProcess, free_port, service_env
 from server.services import open_services
 from server.settings import SettingsError, load_settings
-from tests.support.processes import ServiceProcess, free_port, service_env
 
 # A process of its own: logging is configured once per process, as `storecast app` does.
 CRASHING_APP = """

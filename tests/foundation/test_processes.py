@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.support.processes import ServiceProcess
+from bench.processes import ServiceProcess
 
 
 @pytest.mark.database

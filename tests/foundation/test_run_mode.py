@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import structlog.testing
 
+from bench.processes import ROOT
 from server.cli import warn_if_demo
 from server.settings import SettingsError, load_settings
-from tests.support.processes import ROOT
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from bench.processes import ROOT
 from server.settings import SettingsError, load_settings
-from tests.support.processes import ROOT
 
 
 def test_defaults_are_the_embedded_sqlite_and_redis() -> None:

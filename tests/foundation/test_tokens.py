@@ -11,9 +11,9 @@ from pathlib import Path
 import jwt
 import pytest
 
+from bench.processes import ROOT
 from server.auth import Principal, Role, TokenError, TokenSigner
 from server.settings import load_settings
-from tests.support.processes import ROOT
 
 SECRET = "test-secret-of-at-least-32-bytes-for-hs256"
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 import redis
 
+from bench.processes import ServiceProcess
 from server.worker import HEARTBEAT_KEY
-from tests.support.processes import ServiceProcess
 
 
 @pytest.mark.slow

@@ -12,12 +12,12 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from bench.processes import ServiceProcess
 from live.counting import COUNTS_EVERY_SECONDS
 from live.nodes import HEARTBEAT_SECONDS, NODE_TTL_MS
 from server.auth import Role
 from server.demo import load_demo_data
 from server.settings import Settings
-from tests.support.processes import ServiceProcess
 
 DEAD_NODE_BOUND_SECONDS = NODE_TTL_MS / 1000 + HEARTBEAT_SECONDS + COUNTS_EVERY_SECONDS + 1
 """live/nodes.py's bound, plus a second for the frame to travel on a loaded CI machine."""

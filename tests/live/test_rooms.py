@@ -12,10 +12,10 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from bench.processes import ServiceProcess
 from server.auth import Role
 from server.demo import load_demo_data
 from server.settings import Settings
-from tests.support.processes import ServiceProcess
 
 
 async def next_frame(socket: ClientConnection, kind: str, within: float = 5.0) -> dict[str, Any]:

@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from bench.processes import ServiceProcess
 from live.streams import StreamBus
 from server.auth import Role
 from server.demo import DemoSummary, load_demo_data
 from server.settings import Settings
 from tests.live.pages import Pages, PageViewer
-from tests.support.processes import ServiceProcess
 
 STORES = 2
 """Store rooms in play, besides the hub's: enough for one store's edit to stay out of another."""

@@ -10,15 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from attribution.models import Customer, Region, Store
-from orders.deals import create_deal, launch_deal
+from bench.processes import free_port, service_env
 from orders.intake import Accepted, IntakeRequest, Rejected, place_order
-from orders.models import Order, Product
+from orders.models import Order
 from orders.persister import OrderPersister
-from orders.schemas import DealCreate
+from server import factories
 from server.services import Services, open_services
 from server.settings import Settings, load_settings
-from tests.support.processes import free_port, service_env
 
 
 @dataclass
@@ -29,33 +27,22 @@ class World:
 
 
 async def seed_world(services: Services, customers: int = 20) -> World:
+    """One store in a region of its own, `customers` members of it, one product."""
     async with services.sessionmaker() as session, session.begin():
-        region = Region(name="华东")
-        session.add(region)
-        await session.flush()
-        store = Store(region_id=region.id, code="SH01", name="上海南京路店", city="上海")
-        session.add(store)
-        await session.flush()
-        people = [
-            Customer(openid=f"openid-{n}", nickname=f"林{n}", home_store_id=store.id)
-            for n in range(customers)
-        ]
-        product = Product(sku="MD0001", name="双面羊绒大衣", list_price_fen=189900, stock=1000)
-        session.add_all([*people, product])
-        await session.flush()
+        store = await factories.add_store(session)
+        people = await factories.add_customers(session, customers, [store.id], "openid-")
+        product = await factories.add_product(session)
         return World(store.id, [c.id for c in people], product.id)
 
 
 async def make_deal(
     services: Services, world: World, *, launch: bool = True, **terms: object
 ) -> int:
-    data = {"kind": "flash_sale", "product_id": world.product_id, "price_fen": 9900, "stock": 10}
-    data.update(terms)
+    """A flash sale of the world's product (10 units at 99 yuan unless `terms` say otherwise)."""
     async with services.sessionmaker() as session:
-        deal = await create_deal(session, DealCreate(**data))  # type: ignore[arg-type]
-        if launch:
-            await launch_deal(session, services.redis, deal.id)
-        return deal.id
+        return await factories.open_deal(
+            session, services.redis, world.product_id, launch=launch, **terms
+        )
 
 
 def short_pay_settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:

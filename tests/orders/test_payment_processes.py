@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from attribution.credit import RULE_HQ_LINE
 from attribution.models import SaleCredit
+from bench.processes import ServiceProcess
 from orders.intake import Accepted, IntakeRequest, place_order
 from orders.models import Order, Payment, RefundRequest
 from orders.payments import provider_for
@@ -22,7 +23,6 @@ from server.services import Services
 from tests.orders.conftest import make_deal, seed_world
 from tests.orders.redis_vs_sql import expected_from_sql, redis_state
 from tests.orders.test_realtime import hub_and_store_rooms
-from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.database, pytest.mark.slow]
 

@@ -13,13 +13,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bench.processes import ServiceProcess
 from orders.intake import Accepted
 from orders.keys import GROUP, DealKeys
 from orders.models import Order
 from server.auth import Role
 from server.services import Services
 from tests.orders.conftest import Order_, World, make_deal, seed_world, stock_left
-from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.database, pytest.mark.slow]
 

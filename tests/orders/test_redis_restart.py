@@ -15,6 +15,7 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
+from bench.processes import free_port, service_env, worker_process
 from orders.intake import Accepted, IntakeRequest, Rejected, place_order
 from orders.models import Order
 from orders.persister import OrderPersister
@@ -25,7 +26,6 @@ from tests.orders.conftest import World, make_deal, seed_world
 from tests.orders.crashing_redis import CrashingRedis
 from tests.orders.redis_vs_sql import expected_from_sql, redis_state
 from tests.orders.test_payments import pay
-from tests.support.processes import free_port, service_env, worker_process
 
 pytestmark = pytest.mark.database
 

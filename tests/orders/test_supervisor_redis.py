@@ -15,8 +15,8 @@ import httpx
 import pytest
 import redis
 
+from bench.processes import ROOT, free_port, service_env
 from server.redis import BOOT_KEY
-from tests.support.processes import ROOT, free_port, service_env
 
 pytestmark = [pytest.mark.database, pytest.mark.slow]
 

@@ -12,6 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from bench.processes import free_port, service_env
 from orders.intake import Accepted, IntakeRequest, place_order
 from orders.models import Order, Payment
 from orders.payments import configured_provider
@@ -24,7 +25,6 @@ from server.services import Services, open_services
 from server.settings import Settings, load_settings
 from tests.orders.conftest import World, make_deal, seed_world
 from tests.support.local_server import serving
-from tests.support.processes import free_port, service_env
 from tests.support.wechatpay_api import (
     API_V3_KEY,
     APP_ID,

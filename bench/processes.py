@@ -1,4 +1,5 @@
-"""Real Storecast processes for the tests and benchmarks: app nodes and workers."""
+"""Real Storecast processes, for the benchmarks and the tests: app nodes and workers, and the
+environment that points them at one database and one Redis."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:

@@ -1,0 +1,246 @@
+"""The demo chain's content: an HQ, two regions, three stores with hosts and guides, 300
+members, twenty products of a women's-wear chain with two years of purchase history, and
+tonight's hub broadcast relayed by every store, its window selling through deals.
+
+Built with `server.factories`, like the tests' and benchmarks' worlds. Every random choice comes
+from a seeded generator, so each load writes the same chain.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from attribution.credit import credit_sale
+from attribution.models import Store
+from orders.models import Deal, Order
+from server import factories
+from server.model_base import utcnow
+
+STORES = [  # (region, code, name, city)
+    ("华东大区", "SH01", "上海南京路店", "上海"),
+    ("华东大区", "HZ01", "杭州湖滨店", "杭州"),
+    ("华南大区", "GZ01", "广州天河店", "广州"),
+]
+GUIDE_NAMES = ["王丽", "陈静", "李娜", "张敏", "刘芳", "赵雪"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = [
+    "小红",
+    "晓燕",
+    "丽华",
+    "婷婷",
+    "佳怡",
+    "欣怡",
+    "雨涵",
+    "思琪",
+    "梦瑶",
+    "静怡",
+    "子涵",
+    "诗雨",
+]
+PRODUCTS = [  # (name, English name, list price in yuan)
+    ("双面羊绒大衣", "Double-faced cashmere coat", 1899),
+    ("真丝印花衬衫", "Printed silk shirt", 599),
+    ("高腰阔腿裤", "High-waist wide-leg trousers", 399),
+    ("针织开衫", "Knit cardigan", 459),
+    ("羽绒服 轻薄款", "Light down jacket", 899),
+    ("法式碎花连衣裙", "French floral dress", 529),
+    ("百褶半身裙", "Pleated midi skirt", 329),
+    ("羊毛混纺西装", "Wool-blend blazer", 999),
+    ("纯棉白T恤", "Cotton white tee", 129),
+    ("直筒牛仔裤", "Straight-leg jeans", 359),
+    ("马海毛毛衣", "Mohair sweater", 699),
+    ("风衣 经典款", "Classic trench coat", 1299),
+    ("小香风外套", "Tweed jacket", 1099),
+    ("丝巾", "Silk scarf", 199),
+    ("皮质托特包", "Leather tote bag", 799),
+    ("乐福鞋", "Loafers", 569),
+    ("打底高领衫", "Turtleneck base layer", 159),
+    ("灯芯绒衬衫", "Corduroy shirt", 289),
+    ("毛呢阔腿裤", "Wool wide-leg trousers", 459),
+    ("珍珠耳环", "Pearl earrings", 239),
+]
+WINDOW_SIZE = 8
+"""Products in tonight's window; the history sells the same ones."""
+FLASH_SALES = 2
+"""The first window products get a flash sale (a draft the host launches on air)."""
+
+
+@dataclass
+class Org:
+    hq_staff_id: int
+    stores: list[Store] = field(default_factory=list)
+    host_ids: dict[int, int] = field(default_factory=dict)
+    """Host staff id per store id."""
+    customer_ids: list[int] = field(default_factory=list)
+
+
+async def seed_chain(session: AsyncSession) -> list[int]:
+    """Write the chain inside the caller's transaction; returns the deals to launch once it is
+    committed (the regular live prices; launching loads Redis and tells the rooms)."""
+    org = await _seed_org(session)
+    list_prices = await _seed_catalogue(session)
+    products = list(list_prices)
+    rng = random.Random(3)
+    stores = [store.id for store in org.stores]
+    buyers = [(cid, rng.choice(stores)) for cid in org.customer_ids if rng.random() < 0.4]
+    await _seed_purchase_history(session, products[:WINDOW_SIZE], list_prices, buyers)
+    window = [(pid, list_prices[pid] * 8 // 10) for pid in products[:WINDOW_SIZE]]
+    return await _seed_tonight(session, org, window)
+
+
+async def _seed_org(session: AsyncSession, customers: int = 300, seed: int = 7) -> Org:
+    rng = random.Random(seed)
+    regions: dict[str, int] = {}
+    for region_name, *_ in STORES:
+        if region_name not in regions:
+            regions[region_name] = (await factories.add_region(session, region_name)).id
+    org = Org(hq_staff_id=(await factories.add_staff(session, "hq", "总部运营 周总")).id)
+    guide_names = iter(GUIDE_NAMES)
+    guides: dict[int, list[int]] = {}
+    for region_name, code, name, city in STORES:
+        store = await factories.add_store(
+            session, region_id=regions[region_name], code=code, name=name, city=city
+        )
+        host = await factories.add_staff(session, "host", f"{name}店长", store.id)
+        guides[store.id] = [
+            (
+                await factories.add_guide(
+                    session,
+                    store.id,
+                    name=next(guide_names),
+                    phone=f"139{rng.randrange(10**8):08d}",
+                    share_code=f"{code}-G{n + 1}",
+                )
+            ).id
+            for n in range(2)
+        ]
+        org.stores.append(store)
+        org.host_ids[store.id] = host.id
+
+    now = utcnow()
+    stores = [store.id for store in org.stores]
+    for n in range(customers):
+        # The draws in this order: the generator's sequence is the demo's content.
+        store_id = rng.choice(stores)
+        phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
+        nickname = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        created_at = now - timedelta(days=rng.randrange(30, 900))
+        customer = await factories.add_customer(
+            session,
+            f"demo-openid-{n:04d}",
+            home_store_id=store_id,
+            nickname=nickname,
+            phone=phone,
+            created_at=created_at,
+        )
+        org.customer_ids.append(customer.id)
+        if rng.random() < 0.7:  # most members were added by a guide; the rest are unbound
+            guide_id = rng.choice(guides[store_id])
+            await factories.add_binding(
+                session, customer.id, guide_id, store_id, source="import", bound_at=created_at
+            )
+    return org
+
+
+async def _seed_catalogue(session: AsyncSession) -> dict[int, int]:
+    """The products; returns the list price in fen per product id, in catalogue order."""
+    list_prices: dict[int, int] = {}
+    for n, (name, name_en, price) in enumerate(PRODUCTS):
+        product = await factories.add_product(
+            session,
+            sku=f"MD{n + 1:04d}",
+            name=name,
+            name_en=name_en,
+            list_price_fen=price * 100,
+            stock=200 + 50 * (n % 5),
+            image_url=f"/static/img/product-{n % 6 + 1}.svg",
+        )
+        list_prices[product.id] = product.list_price_fen
+    return list_prices
+
+
+async def _seed_purchase_history(
+    session: AsyncSession,
+    products: list[int],
+    list_prices: dict[int, int],
+    buyers: list[tuple[int, int]],
+    seed: int = 11,
+) -> None:
+    """Paid orders from past store sales, so segments and scores have history to work on, and
+    their sale credits. `buyers` is (customer id, store id)."""
+    rng = random.Random(seed)
+    now = utcnow()
+    past_deals: dict[int, Deal] = {}
+    for product_id in products:
+        past_deals[product_id] = await factories.add_deal(
+            session,
+            product_id,
+            kind="regular",
+            status="ended",
+            price_fen=list_prices[product_id],
+            stock=10_000,
+            starts_at=now - timedelta(days=800),
+            ends_at=now - timedelta(days=1),
+        )
+    written = 0
+    for customer_id, store_id in buyers:
+        for _ in range(rng.randrange(1, 5)):
+            product_id = rng.choice(list(past_deals))
+            at = now - timedelta(days=rng.randrange(2, 720), minutes=rng.randrange(1440))
+            await factories.add_paid_order(
+                session,
+                past_deals[product_id],
+                customer_id,
+                room_store_id=store_id,
+                at=at,
+                idempotency_key=f"history-{written}",
+            )
+            written += 1
+    for order in await session.scalars(select(Order).where(Order.status == "paid")):
+        await credit_sale(
+            session,
+            order_id=order.id,
+            customer_id=order.customer_id,
+            amount_fen=order.amount_fen,
+            room_store_id=order.room_store_id,
+            in_store=True,
+            at=order.paid_at,
+        )
+
+
+async def _seed_tonight(
+    session: AsyncSession, org: Org, window: list[tuple[int, int]]
+) -> list[int]:
+    """The hub broadcast two hours from now, each store relaying it, and the hub's window;
+    `window` is (product id, live price in fen) in display order. Returns the deals to launch."""
+    start = (utcnow() + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    poster = "/static/img/poster.svg"
+    hub = await factories.add_broadcast(
+        session, host_id=org.hq_staff_id, starts_at=start, poster_url=poster
+    )
+    await factories.add_room(session, hub.id)
+    items = await factories.add_window(session, hub.id, window)
+    for store in org.stores:
+        await factories.add_store_relay(session, hub, store, host_id=org.host_ids[store.id])
+    to_launch: list[int] = []
+    for n, item in enumerate(items):
+        flash = n < FLASH_SALES
+        deal = await factories.add_deal(
+            session,
+            item.product_id,
+            kind="flash_sale" if flash else "regular",
+            broadcast_id=hub.id,
+            price_fen=item.price_fen * 6 // 10 if flash else item.price_fen,
+            stock=50 if flash else 500,
+            per_customer_limit=2 if flash else 0,
+        )
+        item.deal_id = deal.id
+        if not flash:
+            to_launch.append(deal.id)
+    await session.flush()
+    return to_launch
