@@ -107,8 +107,8 @@ async def seed(services: Services, viewers: int) -> Seeded:
             for n in range(viewers)
         ]
         products = [
-            Product(sku="MD0001", name="双面羊绒大衣", list_price_fen=189900, stock=FLASH_UNITS),
-            Product(sku="MD0009", name="纯棉白T恤", list_price_fen=12900, stock=10**9),
+            Product(sku="MD0001", name="双面羊绒大衣", list_price_fen=189900),
+            Product(sku="MD0009", name="纯棉白T恤", list_price_fen=12900),
         ]
         session.add_all([room, *customers, *products])
         await session.flush()

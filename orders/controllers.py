@@ -45,6 +45,7 @@ from orders.schemas import (
     RefundRead,
     StockAdd,
 )
+from orders.statuses import DealStatus, OrderStatus
 from server.auth import PUBLIC, Principal, Role, allow
 from server.bounds import PathId, PathOrderId
 from server.errors import ErrorBody
@@ -150,7 +151,11 @@ async def _read(db: AsyncSession, services: Services, orders: list[Order]) -> li
             pay_by=o.pay_by.isoformat(),
             refunded_quantity=int(refunded.get(o.id) or 0),
             paid_at=o.paid_at.isoformat() if o.paid_at else None,
-            pay_url=pay_url(services.settings, o.id) if o.status == "pending_payment" else "",
+            pay_url=(
+                pay_url(services.settings, o.id)
+                if o.status == OrderStatus.PENDING_PAYMENT
+                else ""
+            ),
         )
         for o in orders
     ]
@@ -233,7 +238,7 @@ async def payment_notify(request: Request[Any, Any, State]) -> Response[dict[str
     return Response({"code": "SUCCESS", "message": result.outcome})
 
 
-def _deal_read(deal: Deal, left: int, status: str | None = None) -> DealRead:
+def _deal_read(deal: Deal, left: int, status: DealStatus | None = None) -> DealRead:
     return DealRead(
         id=deal.id,
         kind=deal.kind,

@@ -49,7 +49,6 @@ async def seed_catalogue(session: AsyncSession) -> CatalogueSeed:
             name=name,
             name_en=name_en,
             list_price_fen=price * 100,
-            stock=200 + 50 * (n % 5),
             image_url=f"/static/img/product-{n % 6 + 1}.svg",
         )
         for n, (name, name_en, price) in enumerate(PRODUCTS)

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.keys import GROUP, STREAMS_KEY, DealKeys, deal_id_of_stream
 from orders.models import Order
+from orders.statuses import OrderStatus
 from server.services import Services
 
 log = structlog.get_logger()
@@ -101,7 +102,7 @@ def order_row(fields: dict[bytes, bytes]) -> dict[str, Any]:
         "unit_price_fen": order.price,
         "discount_fen": 0,
         "amount_fen": order.amount,
-        "status": "pending_payment",
+        "status": OrderStatus.PENDING_PAYMENT,
         "accepted_at": datetime.fromtimestamp(order.accepted_ms / 1000, UTC),
         "pay_by": datetime.fromtimestamp(order.pay_by_ms / 1000, UTC),
     }
@@ -348,8 +349,3 @@ class OrderPersister:
             order_id=fields.get(b"id", b"").decode(),
             deliveries=MAX_DELIVERIES,
         )
-
-
-def persister_of(services: Services) -> OrderPersister | None:
-    found = services.extras.get("orders.persister")
-    return found if isinstance(found, OrderPersister) else None

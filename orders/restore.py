@@ -34,6 +34,7 @@ from orders.intake import IDEMPOTENCY_TTL_S, IntakeRequest, fingerprint
 from orders.keys import STREAMS_KEY, DealKeys
 from orders.models import Deal, Order, Refund
 from orders.persister import insert_orders, order_row
+from orders.statuses import SELLING, SOLD, OrderStatus
 from server.model_base import utcnow
 from server.redis import BOOT_KEY, GATES_KEY, close_gates, open_gate, run_id
 from server.services import Services
@@ -45,8 +46,6 @@ CHECK_EVERY_S = 0.5
 RESTORE_LOCK = "orders:restoring"
 RESTORE_LOCK_S = 120
 """Longer than any rebuild takes; a worker killed mid-rebuild holds it no longer than this."""
-PENDING = "pending_payment"
-SOLD = ("paid", "partially_refunded", "refunded")
 
 
 async def rebuild_deal(services: Services, deal_id: int) -> int:
@@ -90,7 +89,7 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
     answers: list[tuple[str, str, str]] = []
     for order_id, customer, quantity, status, pay_by, key, amount, accepted_at in orders:
         pay_by_ms = int(pay_by.timestamp() * 1000)
-        if status == PENDING:
+        if status == OrderStatus.PENDING_PAYMENT:
             holds[order_id] = f"{quantity}|{customer}|{pay_by_ms}|{held}"
             buyers[customer] += quantity
             held_units += quantity if held == "1" else 0
@@ -106,7 +105,7 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
                 )
             )
     left = deal.stock - sold.units - held_units
-    if deal.status in ("live", "stopped"):
+    if deal.status in SELLING:
         # Closed until the caller opens it: nothing sells between this and the rewrite below.
         await deals.load_terms(services.redis, deal, left, gate="closed")
     async with services.redis.pipeline(transaction=True) as pipe:
@@ -194,9 +193,7 @@ async def restore_all(services: Services, boot: str) -> list[int]:
     await close_gates(client)
     entries = await persist_streams(services)
     async with services.sessionmaker() as session:
-        deal_ids = list(
-            await session.scalars(select(Deal.id).where(Deal.status.in_(("live", "stopped"))))
-        )
+        deal_ids = list(await session.scalars(select(Deal.id).where(Deal.status.in_(SELLING))))
     for deal_id in deal_ids:
         await rebuild_deal(services, deal_id)
     await client.set(BOOT_KEY, boot)

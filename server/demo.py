@@ -16,6 +16,7 @@ from live.models import Broadcast, Room
 from orders.deals import launch_deal
 from orders.demo import seed_catalogue, seed_purchase_history, seed_window_deals
 from orders.models import Order
+from orders.statuses import OrderStatus
 from server.auth import Principal, Role, TokenSigner
 from server.services import services_scope
 from server.settings import Settings
@@ -79,7 +80,7 @@ async def _seed(session: AsyncSession) -> list[int]:
     rng = random.Random(3)
     buyers = [(cid, rng.choice(org.store_ids)) for cid in org.customer_ids if rng.random() < 0.4]
     await seed_purchase_history(session, catalogue, buyers)
-    for order in await session.scalars(select(Order).where(Order.status == "paid")):
+    for order in await session.scalars(select(Order).where(Order.status == OrderStatus.PAID)):
         await credit_sale(
             session,
             order_id=order.id,

@@ -40,7 +40,7 @@ async def seed_world(services: Services, customers: int = 20) -> World:
             Customer(openid=f"openid-{n}", nickname=f"林{n}", home_store_id=store.id)
             for n in range(customers)
         ]
-        product = Product(sku="MD0001", name="双面羊绒大衣", list_price_fen=189900, stock=1000)
+        product = Product(sku="MD0001", name="双面羊绒大衣", list_price_fen=189900)
         session.add_all([*people, product])
         await session.flush()
         return World(store.id, [c.id for c in people], product.id)
