@@ -28,6 +28,7 @@ from orders.deals import (
     stop_deal,
     to_ms,
 )
+from orders.keys import http_rate
 from orders.models import Deal, Order, Refund
 from orders.payments import MalformedNotification, SignatureError, handle_notification, pay_url
 from orders.realtime import take_order
@@ -95,7 +96,7 @@ async def _room(services: Services, db: AsyncSession, room_id: int) -> RoomConte
 
 async def _over_rate(services: Services, customer_id: int) -> bool:
     """A fixed one-second window per customer: one round trip, shared by every app node."""
-    key = f"orders:http-rate:{customer_id}:{int(time.time())}"
+    key = http_rate(customer_id, int(time.time()))
     async with services.redis.pipeline(transaction=False) as pipe:
         pipe.incr(key)
         pipe.expire(key, 2)

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orders import deals
 from orders.intake import IDEMPOTENCY_TTL_S, IntakeRequest, fingerprint
-from orders.keys import STREAMS_KEY, DealKeys
+from orders.keys import RESTORE_LOCK, STREAMS_KEY, DealKeys, idempotency_claim
 from orders.models import Deal, Order, Refund
 from orders.persister import insert_orders, order_row
 from orders.statuses import SELLING, SOLD, OrderStatus
@@ -43,7 +43,6 @@ log = structlog.get_logger()
 
 CHECK_EVERY_S = 0.5
 """How soon after a Redis restart the worker starts rebuilding: orders wait that long more."""
-RESTORE_LOCK = "orders:restoring"
 RESTORE_LOCK_S = 120
 """Longer than any rebuild takes; a worker killed mid-rebuild holds it no longer than this."""
 
@@ -100,7 +99,7 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
             answers.append(
                 (
                     keys.idempotency(customer, key),
-                    f"orders:idem:{customer}:{key}",
+                    idempotency_claim(customer, key),
                     f"{fingerprint(request)}|{order_id}|{amount}|{pay_by_ms}",
                 )
             )
@@ -154,7 +153,7 @@ async def restore_answers(services: Services, deal_id: int) -> int:
             request = IntakeRequest(customer, deal_id, quantity, key)
             answer = f"{fingerprint(request)}|{order_id}|{amount}|{int(pay_by.timestamp() * 1000)}"
             pipe.set(keys.idempotency(customer, key), answer, ex=IDEMPOTENCY_TTL_S, nx=True)
-            pipe.set(f"orders:idem:{customer}:{key}", deal_id, ex=IDEMPOTENCY_TTL_S, nx=True)
+            pipe.set(idempotency_claim(customer, key), deal_id, ex=IDEMPOTENCY_TTL_S, nx=True)
         replies = await pipe.execute()
     return sum(1 for reply in replies[::2] if reply)
 
