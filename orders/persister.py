@@ -38,7 +38,8 @@ from server.services import Services
 log = structlog.get_logger()
 
 BATCH = 500
-"""Entries per read per stream: one transaction each. SQLite takes ~130k rows/s batched."""
+"""Entries per read per stream: one transaction each, so a commit's fixed cost (an fsync on
+SQLite) is shared by many rows."""
 BLOCK_MS = 500
 """How long a read waits for new entries; also how often new deal streams are noticed."""
 LINGER_S = 0.1
@@ -298,8 +299,8 @@ class OrderPersister:
         """Drop the entries every consumer is done with: those delivered and acknowledged,
         which are all the entries before both the oldest pending one and the first not yet
         delivered. Once a second, not after each batch: Redis drops whole nodes of the
-        stream at once, where an XDEL of each batch's entries after its commit had cost Redis
-        as much as reading them (`INFO commandstats` under `make bench-orders`)."""
+        stream at once, where an XDEL per batch costs Redis as much as reading the batch
+        (docs/benchmarks.md, `INFO commandstats` under `make bench-orders`)."""
         summary = await self.redis.xpending(stream, GROUP)
         groups = await self.redis.xinfo_groups(stream)
         delivered = next(
