@@ -85,9 +85,9 @@ async def seed(services: Services, viewers: int) -> Seeded:
         hub = await factories.add_broadcast(session, title="冬季新品秒杀", status="live")
         room = await factories.add_room(session, hub.id, store.id)
         customers = await factories.add_customers(session, viewers, [store.id], "bench-")
-        coat = await factories.add_product(session, stock=FLASH_UNITS)
+        coat = await factories.add_product(session)
         tee = await factories.add_product(
-            session, sku="MD0009", name="纯棉白T恤", list_price_fen=12900, stock=10**9
+            session, sku="MD0009", name="纯棉白T恤", list_price_fen=12900
         )
         ids = (room.id, hub.id, store.id, [c.id for c in customers], coat.id, tee.id)
     room_id, hub_id, store_id, customer_ids, coat_id, tee_id = ids

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from live.models import Broadcast, WindowItem
+from live.models import Broadcast, BroadcastStatus, WindowItem
 from live.protocol import BroadcastState
 from live.streams import StreamBus
 from live.window import broadcast_view, on_air_change
@@ -57,9 +57,9 @@ async def go_live(
 ) -> Broadcast:
     async with session.begin():
         broadcast = await controlled_broadcast(session, principal, broadcast_id)
-        if broadcast.status != "scheduled":
+        if broadcast.status != BroadcastStatus.SCHEDULED:
             raise BadTransition(f"a {broadcast.status} broadcast cannot go live")
-        broadcast.status, broadcast.started_at = "live", utcnow()
+        broadcast.status, broadcast.started_at = BroadcastStatus.LIVE, utcnow()
     await bus.publish(broadcast.id, BroadcastState(broadcast=broadcast_view(broadcast)))
     return broadcast
 
@@ -70,9 +70,9 @@ async def end_broadcast(
     """End the broadcast; its room stays open as a shoppable replay."""
     async with session.begin():
         broadcast = await controlled_broadcast(session, principal, broadcast_id)
-        if broadcast.status != "live":
+        if broadcast.status != BroadcastStatus.LIVE:
             raise BadTransition(f"a {broadcast.status} broadcast cannot end")
-        broadcast.status, broadcast.ended_at = "ended", utcnow()
+        broadcast.status, broadcast.ended_at = BroadcastStatus.ENDED, utcnow()
     await bus.publish(broadcast.id, BroadcastState(broadcast=broadcast_view(broadcast)))
     # Other packages (follow-ups in attribution/) read this stream of domain events.
     await bus.redis.xadd("events:broadcast_ended", {"broadcast_id": broadcast.id}, maxlen=10_000)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Identity, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.model_base import NEVER_REUSED_IDS, Base, utcnow
+from server.model_base import NEVER_REUSED_IDS, Base, stored_by_value, utcnow
+
+
+class BroadcastStatus(StrEnum):
+    """A broadcast is scheduled, then live, then ended (its room stays open as a replay)."""
+
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
 
 
 class Broadcast(Base):
@@ -22,7 +31,9 @@ class Broadcast(Base):
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
     host_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     relays_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
-    status: Mapped[str] = mapped_column(String(12), default="scheduled")  # scheduled|live|ended
+    status: Mapped[BroadcastStatus] = mapped_column(
+        stored_by_value(BroadcastStatus, 12), default=BroadcastStatus.SCHEDULED
+    )
     scheduled_start_at: Mapped[datetime]
     scheduled_end_at: Mapped[datetime]
     started_at: Mapped[datetime | None] = mapped_column(default=None)

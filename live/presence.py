@@ -140,11 +140,6 @@ async def present_people(client: redis.asyncio.Redis, broadcast_id: int) -> set[
     return {p.decode() for f, p in fields.items() if _node_of(f) in alive}
 
 
-async def present_customers(client: redis.asyncio.Redis, broadcast_id: int) -> set[int]:
-    people = await present_people(client, broadcast_id)
-    return {int(p.split(":")[1]) for p in people if p.startswith("viewer:")}
-
-
 async def count_viewers(client: redis.asyncio.Redis, broadcast_id: int) -> int:
     """Count the room's people now and keep the figure for the next snapshot."""
     viewers = len(await present_people(client, broadcast_id))

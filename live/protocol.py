@@ -12,7 +12,7 @@ from typing import Annotated
 
 import msgspec
 
-from orders.schemas import DealView, OrderAccepted, OrderPlace, OrderRejected, OrderUpdated
+from orders.schemas import DealView, OrderAccepted, OrderPlace, OrderRejected
 from server.bounds import NO_NUL, Id, Int32, StreamOffset, Text16
 
 
@@ -208,9 +208,7 @@ ServerFrame = (
     | Pong
     | OrderAccepted
     | OrderRejected
-    | OrderUpdated
 )
 
 client_decoder = msgspec.json.Decoder(ClientFrame)
-server_decoder = msgspec.json.Decoder(ServerFrame)
 encoder = msgspec.json.Encoder()

@@ -6,7 +6,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from live.models import Broadcast, Room
+from live.models import Broadcast, BroadcastStatus, Room
 
 
 class RoomContext(msgspec.Struct, frozen=True):
@@ -18,7 +18,7 @@ class RoomContext(msgspec.Struct, frozen=True):
     """None for the hub room."""
     hub_broadcast_id: int | None
     """The hub broadcast this room relays (its own id for the hub room)."""
-    status: str
+    status: BroadcastStatus
 
 
 async def room_and_broadcast(session: AsyncSession, room_id: int) -> tuple[Room, Broadcast] | None:

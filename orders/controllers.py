@@ -28,6 +28,7 @@ from orders.deals import (
     stop_deal,
     to_ms,
 )
+from orders.keys import http_rate
 from orders.models import Deal, Order, Refund
 from orders.payments import MalformedNotification, SignatureError, handle_notification, pay_url
 from orders.realtime import take_order
@@ -45,6 +46,7 @@ from orders.schemas import (
     RefundRead,
     StockAdd,
 )
+from orders.statuses import DealStatus, OrderStatus
 from server.auth import PUBLIC, Principal, Role, allow
 from server.bounds import PathId, PathOrderId
 from server.errors import ErrorBody
@@ -94,7 +96,7 @@ async def _room(services: Services, db: AsyncSession, room_id: int) -> RoomConte
 
 async def _over_rate(services: Services, customer_id: int) -> bool:
     """A fixed one-second window per customer: one round trip, shared by every app node."""
-    key = f"orders:http-rate:{customer_id}:{int(time.time())}"
+    key = http_rate(customer_id, int(time.time()))
     async with services.redis.pipeline(transaction=False) as pipe:
         pipe.incr(key)
         pipe.expire(key, 2)
@@ -150,7 +152,11 @@ async def _read(db: AsyncSession, services: Services, orders: list[Order]) -> li
             pay_by=o.pay_by.isoformat(),
             refunded_quantity=int(refunded.get(o.id) or 0),
             paid_at=o.paid_at.isoformat() if o.paid_at else None,
-            pay_url=pay_url(services.settings, o.id) if o.status == "pending_payment" else "",
+            pay_url=(
+                pay_url(services.settings, o.id)
+                if o.status == OrderStatus.PENDING_PAYMENT
+                else ""
+            ),
         )
         for o in orders
     ]
@@ -233,7 +239,7 @@ async def payment_notify(request: Request[Any, Any, State]) -> Response[dict[str
     return Response({"code": "SUCCESS", "message": result.outcome})
 
 
-def _deal_read(deal: Deal, left: int, status: str | None = None) -> DealRead:
+def _deal_read(deal: Deal, left: int, status: DealStatus | None = None) -> DealRead:
     return DealRead(
         id=deal.id,
         kind=deal.kind,

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from live.models import Broadcast
 from orders import announce, scripts
 from orders.keys import GROUP, STREAMS_KEY, DealKeys
-from orders.models import Deal, Order, Product, Refund
+from orders.models import Deal, Order, Product, Refund, units_kept
 from orders.schemas import DealCreate, DealView
+from orders.statuses import SOLD, DealStatus, OrderStatus
 from orders.tx import transaction
 from server.bounds import INT32_MAX
 from server.redis import GATES_KEY, is_rebuilt
@@ -29,7 +30,6 @@ KINDS = frozenset({"flash_sale", "regular"})
 NOT_BUILT_KINDS = frozenset({"group_buy", "coupon_pack", "on_behalf"})
 """Planned kinds whose rules do not exist yet: accepted, they would sell as plain sales."""
 POLICIES = frozenset({"hold", "first_paid"})
-SOLD_STATUSES = ("paid", "partially_refunded", "refunded")
 LATE_REFUND_REASON = "paid_after_expiry_sold_out"
 
 
@@ -64,7 +64,10 @@ async def create_deal(session: AsyncSession, data: DealCreate) -> Deal:
     async with transaction(session):
         if await session.get(Product, data.product_id) is None:
             raise DealError(f"no product {data.product_id}")
-        if data.broadcast_id is not None and await session.get(Broadcast, data.broadcast_id) is None:
+        if (
+            data.broadcast_id is not None
+            and await session.get(Broadcast, data.broadcast_id) is None
+        ):
             raise DealError(f"no broadcast {data.broadcast_id}")
         deal = Deal(
             kind=data.kind,
@@ -77,7 +80,7 @@ async def create_deal(session: AsyncSession, data: DealCreate) -> Deal:
             ends_at=from_ms(data.ends_at_ms),
             stock_policy=data.stock_policy,
             params=dict(data.params),
-            status="draft",
+            status=DealStatus.DRAFT,
         )
         session.add(deal)
     return deal
@@ -91,9 +94,9 @@ class Sold(msgspec.Struct, frozen=True):
 
 
 async def sold_units(session: AsyncSession, deal_id: int) -> Sold:
-    paid = await session.scalar(
-        select(func.coalesce(func.sum(Order.quantity), 0)).where(
-            Order.deal_id == deal_id, Order.status.in_(SOLD_STATUSES)
+    units = await session.scalar(
+        select(func.coalesce(func.sum(units_kept()), 0)).where(
+            Order.deal_id == deal_id, Order.status.in_(SOLD)
         )
     )
     refunds = (
@@ -102,12 +105,12 @@ async def sold_units(session: AsyncSession, deal_id: int) -> Sold:
             .join(Order, Order.id == Refund.order_id)
             .where(
                 Order.deal_id == deal_id,
-                Order.status.in_(SOLD_STATUSES),
+                Order.status.in_(SOLD),
                 Refund.reason != LATE_REFUND_REASON,
             )
         )
     ).all()
-    return Sold(int(paid or 0) - sum(q for _, q in refunds), [r for r, _ in refunds])
+    return Sold(int(units or 0), [r for r, _ in refunds])
 
 
 async def pending_held_units(session: AsyncSession, deal: Deal) -> int:
@@ -116,7 +119,7 @@ async def pending_held_units(session: AsyncSession, deal: Deal) -> int:
         return 0
     held = await session.scalar(
         select(func.coalesce(func.sum(Order.quantity), 0)).where(
-            Order.deal_id == deal.id, Order.status == "pending_payment"
+            Order.deal_id == deal.id, Order.status == OrderStatus.PENDING_PAYMENT
         )
     )
     return int(held or 0)
@@ -159,17 +162,17 @@ async def ensure_stream(client: redis.asyncio.Redis, deal_id: int) -> None:
 
 
 async def _set_status(
-    session: AsyncSession, client: redis.asyncio.Redis, deal_id: int, status: str
+    session: AsyncSession, client: redis.asyncio.Redis, deal_id: int, status: DealStatus
 ) -> DealView:
     async with transaction(session):
         deal = await session.get(Deal, deal_id, with_for_update=True)
         if deal is None:
             raise DealNotFound(f"no deal {deal_id}")
-        if deal.status == "ended" and status != "ended":
+        if deal.status == DealStatus.ENDED and status != DealStatus.ENDED:
             raise DealError("the deal has ended")
         deal.status = status
         sold = await sold_units(session, deal_id)
-        held = await pending_held_units(session, deal) if status == "live" else 0
+        held = await pending_held_units(session, deal) if status == DealStatus.LIVE else 0
     await ensure_stream(client, deal_id)
     # Used only when Redis has no counter for the deal yet (first launch, or after Redis lost
     # it: orders/reconcile.py rebuilds the holds first).
@@ -181,17 +184,17 @@ async def _set_status(
 
 async def launch_deal(session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int) -> DealView:
     """Put a deal on sale: status live in the database, its stock loaded into Redis."""
-    return await _set_status(session, redis, deal_id, "live")
+    return await _set_status(session, redis, deal_id, DealStatus.LIVE)
 
 
 async def stop_deal(session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int) -> DealView:
     """Stop taking orders; orders already taken can still be paid. A stopped deal may relaunch."""
-    return await _set_status(session, redis, deal_id, "stopped")
+    return await _set_status(session, redis, deal_id, DealStatus.STOPPED)
 
 
 async def end_deal(session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int) -> DealView:
     """The deal is over for good (its window closed or HQ ended it)."""
-    return await _set_status(session, redis, deal_id, "ended")
+    return await _set_status(session, redis, deal_id, DealStatus.ENDED)
 
 
 async def add_stock(
@@ -215,7 +218,7 @@ async def add_stock(
     return view
 
 
-def _snapshot(deal: Deal, left: int, status: str) -> DealView:
+def _snapshot(deal: Deal, left: int, status: DealStatus) -> DealView:
     return DealView(
         deal_id=deal.id,
         kind=deal.kind,
@@ -247,7 +250,9 @@ async def deal_snapshots(
             left = deal.stock - (await sold_units(session, deal.id)).units
         else:
             left = int(stock)
-        found[deal.id] = _snapshot(deal, left, status.decode() if status else deal.status)
+        found[deal.id] = _snapshot(
+            deal, left, DealStatus(status.decode()) if status else deal.status
+        )
     return found
 
 

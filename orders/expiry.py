@@ -18,6 +18,7 @@ from sqlalchemy.engine import CursorResult
 from orders import announce, scripts
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent
+from orders.statuses import OrderStatus
 from orders.tx import transaction
 from server.model_base import utcnow
 from server.services import Services
@@ -31,8 +32,12 @@ async def expire_order(services: Services, order_id: str) -> bool:
     async with services.sessionmaker() as session, transaction(session):
         changed = await session.execute(
             update(Order)
-            .where(Order.id == order_id, Order.status == "pending_payment", Order.pay_by <= now)
-            .values(status="expired", closed_at=now)
+            .where(
+                Order.id == order_id,
+                Order.status == OrderStatus.PENDING_PAYMENT,
+                Order.pay_by <= now,
+            )
+            .values(status=OrderStatus.EXPIRED, closed_at=now)
         )
         if cast(CursorResult[Any], changed).rowcount != 1:
             return False
@@ -62,7 +67,10 @@ async def sweep_expired(services: Services, grace: timedelta = timedelta(0)) -> 
             due = list(
                 await session.scalars(
                     select(Order.id)
-                    .where(Order.status == "pending_payment", Order.pay_by <= utcnow() - grace)
+                    .where(
+                        Order.status == OrderStatus.PENDING_PAYMENT,
+                        Order.pay_by <= utcnow() - grace,
+                    )
                     .order_by(Order.pay_by)
                     .limit(SWEEP_BATCH)
                 )

@@ -16,7 +16,7 @@ import msgspec
 from sqlalchemy import select
 
 from orders import scripts
-from orders.keys import DealKeys
+from orders.keys import DealKeys, idempotency_claim
 from orders.models import Deal
 from orders.redis_batch import RedisBatcher
 from server.services import Services
@@ -102,7 +102,7 @@ def _intake_state(services: Services) -> tuple[RedisBatcher, OrderIds]:
 
 
 def _claim_key(request: IntakeRequest) -> str:
-    return f"orders:idem:{request.customer_id}:{request.idempotency_key}"
+    return idempotency_claim(request.customer_id, request.idempotency_key)
 
 
 async def _claim(batcher: RedisBatcher, request: IntakeRequest, claim: str) -> bool | Rejected:

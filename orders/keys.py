@@ -10,6 +10,20 @@ STREAMS_KEY = "orders:streams"
 touched by a script (it is in no deal's slot)."""
 GROUP = "persist"
 """The consumer group that moves stream entries into SQL."""
+RESTORE_LOCK = "orders:restoring"
+"""String: the worker rebuilding Redis from SQL after a restart (orders/restore.py)."""
+
+
+def idempotency_claim(customer_id: int, key: str) -> str:
+    """String: the deal a customer's idempotency key was first used for, so one key never
+    names orders of two deals. Outside the deals' slots: intake claims it before any deal's
+    script runs."""
+    return f"orders:idem:{customer_id}:{key}"
+
+
+def http_rate(customer_id: int, second: int) -> str:
+    """Counter: a customer's POST /api/orders within one second (shared by every app node)."""
+    return f"orders:http-rate:{customer_id}:{second}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Identity, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Identity, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
-from server.model_base import NEVER_REUSED_IDS, Base, utcnow
+from orders.statuses import DealStatus, OrderStatus, PaymentOutcome
+from server.model_base import NEVER_REUSED_IDS, Base, stored_by_value, utcnow
 
 
 class Product(Base):
@@ -22,8 +24,6 @@ class Product(Base):
     description: Mapped[str] = mapped_column(String(1000), default="")
     image_url: Mapped[str] = mapped_column(String(500), default="")
     list_price_fen: Mapped[int]
-    stock: Mapped[int]
-    """Units HQ has released for live selling; deals draw their stock from it."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -47,7 +47,9 @@ class Deal(Base):
     """Most units one customer may buy; 0 means no limit."""
     starts_at: Mapped[datetime | None] = mapped_column(default=None)
     ends_at: Mapped[datetime | None] = mapped_column(default=None)
-    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|live|stopped|ended
+    status: Mapped[DealStatus] = mapped_column(
+        stored_by_value(DealStatus, 16), default=DealStatus.DRAFT
+    )
     stock_policy: Mapped[str] = mapped_column(String(16), default="hold")  # hold | first_paid
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -72,8 +74,7 @@ class Order(Base):
     unit_price_fen: Mapped[int]
     discount_fen: Mapped[int] = mapped_column(default=0)
     amount_fen: Mapped[int]
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    # pending_payment | paid | expired | refunded | partially_refunded | cancelled
+    status: Mapped[OrderStatus] = mapped_column(stored_by_value(OrderStatus, 20), index=True)
     accepted_at: Mapped[datetime]
     pay_by: Mapped[datetime] = mapped_column(index=True)
     paid_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -103,7 +104,7 @@ class Payment(Base):
     provider: Mapped[str] = mapped_column(String(16))
     transaction_id: Mapped[str] = mapped_column(String(64), unique=True)
     amount_fen: Mapped[int]
-    outcome: Mapped[str] = mapped_column(String(20))  # applied | refunded_late | ...
+    outcome: Mapped[PaymentOutcome] = mapped_column(stored_by_value(PaymentOutcome, 20))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -137,3 +138,15 @@ class RefundRequest(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     last_error: Mapped[str] = mapped_column(String(200), default="")
+
+
+def units_kept() -> ColumnElement[int]:
+    """Units a sold order still holds: its quantity less the units its refunds put back.
+    "Sold" is this, summed over the orders in SOLD; the stock, the customers' limits and the
+    host's sales feed all count it."""
+    refunded = (
+        select(func.coalesce(func.sum(Refund.quantity), 0))
+        .where(Refund.order_id == Order.id)
+        .scalar_subquery()
+    )
+    return Order.quantity - refunded

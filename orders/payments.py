@@ -39,6 +39,7 @@ from orders.deals import LATE_REFUND_REASON
 from orders.keys import DealKeys
 from orders.models import Order, OrderEvent, Payment, Refund, RefundRequest
 from orders.pay_links import sandbox_pay_url
+from orders.statuses import OrderStatus, PaymentOutcome
 from orders.tx import transaction
 from server.bounds import Count, Text32, Text64
 from server.model_base import utcnow
@@ -173,17 +174,15 @@ def pay_url(settings: Settings, order_id: str) -> str:
 
 
 class PaymentResult(msgspec.Struct, frozen=True):
-    outcome: str
-    """applied | applied_late | duplicate | refunded_late | refunded_sold_out |
-    refunded_duplicate | refunded_mismatch | unknown_order | not_ready | not_success"""
-    order_status: str = ""
+    outcome: PaymentOutcome
+    order_status: OrderStatus | None = None
 
     @property
     def acknowledged(self) -> bool:
         """Answer success to the provider (stop its retries) once the outcome is recorded; not
         for an order we do not have yet (the persister may be a moment behind) nor while the
         deal's Redis state is being rebuilt: the provider retries those."""
-        return self.outcome not in ("unknown_order", "not_ready")
+        return self.outcome not in (PaymentOutcome.UNKNOWN_ORDER, PaymentOutcome.NOT_READY)
 
 
 class NotReady(Exception):
@@ -208,7 +207,7 @@ async def handle_notification(
     """Verify, then apply. Raises SignatureError for a forged or stale notification."""
     notification = configured_provider(services).verify(headers, body)
     if notification.trade_state != "SUCCESS":
-        return PaymentResult("not_success")
+        return PaymentResult(PaymentOutcome.NOT_SUCCESS)
     return await apply_payment(services, notification)
 
 
@@ -218,24 +217,24 @@ async def apply_payment(services: Services, note: Notification) -> PaymentResult
     try:
         async with services.sessionmaker() as session, transaction(session):
             if not await _lock_order(session, note.order_id):
-                return PaymentResult("unknown_order")
+                return PaymentResult(PaymentOutcome.UNKNOWN_ORDER)
             seen = await session.scalar(
                 select(Payment.outcome).where(Payment.transaction_id == note.transaction_id)
             )
             order = await session.get(Order, note.order_id, populate_existing=True)
             assert order is not None
             if seen is not None:
-                return PaymentResult("duplicate", order.status)
+                return PaymentResult(PaymentOutcome.DUPLICATE, order.status)
             result = await _decide(services, session, order, note, taken)
     except NotReady as exc:
         await _undo(services, taken)
         log.warning("orders.payment_not_ready", order_id=note.order_id, reason=str(exc))
-        return PaymentResult("not_ready")
+        return PaymentResult(PaymentOutcome.NOT_READY)
     except IntegrityError:
         # The same transaction id, recorded by a notice on another connection that got the
         # lock first; its outcome stands.
         await _undo(services, taken)
-        return PaymentResult("duplicate")
+        return PaymentResult(PaymentOutcome.DUPLICATE)
     except BaseException:
         await _undo(services, taken)
         raise
@@ -283,7 +282,7 @@ async def _decide(
     note: Notification,
     taken: list[Taken],
 ) -> PaymentResult:
-    def record(outcome: str) -> None:
+    def record(outcome: PaymentOutcome) -> None:
         session.add(
             Payment(
                 order_id=order.id,
@@ -297,7 +296,7 @@ async def _decide(
     if note.amount_fen != order.amount_fen:
         # Not the order's price: the money goes back, and a person is told (an error line
         # is the alert operators watch), rather than acknowledged and forgotten.
-        record("refunded_mismatch")
+        record(PaymentOutcome.REFUNDED_MISMATCH)
         refund_payment(session, order, note, "amount_mismatch")
         log.error(
             "orders.payment_amount_mismatch",
@@ -306,27 +305,28 @@ async def _decide(
             due=order.amount_fen,
             transaction_id=note.transaction_id,
         )
-        return PaymentResult("refunded_mismatch", order.status)
-    if order.status not in ("pending_payment", "expired"):
-        record("refunded_duplicate")
+        return PaymentResult(PaymentOutcome.REFUNDED_MISMATCH, order.status)
+    if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED):
+        record(PaymentOutcome.REFUNDED_DUPLICATE)
         refund_payment(session, order, note, "duplicate_payment")
-        return PaymentResult("refunded_duplicate", order.status)
+        return PaymentResult(PaymentOutcome.REFUNDED_DUPLICATE, order.status)
     was = order.status
     reason = await _take_units(services, order, taken)
     if reason:
-        outcome = "refunded_late" if was == "expired" else "refunded_sold_out"
+        late = was == OrderStatus.EXPIRED
+        outcome = PaymentOutcome.REFUNDED_LATE if late else PaymentOutcome.REFUNDED_SOLD_OUT
         record(outcome)
-        refund_payment(session, order, note, LATE_REFUND_REASON if was == "expired" else reason)
-        if was == "pending_payment":
+        refund_payment(session, order, note, LATE_REFUND_REASON if late else reason)
+        if was == OrderStatus.PENDING_PAYMENT:
             # first_paid and nothing left: the order is cancelled; its entry (counted, not
             # held) is released once this commits.
             taken.append(Taken(DealKeys(order.deal_id), order.id, "cancelled"))
-            await _guarded(session, order.id, was, "cancelled", closed_at=utcnow())
+            await _guarded(session, order.id, was, OrderStatus.CANCELLED, closed_at=utcnow())
             session.add(OrderEvent(order_id=order.id, kind="cancelled", data={"reason": reason}))
-            return PaymentResult(outcome, "cancelled")
+            return PaymentResult(outcome, OrderStatus.CANCELLED)
         return PaymentResult(outcome, order.status)
     now = utcnow()
-    if not await _guarded(session, order.id, was, "paid", paid_at=now, closed_at=None):
+    if not await _guarded(session, order.id, was, OrderStatus.PAID, paid_at=now, closed_at=None):
         raise RuntimeError(f"order {order.id} changed under its row lock")
     await credit_sale(
         session,
@@ -336,20 +336,24 @@ async def _decide(
         room_store_id=order.room_store_id,
         at=now,
     )
-    outcome = "applied" if was == "pending_payment" else "applied_late"
+    outcome = (
+        PaymentOutcome.APPLIED
+        if was == OrderStatus.PENDING_PAYMENT
+        else PaymentOutcome.APPLIED_LATE
+    )
     record(outcome)
     session.add(
         OrderEvent(
             order_id=order.id,
             kind="paid",
-            data={"transaction_id": note.transaction_id, "late": was == "expired"},
+            data={"transaction_id": note.transaction_id, "late": was == OrderStatus.EXPIRED},
         )
     )
-    return PaymentResult(outcome, "paid")
+    return PaymentResult(outcome, OrderStatus.PAID)
 
 
 async def _guarded(
-    session: AsyncSession, order_id: str, was: str, to: str, **values: object
+    session: AsyncSession, order_id: str, was: OrderStatus, to: OrderStatus, **values: object
 ) -> bool:
     result = await session.execute(
         update(Order).where(Order.id == order_id, Order.status == was).values(status=to, **values)
@@ -366,7 +370,7 @@ async def _take_units(services: Services, order: Order, taken: list[Taken]) -> s
     `<order id>:late`, so an expiry job still in flight cannot give back what this takes."""
     keys = DealKeys(order.deal_id)
     hold_id, may_create = order.id, "0"
-    if order.status == "expired":
+    if order.status == OrderStatus.EXPIRED:
         await scripts.RELEASE(
             keys=[keys.state, keys.buyers, keys.holds], args=[order.id], client=services.redis
         )

@@ -32,12 +32,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.keys import GROUP, STREAMS_KEY, DealKeys, deal_id_of_stream
 from orders.models import Order
+from orders.statuses import OrderStatus
 from server.services import Services
 
 log = structlog.get_logger()
 
 BATCH = 500
-"""Entries per read per stream: one transaction each. SQLite takes ~130k rows/s batched."""
+"""Entries per read per stream: one transaction each, so a commit's fixed cost (an fsync on
+SQLite) is shared by many rows."""
 BLOCK_MS = 500
 """How long a read waits for new entries; also how often new deal streams are noticed."""
 LINGER_S = 0.1
@@ -101,7 +103,7 @@ def order_row(fields: dict[bytes, bytes]) -> dict[str, Any]:
         "unit_price_fen": order.price,
         "discount_fen": 0,
         "amount_fen": order.amount,
-        "status": "pending_payment",
+        "status": OrderStatus.PENDING_PAYMENT,
         "accepted_at": datetime.fromtimestamp(order.accepted_ms / 1000, UTC),
         "pay_by": datetime.fromtimestamp(order.pay_by_ms / 1000, UTC),
     }
@@ -297,8 +299,8 @@ class OrderPersister:
         """Drop the entries every consumer is done with: those delivered and acknowledged,
         which are all the entries before both the oldest pending one and the first not yet
         delivered. Once a second, not after each batch: Redis drops whole nodes of the
-        stream at once, where an XDEL of each batch's entries after its commit had cost Redis
-        as much as reading them (`INFO commandstats` under `make bench-orders`)."""
+        stream at once, where an XDEL per batch costs Redis as much as reading the batch
+        (docs/benchmarks.md, `INFO commandstats` under `make bench-orders`)."""
         summary = await self.redis.xpending(stream, GROUP)
         groups = await self.redis.xinfo_groups(stream)
         delivered = next(
@@ -348,8 +350,3 @@ class OrderPersister:
             order_id=fields.get(b"id", b"").decode(),
             deliveries=MAX_DELIVERIES,
         )
-
-
-def persister_of(services: Services) -> OrderPersister | None:
-    found = services.extras.get("orders.persister")
-    return found if isinstance(found, OrderPersister) else None

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from attribution.queries import openid_of
 from orders.models import Order, Product
 from orders.payments import configured_provider
+from orders.statuses import OrderStatus
 from orders.wechatpay import JsapiPayParams, WechatPayError, WechatPayProvider
 from server.auth import Principal, Role, allow
 from server.services import Services
@@ -43,7 +44,7 @@ async def prepay_order(
     ).first()
     if row is None or row.customer_id != request.user.sub:
         raise NotFoundException("no such order")
-    if row.status != "pending_payment":
+    if row.status != OrderStatus.PENDING_PAYMENT:
         raise ClientException(f"the order is {row.status}", status_code=409)
     openid = await openid_of(db, request.user.sub)
     await db.rollback()  # end the read before the call out

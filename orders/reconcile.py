@@ -26,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orders import announce, scripts
 from orders.deals import end_deal, ensure_stream, sold_units
 from orders.keys import DealKeys
-from orders.models import Deal, Order, Refund
+from orders.models import Deal, Order, units_kept
 from orders.restore import rebuild_deal, restore_answers
+from orders.statuses import CLOSED_UNPAID, SELLING, SOLD, DealStatus, OrderStatus
 from server.model_base import utcnow
 from server.redis import is_rebuilt, open_gate
 from server.services import Services
@@ -38,8 +39,6 @@ HOLD_GRACE_MS = 60_000
 """A hold outlives its pay-by by this much before it may be called leaked: the expiry job and
 the payment path finish well within it."""
 ATTEMPTS = 5
-CLOSED = ("expired", "cancelled")
-SOLD = ("paid", "partially_refunded", "refunded")
 
 
 class Reconciled(msgspec.Struct, frozen=True):
@@ -60,7 +59,7 @@ async def reconcile_holds(services: Services, deal_id: int) -> tuple[int, int]:
     if not holds:
         return 0, 0
     order_ids = list({hold.split(":")[0] for hold in holds})
-    statuses: dict[str, str] = {}
+    statuses: dict[str, OrderStatus] = {}
     async with services.sessionmaker() as session:
         for start in range(0, len(order_ids), 500):
             rows = await session.execute(
@@ -77,7 +76,7 @@ async def reconcile_holds(services: Services, deal_id: int) -> tuple[int, int]:
                 keys=[keys.state, keys.holds], args=[hold_id], client=services.redis
             )
             settled += 1
-        elif (status in CLOSED or status is None) and now_ms > pay_by_ms + HOLD_GRACE_MS:
+        elif (status in CLOSED_UNPAID or status is None) and now_ms > pay_by_ms + HOLD_GRACE_MS:
             await scripts.RELEASE(
                 keys=[keys.state, keys.buyers, keys.holds], args=[hold_id], client=services.redis
             )
@@ -89,25 +88,14 @@ async def reconcile_holds(services: Services, deal_id: int) -> tuple[int, int]:
 
 async def _sold_per_customer(session: AsyncSession, deal_id: int) -> dict[int, int]:
     """Units each customer bought and kept (paid, net of refunded units)."""
-    bought = (
+    kept = (
         await session.execute(
-            select(Order.customer_id, func.sum(Order.quantity))
+            select(Order.customer_id, func.sum(units_kept()))
             .where(Order.deal_id == deal_id, Order.status.in_(SOLD))
             .group_by(Order.customer_id)
         )
     ).all()
-    returned = (
-        await session.execute(
-            select(Order.customer_id, func.sum(Refund.quantity))
-            .join(Order, Order.id == Refund.order_id)
-            .where(Order.deal_id == deal_id, Order.status.in_(SOLD))
-            .group_by(Order.customer_id)
-        )
-    ).all()
-    counts = {int(customer): int(units or 0) for customer, units in bought}
-    for customer, units in returned:
-        counts[int(customer)] = counts.get(int(customer), 0) - int(units or 0)
-    return counts
+    return {int(customer): int(units or 0) for customer, units in kept}
 
 
 async def _sold_order_ids(session: AsyncSession, order_ids: list[str]) -> list[str]:
@@ -133,7 +121,7 @@ async def reconcile_deal(services: Services, deal_id: int) -> Reconciled:
             if deal is None:
                 raise ValueError(f"no deal {deal_id}")
             if version is None:  # Redis lost the deal (or never had it): rebuild it from SQL
-                if deal.status != "live":
+                if deal.status != DealStatus.LIVE:
                     return Reconciled(deal_id, 0, 0, False, released, settled)
                 await ensure_stream(services.redis, deal_id)
                 left = await rebuild_deal(services, deal_id)
@@ -181,9 +169,7 @@ async def reconcile_all(services: Services) -> list[Reconciled]:
     now = utcnow()
     async with services.sessionmaker() as session:
         deals = list(
-            await session.execute(
-                select(Deal.id, Deal.ends_at).where(Deal.status.in_(("live", "stopped")))
-            )
+            await session.execute(select(Deal.id, Deal.ends_at).where(Deal.status.in_(SELLING)))
         )
     done = []
     for deal_id, ends_at in deals:

@@ -18,11 +18,10 @@ from attribution.credit import reverse_credit
 from orders import announce, scripts
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent, Refund, RefundRequest
+from orders.statuses import REFUNDABLE, OrderStatus
 from orders.tx import transaction
 from server.model_base import utcnow
 from server.services import Services
-
-REFUNDABLE = ("paid", "partially_refunded")
 
 
 class RefundError(ValueError):
@@ -34,7 +33,7 @@ class RefundDone(msgspec.Struct, frozen=True):
     order_id: str
     quantity: int
     amount_fen: int
-    order_status: str
+    order_status: OrderStatus
 
 
 async def refunded_units(session: AsyncSession, order_id: str) -> int:
@@ -65,11 +64,15 @@ async def refund_order(
             after = before + units
             refund_id = f"{order.id}-u{after}"
             amount = order.unit_price_fen * units - order.discount_fen * units // order.quantity
-            status = "refunded" if after == order.quantity else "partially_refunded"
+            status = (
+                OrderStatus.REFUNDED if after == order.quantity else OrderStatus.PARTIALLY_REFUNDED
+            )
             changed = await session.execute(
                 update(Order)
                 .where(Order.id == order.id, Order.status.in_(REFUNDABLE))
-                .values(status=status, closed_at=utcnow() if status == "refunded" else None)
+                .values(
+                    status=status, closed_at=utcnow() if status == OrderStatus.REFUNDED else None
+                )
             )
             if cast(CursorResult[Any], changed).rowcount != 1:
                 raise RefundError("the order changed; try again")

@@ -31,9 +31,10 @@ from sqlalchemy.exc import IntegrityError
 
 from orders import deals
 from orders.intake import IDEMPOTENCY_TTL_S, IntakeRequest, fingerprint
-from orders.keys import STREAMS_KEY, DealKeys
+from orders.keys import RESTORE_LOCK, STREAMS_KEY, DealKeys, idempotency_claim
 from orders.models import Deal, Order, Refund
 from orders.persister import insert_orders, order_row
+from orders.statuses import SELLING, SOLD, OrderStatus
 from server.model_base import utcnow
 from server.redis import BOOT_KEY, GATES_KEY, close_gates, open_gate, run_id
 from server.services import Services
@@ -42,11 +43,8 @@ log = structlog.get_logger()
 
 CHECK_EVERY_S = 0.5
 """How soon after a Redis restart the worker starts rebuilding: orders wait that long more."""
-RESTORE_LOCK = "orders:restoring"
 RESTORE_LOCK_S = 120
 """Longer than any rebuild takes; a worker killed mid-rebuild holds it no longer than this."""
-PENDING = "pending_payment"
-SOLD = ("paid", "partially_refunded", "refunded")
 
 
 async def rebuild_deal(services: Services, deal_id: int) -> int:
@@ -90,7 +88,7 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
     answers: list[tuple[str, str, str]] = []
     for order_id, customer, quantity, status, pay_by, key, amount, accepted_at in orders:
         pay_by_ms = int(pay_by.timestamp() * 1000)
-        if status == PENDING:
+        if status == OrderStatus.PENDING_PAYMENT:
             holds[order_id] = f"{quantity}|{customer}|{pay_by_ms}|{held}"
             buyers[customer] += quantity
             held_units += quantity if held == "1" else 0
@@ -101,12 +99,12 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
             answers.append(
                 (
                     keys.idempotency(customer, key),
-                    f"orders:idem:{customer}:{key}",
+                    idempotency_claim(customer, key),
                     f"{fingerprint(request)}|{order_id}|{amount}|{pay_by_ms}",
                 )
             )
     left = deal.stock - sold.units - held_units
-    if deal.status in ("live", "stopped"):
+    if deal.status in SELLING:
         # Closed until the caller opens it: nothing sells between this and the rewrite below.
         await deals.load_terms(services.redis, deal, left, gate="closed")
     async with services.redis.pipeline(transaction=True) as pipe:
@@ -155,7 +153,7 @@ async def restore_answers(services: Services, deal_id: int) -> int:
             request = IntakeRequest(customer, deal_id, quantity, key)
             answer = f"{fingerprint(request)}|{order_id}|{amount}|{int(pay_by.timestamp() * 1000)}"
             pipe.set(keys.idempotency(customer, key), answer, ex=IDEMPOTENCY_TTL_S, nx=True)
-            pipe.set(f"orders:idem:{customer}:{key}", deal_id, ex=IDEMPOTENCY_TTL_S, nx=True)
+            pipe.set(idempotency_claim(customer, key), deal_id, ex=IDEMPOTENCY_TTL_S, nx=True)
         replies = await pipe.execute()
     return sum(1 for reply in replies[::2] if reply)
 
@@ -194,9 +192,7 @@ async def restore_all(services: Services, boot: str) -> list[int]:
     await close_gates(client)
     entries = await persist_streams(services)
     async with services.sessionmaker() as session:
-        deal_ids = list(
-            await session.scalars(select(Deal.id).where(Deal.status.in_(("live", "stopped"))))
-        )
+        deal_ids = list(await session.scalars(select(Deal.id).where(Deal.status.in_(SELLING))))
     for deal_id in deal_ids:
         await rebuild_deal(services, deal_id)
     await client.set(BOOT_KEY, boot)

@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.queries import masked_names
 from live.rooms import broadcasts_selling_in, room_context
-from orders.models import Order, Product
+from orders.models import Order, Product, units_kept
+from orders.statuses import SOLD, OrderStatus
 from server.auth import Principal, Role, allow
 from server.bounds import PathId
 
 FEED_LENGTH = 50
-SOLD = ("paid", "partially_refunded")
 
 
 class RoomOrder(msgspec.Struct):
@@ -29,7 +29,7 @@ class RoomOrder(msgspec.Struct):
     product_name: str
     quantity: int
     amount_fen: int
-    status: str
+    status: OrderStatus
     buyer: str
     """Masked: 林**."""
     accepted_ms: int
@@ -39,9 +39,10 @@ class RoomOrders(msgspec.Struct):
     orders: list[RoomOrder]
     count: int
     paid_count: int
+    """Orders paid for and not wholly refunded."""
     paid_fen: int
     units: int
-    """Units paid for."""
+    """Units sold: paid for, less those refunded (`orders.models.units_kept`)."""
 
 
 async def room_orders(session: AsyncSession, broadcast_ids: list[int]) -> RoomOrders:
@@ -57,12 +58,13 @@ async def room_orders(session: AsyncSession, broadcast_ids: list[int]) -> RoomOr
     ).all()
     names = await masked_names(session, sorted({order.customer_id for order, _ in rows}))
     count = await session.scalar(select(func.count()).where(in_room))
+    kept = units_kept()
     paid_count, paid_fen, units = (
         await session.execute(
             select(
-                func.count(),
-                func.coalesce(func.sum(Order.amount_fen), 0),
-                func.coalesce(func.sum(Order.quantity), 0),
+                func.count().filter(kept > 0),
+                func.coalesce(func.sum(Order.amount_fen).filter(kept > 0), 0),
+                func.coalesce(func.sum(kept), 0),
             ).where(in_room, Order.status.in_(SOLD))
         )
     ).one()

@@ -1,8 +1,8 @@
 """Wire types of orders/: the order frames of the room socket and the HTTP bodies.
 
 The room socket's client-to-server union (live/protocol.py) includes OrderPlace; the
-server-to-client union includes OrderAccepted, OrderRejected and OrderUpdated, which
-orders/ sends only to the ordering viewer.
+server-to-client union includes OrderAccepted and OrderRejected, which orders/ sends only to
+the ordering viewer.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Annotated
 
 import msgspec
 
+from orders.statuses import DealStatus, OrderStatus
 from server.bounds import Count, EpochMs, Id, Int32, NonEmpty64, Text16, Text64, Text500
 
 CouponIds = Annotated[list[Id], msgspec.Meta(max_length=20)]
@@ -22,7 +23,7 @@ class DealView(msgspec.Struct, frozen=True):
 
     deal_id: int
     kind: str
-    status: str
+    status: DealStatus
     price_fen: int
     stock_left: int
     per_customer_limit: int
@@ -58,11 +59,6 @@ class OrderRejected(msgspec.Struct, tag="order.rejected", tag_field="type"):
     detail: str = ""
 
 
-class OrderUpdated(msgspec.Struct, tag="order.updated", tag_field="type"):
-    order_id: str
-    status: str
-
-
 class OrderCreate(msgspec.Struct, forbid_unknown_fields=True):
     """HTTP body of POST /api/orders: the mini-program's plain path, same checks as the socket."""
 
@@ -81,7 +77,7 @@ class OrderRead(msgspec.Struct, omit_defaults=True):
     quantity: int
     unit_price_fen: int
     amount_fen: int
-    status: str
+    status: OrderStatus
     accepted_at: str
     pay_by: str
     refunded_quantity: int = 0
@@ -101,7 +97,7 @@ class RefundRead(msgspec.Struct):
     order_id: str
     quantity: int
     amount_fen: int
-    order_status: str
+    order_status: OrderStatus
 
 
 class DealCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -126,7 +122,7 @@ class StockAdd(msgspec.Struct, forbid_unknown_fields=True):
 class DealRead(msgspec.Struct):
     id: int
     kind: str
-    status: str
+    status: DealStatus
     product_id: int
     broadcast_id: int | None
     price_fen: int

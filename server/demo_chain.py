@@ -157,7 +157,6 @@ async def _seed_catalogue(session: AsyncSession) -> dict[int, int]:
             name=name,
             name_en=name_en,
             list_price_fen=price * 100,
-            stock=200 + 50 * (n % 5),
             image_url=f"/static/img/product-{n % 6 + 1}.svg",
         )
         list_prices[product.id] = product.list_price_fen

@@ -137,7 +137,6 @@ async def add_product(
     sku: str = "MD0001",
     name: str = "双面羊绒大衣",
     list_price_fen: int = 189900,
-    stock: int = 1000,
     name_en: str = "",
     image_url: str = "",
 ) -> Product:
@@ -148,7 +147,6 @@ async def add_product(
             name=name,
             name_en=name_en,
             list_price_fen=list_price_fen,
-            stock=stock,
             image_url=image_url,
         ),
     )

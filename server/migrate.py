@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -32,7 +31,3 @@ def upgrade(database_url: str | None = None, revision: str = "head") -> None:
     except (OSError, DBAPIError) as exc:
         reason = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
         raise SettingsError(f"DATABASE_URL: cannot reach the database: {reason}") from exc
-
-
-async def upgrade_async(database_url: str | None = None) -> None:
-    await asyncio.to_thread(upgrade, database_url)

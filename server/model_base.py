@@ -7,9 +7,10 @@ importing the wiring that gathers them all.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -62,3 +63,14 @@ NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
 """`__table_args__` of every table whose ids reach clients, with `Identity()` on its id: a
 deleted row's id is never handed out again (SQLite's AUTOINCREMENT; PostgreSQL's identity
 never goes back), so an id a page still holds can never name a newer row."""
+
+
+def stored_by_value(enum: type[StrEnum], length: int) -> Enum:
+    """A VARCHAR holding the enum's values (the wire strings), as the column always held; no
+    CHECK constraint, so adding a member needs no migration."""
+    return Enum(
+        enum,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )

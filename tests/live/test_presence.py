@@ -50,11 +50,11 @@ async def test_a_viewers_new_socket_keeps_its_presence_when_the_old_one_closes(
         async with chain.viewer(room, customer_id=5) as old:
             await next_frame(old, "snapshot")
             await next_frame(new, "snapshot")
-            assert await presence.present_customers(redis, hub) == {5}
+            assert await presence.present_people(redis, hub) == {"viewer:5"}
             assert await presence.count_viewers(redis, hub) == 1  # one person, two sockets
         # The old socket's leave is over once its stay is recorded.
         assert await redis.blpop([presence.SESSIONS_KEY], timeout=5) is not None  # type: ignore[misc]
-        assert await presence.present_customers(redis, hub) == {5}
+        assert await presence.present_people(redis, hub) == {"viewer:5"}
         assert await presence.count_viewers(redis, hub) == 1
 
 
