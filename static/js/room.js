@@ -194,9 +194,6 @@ function onFrame(f) {
     case "order.rejected":
       sheet.answer(f);
       return;
-    case "order.updated":
-      if (orders.isOpen) orders.load();
-      return;
   }
   const changed = state.apply(f);
   if (changed === "counts") {

@@ -63,13 +63,29 @@ async function load() {
   document.getElementById("confirm").addEventListener("click", pay, { once: true });
 }
 
+/** Outcomes after which the provider would simply notify again: nothing was charged. */
+const RETRY_OUTCOMES = new Set(["not_ready", "unknown_order"]);
+
 async function pay() {
   const response = await ask("POST");
   const body = response ? await response.json() : {};
+  const outcome = String(body.outcome || "");
+  if (RETRY_OUTCOMES.has(outcome)) {
+    // Nothing was charged: the order is not ready to take a payment yet (just placed, or
+    // its deal is being restored); the same button tries again.
+    show(
+      `<p id="result" data-outcome="${text(outcome)}">处理中，请稍后再试 Not yet: try again in a moment.</p>` +
+        `<button type="button" id="confirm">再试一次 Try again</button>`,
+    );
+    document.getElementById("confirm").addEventListener("click", pay, { once: true });
+    return;
+  }
   const words = body.paid
     ? "支付成功 Paid"
-    : `未支付 Not paid (${text(body.outcome || body.detail || "?")}); the money goes back.`;
-  show(`<p id="result" data-outcome="${text(body.outcome || "")}">${words}</p>`);
+    : outcome.startsWith("refunded")
+      ? `未支付 Not paid (${text(outcome)}); the money goes back.`
+      : `未支付 Not paid (${text(outcome || body.detail || "?")}).`;
+  show(`<p id="result" data-outcome="${text(outcome)}">${words}</p>`);
 }
 
 load();
