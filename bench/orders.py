@@ -49,6 +49,7 @@ from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
 from bench.order_client import OrderConnection, Pacer, Sustained, connect
 from bench.stack import embedded_stack, until_no_aof_rewrite
 from live.models import Broadcast, Room
+from live.publish import LiveRooms
 from live.ratelimit import viewer_buckets
 from orders import scripts
 from orders.deals import create_deal, launch_deal
@@ -127,8 +128,9 @@ async def seed(services: Services, viewers: int) -> Seeded:
                     stock=stock,
                     per_customer_limit=limit,
                 ),
+                rooms=LiveRooms(services.redis),
             )
-            await launch_deal(session, services.redis, deal.id)
+            await launch_deal(session, services.redis, deal.id, rooms=LiveRooms(services.redis))
             deals.append(deal.id)
     return Seeded(room_id, hub_id, store_id, customer_ids, deals[0], deals[1])
 
@@ -205,8 +207,9 @@ async def direct_phase(services: Services, viewers: int, seconds: float) -> floa
             DealCreate(
                 kind="flash_sale", product_id=int(product or 0), price_fen=9900, stock=10**9
             ),
+            rooms=LiveRooms(services.redis),
         )
-        await launch_deal(session, services.redis, direct_deal.id)
+        await launch_deal(session, services.redis, direct_deal.id, rooms=LiveRooms(services.redis))
     await services.redis.srem(STREAMS_KEY, direct_deal.id)  # not for the worker: fake orders
     rate = await direct_rate(services, direct_deal.id, viewers, seconds)
     await forget_deal(services, direct_deal.id)

@@ -13,6 +13,7 @@ from attribution.demo import seed_org
 from attribution.models import Guide, Staff, Store
 from live.demo import link_window_deals, seed_broadcasts
 from live.models import Broadcast, Room
+from live.publish import LiveRooms
 from orders.deals import launch_deal
 from orders.demo import seed_catalogue, seed_purchase_history, seed_window_deals
 from orders.models import Order
@@ -68,7 +69,7 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
             if await session.scalar(select(Store.id).limit(1)) is None:
                 to_launch = await _seed(session)
         for deal_id in to_launch:  # after the commit: launching loads Redis and tells rooms
-            await launch_deal(session, services.redis, deal_id)
+            await launch_deal(session, services.redis, deal_id, rooms=LiveRooms(services.redis))
         return await _summary(session)
 
 

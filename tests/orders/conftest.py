@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from attribution.models import Customer, Region, Store
+from live.publish import LiveRooms
 from orders.deals import create_deal, launch_deal
 from orders.intake import Accepted, IntakeRequest, Rejected, place_order
 from orders.models import Order, Product
@@ -51,10 +52,11 @@ async def make_deal(
 ) -> int:
     data = {"kind": "flash_sale", "product_id": world.product_id, "price_fen": 9900, "stock": 10}
     data.update(terms)
+    rooms = LiveRooms(services.redis)
     async with services.sessionmaker() as session:
-        deal = await create_deal(session, DealCreate(**data))  # type: ignore[arg-type]
+        deal = await create_deal(session, DealCreate(**data), rooms=rooms)  # type: ignore[arg-type]
         if launch:
-            await launch_deal(session, services.redis, deal.id)
+            await launch_deal(session, services.redis, deal.id, rooms=rooms)
         return deal.id
 
 
