@@ -24,6 +24,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check server live orders attribution tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench-fanout: $(STAMP)
 	$(BIN)/python -m bench.fanout

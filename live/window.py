@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from live.models import Broadcast, WindowHiddenItem, WindowItem
 from live.protocol import BroadcastView, OnAir, WindowChanged, WindowItemView
 from live.streams import stream_name
-from orders.models import Product
+from orders.catalogue import product_cards
 
 
 def millis(at: datetime | None) -> int | None:
@@ -88,17 +88,19 @@ async def hidden_items(session: AsyncSession, broadcast_id: int) -> list[int]:
 
 
 async def _own_items(session: AsyncSession, broadcast: Broadcast) -> list[WindowItemView]:
-    rows = await session.execute(
-        select(WindowItem, Product)
-        .join(Product, Product.id == WindowItem.product_id)
-        .where(WindowItem.broadcast_id == broadcast.id)
-        .order_by(WindowItem.position, WindowItem.id)
+    items = list(
+        await session.scalars(
+            select(WindowItem)
+            .where(WindowItem.broadcast_id == broadcast.id)
+            .order_by(WindowItem.position, WindowItem.id)
+        )
     )
+    products = await product_cards(session, [item.product_id for item in items])
     store_only = broadcast.relays_id is not None
     return [
         WindowItemView(
             item_id=item.id,
-            product_id=product.id,
+            product_id=product.product_id,
             name=product.name,
             name_en=product.name_en,
             image_url=product.image_url,
@@ -108,7 +110,8 @@ async def _own_items(session: AsyncSession, broadcast: Broadcast) -> list[Window
             store_only=store_only,
             deal_id=item.deal_id,
         )
-        for item, product in rows
+        for item in items
+        if (product := products.get(item.product_id)) is not None
     ]
 
 

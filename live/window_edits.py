@@ -17,8 +17,8 @@ from live.models import Broadcast, WindowHiddenItem, WindowItem
 from live.publish import publish_deal_state
 from live.streams import StreamBus
 from live.window import window_change
-from orders.deals import deal_snapshots, find_deal
-from orders.models import Product
+from orders.catalogue import product_exists
+from orders.deals import adopt_deal, deal_snapshots, deal_terms
 from server.auth import Principal
 
 MAX_PRICE_FEN = 100_000_000
@@ -52,7 +52,7 @@ async def add_item(
     _check_price(price_fen)
     async with session.begin():
         broadcast = await controlled_broadcast(session, principal, broadcast_id)
-        if await session.get(Product, product_id) is None:
+        if not await product_exists(session, product_id):
             raise NotFound(f"no product {product_id}")
         taken = await session.scalar(
             select(WindowItem.id).where(
@@ -156,15 +156,15 @@ async def update_item(
         if price_fen is not None:
             item.price_fen = price_fen
         if deal_id is not None:
-            deal = await find_deal(session, deal_id)
-            if deal is None:
+            terms = await deal_terms(session, deal_id)
+            if terms is None:
                 raise NotFound(f"no deal {deal_id}")
-            if deal.product_id != item.product_id or deal.broadcast_id not in (broadcast.id, None):
+            elsewhere = terms.broadcast_id not in (broadcast.id, None)
+            if terms.product_id != item.product_id or elsewhere:
                 raise BadEdit("the deal sells another product or in another broadcast")
             # A deal planned without a broadcast sells where it is first shown: adopted, its
             # launch, stop and stock are announced on this broadcast's stream.
-            if deal.broadcast_id is None:
-                deal.broadcast_id = broadcast.id
+            await adopt_deal(session, deal_id, broadcast.id)
             item.deal_id = deal_id
         elif unlink_deal:
             item.deal_id = None

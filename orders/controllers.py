@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import orders.prepay
 import orders.sandbox
-from live.rooms import RoomContext, room_context, store_of_broadcast
+from orders.announce import Rooms, SellingRoom
 from orders.deals import (
     DealError,
     DealNotFound,
@@ -81,14 +81,16 @@ REJECTION_STATUS = {
 }
 
 
-async def _room(services: Services, db: AsyncSession, room_id: int) -> RoomContext | None:
-    cache: dict[int, tuple[float, RoomContext | None]] = services.extras.setdefault(
+async def _room(
+    services: Services, rooms: Rooms, db: AsyncSession, room_id: int
+) -> SellingRoom | None:
+    cache: dict[int, tuple[float, SellingRoom | None]] = services.extras.setdefault(
         "orders.rooms", {}
     )
     hit = cache.get(room_id)
     if hit and time.monotonic() - hit[0] < ROOM_CACHE_S:
         return hit[1]
-    room = await room_context(db, room_id)
+    room = await rooms.room(db, room_id)
     await db.rollback()  # end the read, so the session holds no lock (SQLite)
     cache[room_id] = (time.monotonic(), room)
     return room
@@ -109,6 +111,7 @@ async def place_order(
     data: JSONBody[OrderCreate],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[Rooms],
 ) -> Response[OrderAccepted | OrderRejected]:
     """Order from the mini-program's plain path: the same checks and script as the room socket."""
     services: Services = request.app.state.services
@@ -117,7 +120,7 @@ async def place_order(
         return Response(rejected, status_code=429)
     room = None
     if data.room_id is not None:
-        room = await _room(services, db, data.room_id)
+        room = await _room(services, rooms, db, data.room_id)
         if room is None:
             raise NotFoundException(f"no room {data.room_id}")
     frame = OrderPlace(data.idempotency_key, data.deal_id, data.quantity, data.coupon_ids)
@@ -205,12 +208,15 @@ async def refund(
     data: JSONBody[RefundCreate],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[Rooms],
 ) -> RefundRead:
     """Refund a paid order, in full or some units: its customer or HQ."""
     await _own_order(db, request.user, order_id)
     await db.rollback()
     try:
-        done = await refund_order(request.app.state.services, order_id, data.quantity, data.reason)
+        done = await refund_order(
+            request.app.state.services, order_id, data.quantity, data.reason, rooms=rooms
+        )
     except RefundError as exc:
         raise ClientException(str(exc), status_code=409) from exc
     return RefundRead(
@@ -266,25 +272,27 @@ async def _deal_reply(db: AsyncSession, services: Services, deal_id: int) -> Dea
 @post("/api/deals", opt=allow(Role.HQ), tags=["deals"])
 async def plan_deal(
     data: JSONBody[DealCreate],
-    request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[Rooms],
 ) -> DealRead:
     """HQ plans a deal (flash sale, ...) on a product; it sells once launched."""
     try:
-        deal = await create_deal(db, data)
+        deal = await create_deal(db, data, rooms=rooms)
     except DealError as exc:
         raise ClientException(str(exc)) from exc
     return _deal_read(deal, deal.stock)
 
 
-async def _check_deal_control(db: AsyncSession, principal: Principal, deal_id: int) -> None:
+async def _check_deal_control(
+    db: AsyncSession, rooms: Rooms, principal: Principal, deal_id: int
+) -> None:
     """HQ runs every deal; a store host launches and stops the deals of their store's room."""
     deal = await db.get(Deal, deal_id)
     if deal is None:
         raise NotFoundException(f"no deal {deal_id}")
     if principal.role is Role.HQ:
         return
-    store = await store_of_broadcast(db, deal.broadcast_id) if deal.broadcast_id else None
+    store = await rooms.store_of_broadcast(db, deal.broadcast_id) if deal.broadcast_id else None
     await db.rollback()  # end the read before the deal's own transaction
     if store is None or store != principal.store_id:
         raise PermissionDeniedException("only HQ runs this deal")
@@ -293,19 +301,20 @@ async def _check_deal_control(db: AsyncSession, principal: Principal, deal_id: i
 async def _deal_action(
     request: Request[Principal, str, State],
     db: AsyncSession,
+    rooms: Rooms,
     deal_id: PathId,
     action: str,
     units: int = 0,
 ) -> DealRead:
     services: Services = request.app.state.services
-    await _check_deal_control(db, request.user, deal_id)
+    await _check_deal_control(db, rooms, request.user, deal_id)
     try:
         if action == "launch":
-            await launch_deal(db, services.redis, deal_id)
+            await launch_deal(db, services.redis, deal_id, rooms=rooms)
         elif action == "stop":
-            await stop_deal(db, services.redis, deal_id)
+            await stop_deal(db, services.redis, deal_id, rooms=rooms)
         else:
-            await add_stock(db, services.redis, deal_id, units)
+            await add_stock(db, services.redis, deal_id, units, rooms=rooms)
     except DealNotFound as exc:
         raise NotFoundException(str(exc)) from exc
     except DealError as exc:
@@ -319,9 +328,10 @@ async def deal_add_stock(
     data: JSONBody[StockAdd],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[Rooms],
 ) -> DealRead:
     """HQ adds units to a deal; a running deal sells them at once."""
-    return await _deal_action(request, db, deal_id, "stock", data.units)
+    return await _deal_action(request, db, rooms, deal_id, "stock", data.units)
 
 
 @post(
@@ -331,18 +341,24 @@ async def deal_add_stock(
     status_code=200,
 )
 async def deal_launch(
-    deal_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    deal_id: PathId,
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[Rooms],
 ) -> DealRead:
-    return await _deal_action(request, db, deal_id, "launch")
+    return await _deal_action(request, db, rooms, deal_id, "launch")
 
 
 @post(
     "/api/deals/{deal_id:int}/stop", opt=allow(Role.HQ, Role.HOST), tags=["deals"], status_code=200
 )
 async def deal_stop(
-    deal_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    deal_id: PathId,
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[Rooms],
 ) -> DealRead:
-    return await _deal_action(request, db, deal_id, "stop")
+    return await _deal_action(request, db, rooms, deal_id, "stop")
 
 
 @get("/api/deals/{deal_id:int}", opt=allow(*Role), tags=["deals"])

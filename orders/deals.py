@@ -16,11 +16,11 @@ import redis.asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from live.models import Broadcast
 from orders import announce, scripts
+from orders.announce import Rooms
 from orders.keys import GROUP, STREAMS_KEY, DealKeys
 from orders.models import Deal, Order, Product, Refund, units_kept
-from orders.schemas import DealCreate, DealView
+from orders.schemas import DealCreate, DealTerms, DealView
 from orders.statuses import SOLD, DealStatus, OrderStatus
 from orders.tx import transaction
 from server.bounds import INT32_MAX
@@ -49,7 +49,7 @@ def from_ms(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
 
-async def create_deal(session: AsyncSession, data: DealCreate) -> Deal:
+async def create_deal(session: AsyncSession, data: DealCreate, *, rooms: Rooms) -> Deal:
     """HQ plans a deal; it sells once launched."""
     if data.kind in NOT_BUILT_KINDS:
         raise DealError(f"deal kind {data.kind} is not built yet; kinds on sale: {sorted(KINDS)}")
@@ -64,9 +64,8 @@ async def create_deal(session: AsyncSession, data: DealCreate) -> Deal:
     async with transaction(session):
         if await session.get(Product, data.product_id) is None:
             raise DealError(f"no product {data.product_id}")
-        if (
-            data.broadcast_id is not None
-            and await session.get(Broadcast, data.broadcast_id) is None
+        if data.broadcast_id is not None and not await rooms.broadcast_exists(
+            session, data.broadcast_id
         ):
             raise DealError(f"no broadcast {data.broadcast_id}")
         deal = Deal(
@@ -162,7 +161,7 @@ async def ensure_stream(client: redis.asyncio.Redis, deal_id: int) -> None:
 
 
 async def _set_status(
-    session: AsyncSession, client: redis.asyncio.Redis, deal_id: int, status: DealStatus
+    session: AsyncSession, client: redis.asyncio.Redis, rooms: Rooms, deal_id: int, status: DealStatus
 ) -> DealView:
     async with transaction(session):
         deal = await session.get(Deal, deal_id, with_for_update=True)
@@ -178,27 +177,33 @@ async def _set_status(
     # it: orders/reconcile.py rebuilds the holds first).
     left = await load_terms(client, deal, deal.stock - sold.units - held)
     view = _snapshot(deal, left, status)
-    await announce.deal_state(client, deal.broadcast_id, view)
+    await announce.deal_state(rooms, deal.broadcast_id, view)
     return view
 
 
-async def launch_deal(session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int) -> DealView:
+async def launch_deal(
+    session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int, *, rooms: Rooms
+) -> DealView:
     """Put a deal on sale: status live in the database, its stock loaded into Redis."""
-    return await _set_status(session, redis, deal_id, DealStatus.LIVE)
+    return await _set_status(session, redis, rooms, deal_id, DealStatus.LIVE)
 
 
-async def stop_deal(session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int) -> DealView:
+async def stop_deal(
+    session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int, *, rooms: Rooms
+) -> DealView:
     """Stop taking orders; orders already taken can still be paid. A stopped deal may relaunch."""
-    return await _set_status(session, redis, deal_id, DealStatus.STOPPED)
+    return await _set_status(session, redis, rooms, deal_id, DealStatus.STOPPED)
 
 
-async def end_deal(session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int) -> DealView:
+async def end_deal(
+    session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int, *, rooms: Rooms
+) -> DealView:
     """The deal is over for good (its window closed or HQ ended it)."""
-    return await _set_status(session, redis, deal_id, DealStatus.ENDED)
+    return await _set_status(session, redis, rooms, deal_id, DealStatus.ENDED)
 
 
 async def add_stock(
-    session: AsyncSession, client: redis.asyncio.Redis, deal_id: int, units: int
+    session: AsyncSession, client: redis.asyncio.Redis, deal_id: int, units: int, *, rooms: Rooms
 ) -> DealView:
     """HQ adds units to a deal, running or not; a running deal sells them at once."""
     if units <= 0:
@@ -214,7 +219,7 @@ async def add_stock(
     if left is None:  # never launched: the counter is made at launch from the new stock
         return (await deal_snapshots(client, session, [deal_id]))[deal_id]
     view = _snapshot(deal, int(left), deal.status)
-    await announce.deal_state(client, deal.broadcast_id, view)
+    await announce.deal_state(rooms, deal.broadcast_id, view)
     return view
 
 
@@ -256,6 +261,16 @@ async def deal_snapshots(
     return found
 
 
-async def find_deal(session: AsyncSession, deal_id: int) -> Deal | None:
+async def deal_terms(session: AsyncSession, deal_id: int) -> DealTerms | None:
     """For other packages: a deal's terms (product, broadcast) to check a link against."""
-    return await session.get(Deal, deal_id)
+    deal = await session.get(Deal, deal_id)
+    return None if deal is None else DealTerms(deal.id, deal.product_id, deal.broadcast_id)
+
+
+async def adopt_deal(session: AsyncSession, deal_id: int, broadcast_id: int) -> None:
+    """A deal planned without a broadcast sells where it is first shown: from then on its
+    launch, stop and stock are announced on that broadcast's stream. In the caller's
+    transaction, so the window's link and the adoption commit together."""
+    deal = await session.get(Deal, deal_id)
+    if deal is not None and deal.broadcast_id is None:
+        deal.broadcast_id = broadcast_id

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 
 from orders import announce, scripts
+from orders.announce import Rooms
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent
 from orders.statuses import OrderStatus
@@ -26,7 +27,7 @@ from server.services import Services
 SWEEP_BATCH = 500
 
 
-async def expire_order(services: Services, order_id: str) -> bool:
+async def expire_order(services: Services, order_id: str, *, rooms: Rooms) -> bool:
     """Expire one unpaid order past its pay-by time; True if this call expired it."""
     now = utcnow()
     async with services.sessionmaker() as session, transaction(session):
@@ -55,11 +56,13 @@ async def expire_order(services: Services, order_id: str) -> bool:
         keys=[keys.state, keys.buyers, keys.holds], args=[order_id], client=services.redis
     )
     if left is not None:
-        await announce.stock(services.redis, broadcast_id, deal_id, int(left))
+        await announce.stock(rooms, broadcast_id, deal_id, int(left))
     return True
 
 
-async def sweep_expired(services: Services, grace: timedelta = timedelta(0)) -> int:
+async def sweep_expired(
+    services: Services, grace: timedelta = timedelta(0), *, rooms: Rooms
+) -> int:
     """Expire every unpaid order past its pay-by time (minus `grace`); returns how many."""
     expired = 0
     while True:
@@ -76,6 +79,6 @@ async def sweep_expired(services: Services, grace: timedelta = timedelta(0)) -> 
                 )
             )
         for order_id in due:
-            expired += await expire_order(services, order_id)
+            expired += await expire_order(services, order_id, rooms=rooms)
         if len(due) < SWEEP_BATCH:
             return expired

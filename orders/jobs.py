@@ -1,5 +1,6 @@
 """Background jobs of orders/ on the arq worker. Each opens its own database scope through
-ctx["services"] and is safe to run more than once.
+ctx["services"], tells the rooms through ctx["rooms"] (the `orders.announce.Rooms` the worker's
+startup hands in) and is safe to run more than once.
 
 The long-lived tasks (the persister, the restorer that rebuilds Redis after a restart) are not
 jobs: arq gives every job run a fresh context, so a job cannot hold a task across runs. The
@@ -28,20 +29,20 @@ async def expire_orders(ctx: dict[str, Any], order_ids: list[str]) -> int:
     `expire:<first order id>:<count>`). Orders paid meanwhile are left alone."""
     expired = 0
     for order_id in order_ids:
-        expired += await expire(ctx["services"], order_id)
+        expired += await expire(ctx["services"], order_id, rooms=ctx["rooms"])
     return expired
 
 
 async def sweep_expired(ctx: dict[str, Any]) -> int:
     """The backstop: expire whatever the per-order jobs missed."""
-    count = await sweep(ctx["services"])
+    count = await sweep(ctx["services"], rooms=ctx["rooms"])
     if count:
         log.warning("orders.sweep_expired", count=count)
     return count
 
 
 async def reconcile_stock(ctx: dict[str, Any]) -> int:
-    return len(await reconcile_all(ctx["services"]))
+    return len(await reconcile_all(ctx["services"], rooms=ctx["rooms"]))
 
 
 async def send_refunds(ctx: dict[str, Any]) -> int:

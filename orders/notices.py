@@ -20,6 +20,7 @@ from sqlalchemy import select
 from attribution.privacy import mask_name
 from attribution.queries import customer_profile, store_names
 from orders import announce
+from orders.announce import Rooms
 from orders.keys import DealKeys
 from orders.models import Deal, Product
 from server.services import Services
@@ -41,8 +42,9 @@ Room = tuple[int, int | None]
 
 
 class OrderNotices:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, rooms: Rooms) -> None:
         self.services = services
+        self.rooms = rooms
         self._dirty_deals: set[int] = set()
         self._tickers: dict[Room, tuple[int, int]] = {}
         """The latest buyer and deal per room, waiting for the room's ticker slot."""
@@ -93,7 +95,7 @@ class OrderNotices:
             left = await client.hget(keys.state, "stock")  # type: ignore[misc]
             broadcast_id, _ = await self._deal(deal_id)
             if left is not None:
-                await announce.stock(client, broadcast_id, deal_id, int(left))
+                await announce.stock(self.rooms, broadcast_id, deal_id, int(left))
         due = [
             room
             for room in list(self._tickers)
@@ -109,7 +111,7 @@ class OrderNotices:
                 profile = await customer_profile(session, customer_id)
                 _, product_name = await self._deal(deal_id)
                 await announce.ticker(
-                    self.services.redis,
+                    self.rooms,
                     broadcast_id,
                     stores.get(room_store_id or 0, ""),
                     mask_name(profile.nickname if profile else ""),
@@ -137,9 +139,9 @@ def notices_of(services: Services) -> OrderNotices | None:
     return notices if isinstance(notices, OrderNotices) else None
 
 
-async def start_notices(services: Services) -> OrderNotices:
+async def start_notices(services: Services, rooms: Rooms) -> OrderNotices:
     """Started by the app's lifespan; the returned object's stop() flushes what is pending."""
-    notices = OrderNotices(services)
+    notices = OrderNotices(services, rooms)
     services.extras["orders.notices"] = notices
     notices.start()
     return notices

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from live.rooms import RoomContext
+from orders.announce import SellingRoom
 from orders.intake import Accepted, IntakeRequest, place_order
 from orders.notices import notices_of
 from orders.payments import pay_url
@@ -12,7 +12,7 @@ from server.services import Services
 
 
 def request_from(
-    principal: Principal, room: RoomContext | None, frame: OrderPlace
+    principal: Principal, room: SellingRoom | None, frame: OrderPlace
 ) -> IntakeRequest:
     return IntakeRequest(
         customer_id=principal.sub,
@@ -28,7 +28,7 @@ def request_from(
 
 
 async def take_order(
-    services: Services, principal: Principal, room: RoomContext | None, frame: OrderPlace
+    services: Services, principal: Principal, room: SellingRoom | None, frame: OrderPlace
 ) -> OrderAccepted | OrderRejected:
     """Both entries (socket and HTTP) come here: checks, the reserve script, the reply."""
     if principal.role is not Role.VIEWER:
@@ -59,7 +59,7 @@ async def take_order(
 
 
 async def handle_order_frame(
-    services: Services, principal: Principal, room: RoomContext, frame: OrderPlace
+    services: Services, principal: Principal, room: SellingRoom, frame: OrderPlace
 ) -> OrderAccepted | OrderRejected:
     """The live gateway calls this for every order.place it lets through its rate limit."""
     return await take_order(services, principal, room, frame)

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders import announce, scripts
+from orders.announce import Rooms
 from orders.deals import end_deal, ensure_stream, sold_units
 from orders.keys import DealKeys
 from orders.models import Deal, Order, units_kept
@@ -109,7 +110,7 @@ async def _sold_order_ids(session: AsyncSession, order_ids: list[str]) -> list[s
     return found
 
 
-async def reconcile_deal(services: Services, deal_id: int) -> Reconciled:
+async def reconcile_deal(services: Services, deal_id: int, *, rooms: Rooms) -> Reconciled:
     released, settled = await reconcile_holds(services, deal_id)
     keys = DealKeys(deal_id)
     before = 0
@@ -153,7 +154,7 @@ async def reconcile_deal(services: Services, deal_id: int) -> Reconciled:
                 log.warning(
                     "orders.stock_drift_repaired", deal_id=deal_id, redis=before, database=after
                 )
-                await announce.stock(services.redis, deal.broadcast_id, deal_id, int(after))
+                await announce.stock(rooms, deal.broadcast_id, deal_id, int(after))
             answers = await restore_answers(services, deal_id)
             if answers:
                 log.warning("orders.idempotency_answers_repaired", deal_id=deal_id, keys=answers)
@@ -164,7 +165,7 @@ async def reconcile_deal(services: Services, deal_id: int) -> Reconciled:
     return Reconciled(deal_id, int(before), int(before), False, released, settled)
 
 
-async def reconcile_all(services: Services) -> list[Reconciled]:
+async def reconcile_all(services: Services, *, rooms: Rooms) -> list[Reconciled]:
     """Every deal that sells or may sell again; deals past their end are ended first."""
     now = utcnow()
     async with services.sessionmaker() as session:
@@ -175,6 +176,6 @@ async def reconcile_all(services: Services) -> list[Reconciled]:
     for deal_id, ends_at in deals:
         if ends_at is not None and ends_at <= now:
             async with services.sessionmaker() as session:
-                await end_deal(session, services.redis, deal_id)
-        done.append(await reconcile_deal(services, deal_id))
+                await end_deal(session, services.redis, deal_id, rooms=rooms)
+        done.append(await reconcile_deal(services, deal_id, rooms=rooms))
     return done

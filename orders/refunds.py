@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.credit import reverse_credit
 from orders import announce, scripts
+from orders.announce import Rooms
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent, Refund, RefundRequest
 from orders.statuses import REFUNDABLE, OrderStatus
@@ -46,7 +47,12 @@ async def refunded_units(session: AsyncSession, order_id: str) -> int:
 
 
 async def refund_order(
-    services: Services, order_id: str, quantity: int | None = None, reason: str = "customer_request"
+    services: Services,
+    order_id: str,
+    quantity: int | None = None,
+    reason: str = "customer_request",
+    *,
+    rooms: Rooms,
 ) -> RefundDone:
     """Refund `quantity` units of a paid order (all that remain when None)."""
     try:
@@ -117,5 +123,5 @@ async def refund_order(
         client=services.redis,
     )
     if left is not None:
-        await announce.stock(services.redis, broadcast_id, deal_id, int(left))
+        await announce.stock(rooms, broadcast_id, deal_id, int(left))
     return RefundDone(refund_id, order_id, units, amount, status)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.queries import masked_names
-from live.rooms import broadcasts_selling_in, room_context
+from orders.announce import Rooms
 from orders.models import Order, Product, units_kept
 from orders.statuses import SOLD, OrderStatus
 from server.auth import Principal, Role, allow
@@ -90,13 +90,16 @@ async def room_orders(session: AsyncSession, broadcast_ids: list[int]) -> RoomOr
 
 @get("/api/rooms/{room_id:int}/orders", opt=allow(Role.HQ, Role.HOST), tags=["orders"])
 async def room_order_feed(
-    room_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    room_id: PathId,
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[Rooms],
 ) -> RoomOrders:
     """Orders landing in this room, newest first, and its totals (host console)."""
-    room = await room_context(db, room_id)
+    room = await rooms.room(db, room_id)
     if room is None:
         raise NotFoundException("no such room")
     principal = request.user
     if not principal.may_act_for_store(room.store_id):  # HQ, or the host of this room's store
         raise PermissionDeniedException("this room belongs to another store")
-    return await room_orders(db, await broadcasts_selling_in(db, room.broadcast_id))
+    return await room_orders(db, await rooms.broadcasts_selling_in(db, room.broadcast_id))

@@ -34,6 +34,24 @@ class DealView(msgspec.Struct, frozen=True):
     """The broadcast that sells it: its host (or HQ, for the hub) launches and stops it."""
 
 
+class DealTerms(msgspec.Struct, frozen=True):
+    """What another package may know of a deal to link it: the product and where it sells."""
+
+    deal_id: int
+    product_id: int
+    broadcast_id: int | None
+
+
+class ProductCard(msgspec.Struct, frozen=True):
+    """A product as a window shows it."""
+
+    product_id: int
+    name: str
+    name_en: str
+    image_url: str
+    list_price_fen: int
+
+
 class OrderPlace(msgspec.Struct, tag="order.place", tag_field="type", forbid_unknown_fields=True):
     idempotency_key: NonEmpty64
     deal_id: Id

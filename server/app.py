@@ -23,6 +23,8 @@ import attribution.controllers
 import live.controllers
 import orders.controllers
 from live.gateway import RoomGateway
+from live.publish import LiveRooms
+from orders.announce import Rooms
 from orders.notices import start_notices
 from server.auth import PUBLIC, TokenAuthMiddleware, role_guard
 from server.errors import EXCEPTION_HANDLERS
@@ -39,6 +41,13 @@ async def provide_db(state: State) -> AsyncIterator[AsyncSession]:
     services: Services = state.services
     async with services.sessionmaker() as session:
         yield session
+
+
+def provide_rooms(state: State) -> Rooms:
+    """live/'s side of what orders/ needs of the rooms, handed to orders/' handlers here so
+    orders/ never imports live/."""
+    rooms: Rooms = state.rooms
+    return rooms
 
 
 @get("/", opt=PUBLIC, include_in_schema=False, media_type=MediaType.HTML)
@@ -73,12 +82,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         services = await open_services(settings)
         app.state.services = services
+        app.state.rooms = rooms = LiveRooms(services.redis)
         async with AsyncExitStack() as stack:
             stack.push_async_callback(services.close)
             gateway = RoomGateway(services)
             await gateway.start(settings.http.host, settings.http.ws_port)
             stack.push_async_callback(gateway.stop)
-            notices = await start_notices(services)
+            notices = await start_notices(services, rooms)
             stack.push_async_callback(notices.stop)
             freeze_startup_heap()
             stack.callback(gc.unfreeze)
@@ -91,7 +101,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router("/static", [STATIC_DIR], opt=PUBLIC, html_mode=False),
         ],
         lifespan=[lifespan],
-        dependencies={"db": Provide(provide_db)},
+        dependencies={
+            "db": Provide(provide_db),
+            "rooms": Provide(provide_rooms, sync_to_thread=False),
+        },
         middleware=[DefineMiddleware(TokenAuthMiddleware)],
         guards=[role_guard],
         exception_handlers=EXCEPTION_HANDLERS,

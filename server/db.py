@@ -1,4 +1,5 @@
-"""Database wiring: the engine, sessions, and the metadata of every package's tables."""
+"""Database wiring: the engine and sessions. It imports no domain: the metadata of every
+package's tables is gathered by the migrations (server/migrations/registry.py)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-import attribution.models
-import live.models
-import orders.models
-from server.model_base import Base
 from server.settings import Settings, async_database_url
-
-# Importing the models registers their tables on Base.metadata, which Alembic reads.
-metadata = Base.metadata
-__all__ = ["attribution", "live", "make_engine", "make_sessionmaker", "metadata", "orders"]
 
 
 def make_engine(settings: Settings) -> AsyncEngine:

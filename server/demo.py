@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.models import Guide, Staff, Store
 from live.models import Broadcast, Room
+from live.publish import LiveRooms
 from orders.deals import launch_deal
 from server.auth import Principal, Role, TokenSigner
 from server.demo_chain import seed_chain
@@ -63,7 +64,7 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
             if await session.scalar(select(Store.id).limit(1)) is None:
                 to_launch = await seed_chain(session)
         for deal_id in to_launch:  # after the commit: launching loads Redis and tells rooms
-            await launch_deal(session, services.redis, deal_id)
+            await launch_deal(session, services.redis, deal_id, rooms=LiveRooms(services.redis))
         return await _summary(session)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.models import Binding, Customer, Guide, Region, Staff, Store
 from live.models import Broadcast, Room, WindowItem
+from live.publish import LiveRooms
 from orders.deals import create_deal, launch_deal
 from orders.models import Deal, Order, OrderEvent, Product
 from orders.schemas import DealCreate
@@ -264,9 +265,10 @@ async def open_deal(
     transaction."""
     fields: dict[str, Any] = {"kind": "flash_sale", "price_fen": 9900, "stock": 10}
     fields.update(terms, product_id=product_id)
-    deal = await create_deal(session, DealCreate(**fields))
+    rooms = LiveRooms(redis)
+    deal = await create_deal(session, DealCreate(**fields), rooms=rooms)
     if launch:
-        await launch_deal(session, redis, deal.id)
+        await launch_deal(session, redis, deal.id, rooms=rooms)
     return deal.id
 
 

@@ -1,7 +1,8 @@
 """The arq worker: background jobs of every package, on the shared Redis.
 
 Job payloads are msgpack (msgspec), never pickle. Each job opens its own database
-scope through ctx["services"] and must be safe to run more than once.
+scope through ctx["services"] and must be safe to run more than once. ctx["rooms"] is live/'s
+side of `orders.announce.Rooms`, handed to orders/' jobs here so orders/ never imports live/.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 import live.jobs
 import orders.jobs
+from live.publish import LiveRooms
 from server.redis import resolve_redis_url
 from server.services import open_services
 from server.settings import Settings
@@ -60,7 +62,8 @@ def make_worker(settings: Settings) -> Worker:
     redis_url, _ = resolve_redis_url(settings)
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx["services"] = await open_services(settings)
+        services = ctx["services"] = await open_services(settings)
+        ctx["rooms"] = LiveRooms(services.redis)
         await orders.jobs.start_tasks(ctx)
 
     async def shutdown(ctx: dict[str, Any]) -> None:

@@ -7,7 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from server.db import engine_for_url, make_engine, metadata
+from server.db import engine_for_url, make_engine
+from server.migrations.registry import metadata
 from server.settings import load_settings
 
 

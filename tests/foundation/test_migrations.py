@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from server.db import metadata
+from server.migrations.registry import metadata
 from server.services import Services
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
+from live.publish import LiveRooms
 from live.streams import channel, stream_name
 from orders.intake import Accepted
 from orders.notices import OrderNotices
@@ -59,7 +60,8 @@ async def test_new_orders_are_announced_coalesced_with_a_masked_name(
     hub, store = await hub_and_store_rooms(services, world)
     deal = await make_deal(services, world, broadcast_id=hub.broadcast_id, stock=7)
     await frames(room_frames, 1)
-    notices, elsewhere = OrderNotices(services), OrderNotices(services)  # two app nodes
+    rooms = LiveRooms(services.redis)
+    notices, elsewhere = OrderNotices(services, rooms), OrderNotices(services, rooms)  # two nodes
     for node, customer in ((notices, 3), (elsewhere, 4), (notices, 3)):
         placed = await order(
             deal,

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from attribution.models import SaleCredit
+from live.publish import LiveRooms
 from orders.expiry import expire_order, sweep_expired
 from orders.intake import Accepted
 from orders.models import Order, Payment, Refund
@@ -100,8 +101,8 @@ async def test_unpaid_orders_expire_and_give_their_units_back_once(
     assert isinstance(placed, Accepted)
     await OrderPersister(expiring).drain()
     assert await stock_left(expiring, deal) == 3
-    assert await expire_order(expiring, placed.order_id)
-    assert not await expire_order(expiring, placed.order_id)
+    assert await expire_order(expiring, placed.order_id, rooms=LiveRooms(expiring.redis))
+    assert not await expire_order(expiring, placed.order_id, rooms=LiveRooms(expiring.redis))
     assert await order_status(expiring, placed.order_id) == "expired"
     assert await stock_left(expiring, deal) == 5
     # the customer's limit counts only live orders: they may order two again
@@ -116,8 +117,8 @@ async def test_the_sql_sweep_expires_what_the_jobs_missed(
         assert isinstance(await order(deal, customer=n, via=expiring), Accepted)
     kept = await order(deal, customer=5)  # 15 minutes to pay: not due
     await OrderPersister(expiring).drain()
-    assert await sweep_expired(expiring) == 4
-    assert await sweep_expired(expiring) == 0
+    assert await sweep_expired(expiring, rooms=LiveRooms(expiring.redis)) == 4
+    assert await sweep_expired(expiring, rooms=LiveRooms(expiring.redis)) == 0
     assert await stock_left(expiring, deal) == 9
     assert isinstance(kept, Accepted)
     assert await order_status(expiring, kept.order_id) == "pending_payment"
@@ -130,7 +131,7 @@ async def test_a_payment_after_expiry_takes_the_units_again_when_the_stock_allow
     placed = await order(deal, quantity=2, via=expiring)
     assert isinstance(placed, Accepted)
     await OrderPersister(expiring).drain()
-    await expire_order(expiring, placed.order_id)
+    await expire_order(expiring, placed.order_id, rooms=LiveRooms(expiring.redis))
     result = await pay(expiring, placed.order_id, placed.amount_fen)
     assert result.outcome == "applied_late"
     assert await order_status(expiring, placed.order_id) == "paid"
@@ -145,7 +146,7 @@ async def test_a_payment_after_expiry_without_stock_is_refunded_once(
     late = await order(deal, quantity=2, via=expiring)
     assert isinstance(late, Accepted)
     await OrderPersister(expiring).drain()
-    await expire_order(expiring, late.order_id)
+    await expire_order(expiring, late.order_id, rooms=LiveRooms(expiring.redis))
     assert isinstance(await order(deal, customer=1, quantity=2, via=expiring), Accepted)
     result = await pay(expiring, late.order_id, late.amount_fen, txn="wx-1")
     replay = await pay(expiring, late.order_id, late.amount_fen, txn="wx-1")

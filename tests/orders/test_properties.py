@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from live.publish import LiveRooms
 from orders.deals import sold_units
 from orders.expiry import expire_order
 from orders.intake import Accepted
@@ -61,6 +62,7 @@ async def test_paid_plus_held_never_exceeds_stock_under_any_interleaving(
     services = expiring  # orders are due at once, so `expire` always can
     deal = await make_deal(services, world, stock=STOCK, per_customer_limit=4)
     persister = OrderPersister(services)
+    rooms = LiveRooms(services.redis)
     accepted: list[Accepted] = []
 
     async def run(op: tuple[Any, ...]) -> None:
@@ -81,10 +83,10 @@ async def test_paid_plus_held_never_exceeds_stock_under_any_interleaving(
                     except RuntimeError:
                         continue
             elif kind == "expire":
-                await expire_order(services, target.order_id)
+                await expire_order(services, target.order_id, rooms=rooms)
             elif kind == "refund":
                 with contextlib.suppress(RefundError):
-                    await refund_order(services, target.order_id, op[2])
+                    await refund_order(services, target.order_id, op[2], rooms=rooms)
 
     for group in plan:
         await asyncio.gather(*(run(op) for op in group))
@@ -100,5 +102,5 @@ async def test_paid_plus_held_never_exceeds_stock_under_any_interleaving(
 
         ids = set(await session.scalars(select(Order.id).where(Order.deal_id == deal)))
     assert {a.order_id for a in accepted} <= ids
-    repaired = await reconcile_deal(services, deal)
+    repaired = await reconcile_deal(services, deal, rooms=rooms)
     assert repaired.stock_before == repaired.stock_after

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from live.publish import LiveRooms
 from orders.intake import Accepted
 from orders.keys import DealKeys
 from orders.persister import OrderPersister
@@ -25,7 +26,7 @@ async def test_a_counter_that_drifted_up_is_lowered_so_nothing_is_oversold(
         assert isinstance(p, Accepted)
         await pay(services, p.order_id, p.amount_fen)
     await services.redis.hset(DealKeys(deal).state, "stock", 50)  # e.g. a lost decrement
-    result = await reconcile_deal(services, deal)
+    result = await reconcile_deal(services, deal, rooms=LiveRooms(services.redis))
     assert (result.stock_before, result.stock_after) == (50, 7)  # 10 - 2 paid - 1 held
     assert await stock_left(services, deal) == 7
 
@@ -37,7 +38,7 @@ async def test_a_counter_that_drifted_down_is_raised_so_nothing_is_undersold(
     await order(deal, quantity=2)
     await persister.drain()
     await services.redis.hset(DealKeys(deal).state, "stock", 1)  # e.g. a release that never ran
-    result = await reconcile_deal(services, deal)
+    result = await reconcile_deal(services, deal, rooms=LiveRooms(services.redis))
     assert (result.stock_before, result.stock_after) == (1, 8)
 
 
@@ -70,7 +71,7 @@ async def test_holds_of_orders_the_database_closed_are_released_or_settled(
             update(Order).where(Order.id == gone.order_id).values(status="expired")
         )
     await expiring.redis.hincrby(keys.state, "stock", -1)  # the ghost's unit
-    result = await reconcile_deal(expiring, deal)
+    result = await reconcile_deal(expiring, deal, rooms=LiveRooms(expiring.redis))
     assert (result.holds_released, result.holds_settled) == (2, 1)
     assert await expiring.redis.hlen(keys.holds) == 0
     assert await stock_left(expiring, deal) == 9  # 10 - 1 paid
@@ -87,7 +88,7 @@ async def test_a_live_deal_redis_lost_is_reloaded_with_the_holds_of_its_unpaid_o
     await pay(services, paid.order_id, paid.amount_fen)
     keys = DealKeys(deal)
     await services.redis.delete(keys.state, keys.holds, keys.buyers)  # Redis lost the deal
-    result = await reconcile_deal(services, deal)
+    result = await reconcile_deal(services, deal, rooms=LiveRooms(services.redis))
     assert result.stock_after == 5 and await stock_left(services, deal) == 5
     assert await services.redis.hexists(keys.holds, unpaid.order_id)
     assert (await order(deal, customer=1)).reason == "limit_reached"  # type: ignore[union-attr]
@@ -102,7 +103,7 @@ async def test_a_deal_past_its_end_is_ended_by_the_periodic_check(
 
     now_ms = int(time.time() * 1000)
     deal = await make_deal(services, world, starts_at_ms=now_ms - 60_000, ends_at_ms=now_ms - 1)
-    await reconcile_all(services)
+    await reconcile_all(services, rooms=LiveRooms(services.redis))
     async with services.sessionmaker() as session:
         from orders.models import Deal
 
@@ -125,7 +126,7 @@ async def test_lost_customer_counts_and_idempotency_answers_are_put_back(
     # what a Redis that lost its last second looks like: counts and the key's answer gone
     await services.redis.delete(keys.buyers, keys.idempotency(customer, "mine"))
     await services.redis.delete(f"orders:idem:{customer}:mine")
-    result = await reconcile_deal(services, deal)
+    result = await reconcile_deal(services, deal, rooms=LiveRooms(services.redis))
     assert (result.customers_repaired, result.answers_repaired) == (2, 1)
     retried = await order(deal, customer=0, quantity=2, key="mine")
     assert isinstance(retried, Accepted) and retried.order_id == kept.order_id
