@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(BIN)/storecast demo
 
 test: $(STAMP)
-	# Two workers: most of the suite waits on real processes, sockets and databases, so two
-	# cores run it in about half the time of one.
+	# Two workers: most of the suite waits on real processes, sockets and databases, so a
+	# second worker overlaps those waits (docs/benchmarks.md has the measured times).
 	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
