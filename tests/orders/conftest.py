@@ -70,6 +70,23 @@ def persister(services: Services) -> OrderPersister:
     return OrderPersister(services, consumer="test-consumer")
 
 
+async def written_order(
+    services: Services, world: World, deal_id: int, quantity: int = 1, customer: int = 0
+) -> Accepted:
+    """An order accepted and already in SQL, as a payment notice finds it."""
+    request = IntakeRequest(
+        customer_id=world.customer_ids[customer],
+        deal_id=deal_id,
+        quantity=quantity,
+        idempotency_key="k",
+        room_store_id=world.store_id,
+    )
+    placed = await place_order(services, request)
+    assert isinstance(placed, Accepted), placed
+    await OrderPersister(services).drain()
+    return placed
+
+
 Order_ = Callable[..., Awaitable[Accepted | Rejected]]
 
 

@@ -17,7 +17,7 @@ from orders.payments import PaymentResult, SandboxProvider, handle_notification,
 from orders.persister import OrderPersister
 from orders.refund_sender import send_due_refunds
 from server.services import Services
-from tests.orders.conftest import World, make_deal, seed_world, stock_left
+from tests.orders.conftest import World, make_deal, seed_world, stock_left, written_order
 from tests.orders.redis_vs_sql import expected_from_sql, redis_state
 from tests.orders.test_payments import order_status, pay
 
@@ -151,12 +151,10 @@ async def test_two_late_payments_of_one_expired_order_are_refunded_once_each(
 
 
 async def test_a_notice_for_the_wrong_amount_is_refunded_and_the_order_stays_unpaid(
-    services: Services, world: World, persister: OrderPersister
+    services: Services, world: World
 ) -> None:
     deal = await make_deal(services, world, stock=5)
-    placed = await place_order(services, IntakeRequest(world.customer_ids[0], deal, 1, "k"))
-    assert isinstance(placed, Accepted)
-    await persister.drain()
+    placed = await written_order(services, world, deal)
     wrong = await pay(services, placed.order_id, placed.amount_fen - 1, txn="wx-short")
     assert wrong.outcome == "refunded_mismatch" and wrong.acknowledged
     assert await order_status(services, placed.order_id) == "pending_payment"
@@ -170,12 +168,10 @@ async def test_a_notice_for_the_wrong_amount_is_refunded_and_the_order_stays_unp
 
 
 async def test_a_payment_waits_while_its_deal_is_restored_after_a_redis_restart(
-    services: Services, world: World, persister: OrderPersister
+    services: Services, world: World
 ) -> None:
     deal = await make_deal(services, world, stock=5)
-    placed = await place_order(services, IntakeRequest(world.customer_ids[0], deal, 1, "k"))
-    assert isinstance(placed, Accepted)
-    await persister.drain()
+    placed = await written_order(services, world, deal)
     await services.redis.hset(f"{{deal:{deal}}}:state", "gate", "closed")  # type: ignore[misc]
     waiting = await pay(services, placed.order_id, placed.amount_fen, txn="wx-1")
     assert (waiting.outcome, waiting.acknowledged) == ("not_ready", False)
@@ -192,9 +188,7 @@ async def test_a_payment_whose_transaction_fails_gives_back_the_units_it_took(
 ) -> None:
     policy = "hold" if paid_late else "first_paid"
     deal = await make_deal(expiring, world, stock=3, per_customer_limit=2, stock_policy=policy)
-    placed = await place_order(expiring, IntakeRequest(world.customer_ids[0], deal, 2, "k"))
-    assert isinstance(placed, Accepted)
-    await OrderPersister(expiring).drain()
+    placed = await written_order(expiring, world, deal, quantity=2)
     if paid_late:
         assert await expire_order(expiring, placed.order_id, rooms=LiveRooms(expiring.redis))
     before = await redis_state(expiring, deal)

@@ -13,17 +13,15 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from bench.processes import free_port, service_env
-from orders.intake import Accepted, IntakeRequest, place_order
 from orders.models import Order, Payment
 from orders.payments import configured_provider
-from orders.persister import OrderPersister
 from orders.refund_sender import send_due_refunds
 from orders.wechatpay import WechatPayProvider
 from server.app import create_app
 from server.auth import Principal, Role
 from server.services import Services, open_services
 from server.settings import Settings, load_settings
-from tests.orders.conftest import World, make_deal, seed_world
+from tests.orders.conftest import World, make_deal, seed_world, written_order
 from tests.support.local_server import serving
 from tests.support.wechatpay_api import (
     API_V3_KEY,
@@ -98,17 +96,7 @@ async def client(paying_settings: Settings) -> AsyncIterator[AsyncTestClient[Lit
 
 async def prepaid_order(services: Services, world: World) -> str:
     """An order accepted, written, and created at WeChat Pay as the mini-program would."""
-    deal = await make_deal(services, world)
-    request = IntakeRequest(
-        customer_id=world.customer_ids[0],
-        deal_id=deal,
-        quantity=1,
-        idempotency_key="k1",
-        room_store_id=world.store_id,
-    )
-    placed = await place_order(services, request)
-    assert isinstance(placed, Accepted)
-    await OrderPersister(services).drain()
+    placed = await written_order(services, world, await make_deal(services, world))
     provider = configured_provider(services)
     assert isinstance(provider, WechatPayProvider)
     await provider.prepay(placed.order_id, placed.amount_fen, "oPayer", "大衣")
@@ -174,17 +162,7 @@ async def test_the_mini_program_gets_signed_pay_parameters_for_its_own_order_onl
     wechatpay: tuple[FakeWechatPay, str],
 ) -> None:
     world = await seed_world(paying, customers=2)
-    deal = await make_deal(paying, world)
-    request = IntakeRequest(
-        customer_id=world.customer_ids[0],
-        deal_id=deal,
-        quantity=1,
-        idempotency_key="k1",
-        room_store_id=world.store_id,
-    )
-    placed = await place_order(paying, request)
-    assert isinstance(placed, Accepted)
-    await OrderPersister(paying).drain()
+    placed = await written_order(paying, world, await make_deal(paying, world))
 
     def bearer(index: int) -> dict[str, str]:
         principal = Principal(Role.VIEWER, world.customer_ids[index], world.store_id)
