@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import msgspec
+import structlog
 from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker
@@ -18,6 +19,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
 
 import live.jobs
 import orders.jobs
@@ -27,6 +29,8 @@ from server.services import open_services
 from server.settings import Settings
 
 HEARTBEAT_KEY = "worker:heartbeat"
+
+log = structlog.get_logger()
 
 
 async def heartbeat(ctx: dict[str, Any]) -> None:
@@ -58,6 +62,28 @@ def arq_redis_settings(redis_url: str) -> RedisSettings:
     return settings
 
 
+class RidingWorker(Worker):
+    """arq's worker, riding through a Redis that drops its connections while a job starts.
+
+    arq takes a job slot, then WATCHes the job's key; a connection lost while watching is a
+    WatchError (redis-py cannot retry a broken WATCH) that arq does not catch there, so it
+    would end the process. Here the slot is given back and the job stays queued for the next
+    poll, which is what arq does itself when the WATCH is broken by another worker."""
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        for job_id in job_ids:
+            if self.job_counter >= self.max_jobs:
+                return  # as arq's own loop does: the rest waits for the next poll
+            try:
+                await super().start_jobs([job_id])
+            except (WatchError, RedisConnectionError, RedisTimeoutError) as error:
+                self.job_counter -= 1
+                self.sem.release()
+                log.warning(
+                    "worker.job_start_interrupted", job_id=job_id.decode(), error=repr(error)
+                )
+
+
 def make_worker(settings: Settings) -> Worker:
     redis_url, _ = resolve_redis_url(settings)
 
@@ -70,7 +96,7 @@ def make_worker(settings: Settings) -> Worker:
         await orders.jobs.stop_tasks(ctx)
         await ctx["services"].close()
 
-    return Worker(
+    return RidingWorker(
         functions=JOB_FUNCTIONS,
         cron_jobs=CRON_JOBS,
         redis_settings=arq_redis_settings(redis_url),

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from arq.connections import create_pool
 from arq.cron import CronJob, next_cron
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from server.settings import Settings
 from server.worker import arq_redis_settings, make_worker
@@ -55,3 +57,37 @@ async def test_one_persister_per_worker_after_five_minutes_of_crons(settings: Se
 def ctx_redis_url(settings: Settings) -> str:
     assert settings.redis.url
     return settings.redis.url
+
+
+async def test_a_connection_lost_while_a_job_starts_leaves_it_queued_and_the_worker_polling(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis dropping the worker's connections between arq's WATCH and its reads (what a Redis
+    crash mid-poll does) must not end the worker nor leak the job's slot."""
+    worker = make_worker(settings)
+    pool = await create_pool(arq_redis_settings(ctx_redis_url(settings)))
+    killer = Redis.from_url(ctx_redis_url(settings))
+    worker._pool = pool  # what arq's main() sets before it polls
+    free_slots = worker.sem._value
+    try:
+        job = await pool.enqueue_job("expire_orders", [], _job_id="lost-while-starting")
+        assert job is not None
+        watch = Pipeline.watch
+
+        async def watch_then_lose_every_connection(self: Pipeline, *names: Any) -> Any:
+            answer = await watch(self, *names)
+            await killer.client_kill_filter(_type="normal", skip_me=True)
+            return answer
+
+        monkeypatch.setattr(Pipeline, "watch", watch_then_lose_every_connection)
+        await worker.start_jobs([b"lost-while-starting"])
+        assert (worker.job_counter, worker.sem._value) == (0, free_slots)
+        assert await pool.zscore(worker.queue_name, "lost-while-starting") is not None
+
+        monkeypatch.setattr(Pipeline, "watch", watch)
+        await worker.start_jobs([b"lost-while-starting"])  # the next poll starts it
+        assert list(worker.tasks) == ["lost-while-starting"]
+        await worker.tasks["lost-while-starting"]
+    finally:
+        await killer.aclose()
+        await pool.aclose()
