@@ -53,9 +53,8 @@ async def viewer_login(
 
 
 @get("/api/me", opt=allow(*Role), tags=["auth"])
-async def me(request: Request[Principal, str, State]) -> Me:
-    principal = request.user
-    return Me(role=principal.role.value, id=principal.sub, store_id=principal.store_id)
+async def me(caller: Principal) -> Me:
+    return Me(role=caller.role.value, id=caller.sub, store_id=caller.store_id)
 
 
 @get("/api/customers/me", opt=allow(Role.VIEWER), tags=["customers"])

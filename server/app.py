@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar, MediaType, Router, get
+from litestar import Litestar, MediaType, Request, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
@@ -26,7 +26,7 @@ from live.gateway import RoomGateway
 from live.publish import LiveRooms
 from orders.announce import Rooms
 from orders.notices import start_notices
-from server.auth import PUBLIC, TokenAuthMiddleware, role_guard
+from server.auth import PUBLIC, Principal, TokenAuthMiddleware, role_guard
 from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz
 from server.openapi import ArrayLikeStructSchemaPlugin, describe_errors, openapi_components
@@ -41,6 +41,17 @@ async def provide_db(state: State) -> AsyncIterator[AsyncSession]:
     services: Services = state.services
     async with services.sessionmaker() as session:
         yield session
+
+
+def provide_services(state: State) -> Services:
+    """The process's long-lived parts (settings, Redis, database, signer)."""
+    services: Services = state.services
+    return services
+
+
+def provide_caller(request: Request[Principal, str, State]) -> Principal:
+    """Who is calling, as the token middleware found them (routes guard roles with `allow`)."""
+    return request.user
 
 
 def provide_rooms(state: State) -> Rooms:
@@ -104,6 +115,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "db": Provide(provide_db),
             "rooms": Provide(provide_rooms, sync_to_thread=False),
+            "services": Provide(provide_services, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=False),
         },
         middleware=[DefineMiddleware(TokenAuthMiddleware)],
         guards=[role_guard],

@@ -73,6 +73,48 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return _response(body, exc.headers)
 
 
+class DomainError(Exception):
+    """A refusal a domain function raises; mapped to its status once, here, for every route.
+
+    Subclass the kind that fits (`class DealClosed(Conflict)`); the message is the `detail`
+    the client reads, so it says what was wrong in words a caller can act on."""
+
+    status_code = 400
+
+
+class Invalid(DomainError):
+    """The request is well formed but asks for something the rules refuse."""
+
+
+class NotFound(DomainError):
+    """No such thing, or not one the caller may know exists."""
+
+    status_code = 404
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this."""
+
+    status_code = 403
+
+
+class Conflict(DomainError):
+    """The thing's current state refuses the request (already done, full, closed)."""
+
+    status_code = 409
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorBody]:
+    log.info(
+        "http.refused",
+        detail=str(exc),
+        method=request.method,
+        path=request.url.path,
+        status=exc.status_code,
+    )
+    return _response(ErrorBody(exc.status_code, str(exc)))
+
+
 def on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     log.error("http.failed", method=request.method, path=request.url.path, exc_info=exc)
     return _response(ErrorBody(500, "Internal Server Error"))
@@ -80,5 +122,6 @@ def on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorB
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: on_http_error,
+    DomainError: on_domain_error,
     Exception: on_crash,
 }
