@@ -58,3 +58,9 @@ async def staff_member(session: AsyncSession, staff_id: int) -> StaffRead | None
     if staff is None:
         return None
     return StaffRead(staff.id, staff.role, staff.name, staff.store_id)
+
+
+async def staff_members(session: AsyncSession) -> list[StaffRead]:
+    """HQ's staff and every store's hosts: who a schedule slot can name as its host."""
+    rows = await session.scalars(select(Staff).order_by(Staff.store_id.nulls_first(), Staff.id))
+    return [StaffRead(s.id, s.role, s.name, s.store_id) for s in rows]

@@ -47,7 +47,9 @@ async def notices_for(
 ) -> list[ScheduleNoticeRead]:
     """HQ: every no-show and missed alert. A host: their own reminders and the alerts of their
     store's slots. Newest first."""
-    query = select(ScheduleNotice).join(Broadcast, Broadcast.id == ScheduleNotice.broadcast_id)
+    query = select(ScheduleNotice, Broadcast).join(
+        Broadcast, Broadcast.id == ScheduleNotice.broadcast_id
+    )
     if caller.role is Role.HQ:
         query = query.where(ScheduleNotice.kind.in_(HQ_ALERTS))
     else:
@@ -58,9 +60,19 @@ async def notices_for(
                 ScheduleNotice.kind.in_(HQ_ALERTS) & (Broadcast.store_id == caller.store_id),
             )
         )
-    rows = await session.scalars(
+    rows = await session.execute(
         query.order_by(ScheduleNotice.created_at.desc(), ScheduleNotice.id.desc()).limit(limit)
     )
     return [
-        ScheduleNoticeRead(n.id, n.broadcast_id, n.kind, n.recipient_id, n.created_at) for n in rows
+        ScheduleNoticeRead(
+            n.id,
+            n.broadcast_id,
+            n.kind,
+            n.recipient_id,
+            n.created_at,
+            b.title,
+            b.store_id,
+            b.scheduled_start_at,
+        )
+        for n, b in rows.tuples()
     ]

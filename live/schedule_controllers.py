@@ -10,6 +10,8 @@ from litestar import Controller, get, patch, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.queries import staff_members
+from attribution.schemas import StaffRead
 from live.reminders import notices_for, subscribe
 from live.schedule import SlotRefused, decide_proposal, move_slot, plan_slot, slots_between
 from live.schedule_schemas import ScheduleNoticeRead, Slot, SlotMove, SlotPlan
@@ -57,6 +59,11 @@ class ScheduleController(Controller):
     @post("/{slot_id:int}/reject", opt=allow(Role.HQ), status_code=200)
     async def reject(self, slot_id: PathId, db: AsyncSession) -> Slot:
         return await decide_proposal(db, slot_id, approve=False)
+
+    @get("/hosts", opt=allow(Role.HQ))
+    async def hosts(self, db: AsyncSession) -> list[StaffRead]:
+        """Who can host a slot: HQ's staff (the hub) and each store's hosts."""
+        return await staff_members(db)
 
     @get("/notices", opt=STAFF)
     async def notices(self, db: AsyncSession, caller: Principal) -> list[ScheduleNoticeRead]:

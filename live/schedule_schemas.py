@@ -56,3 +56,7 @@ class ScheduleNoticeRead(msgspec.Struct):
     """host_reminder | viewer_reminder | no_show | missed"""
     recipient_id: int
     created_at: datetime
+    title: str
+    """The slot's broadcast, as the calendar names it."""
+    store_id: int | None
+    starts_at: datetime
