@@ -1,5 +1,5 @@
-"""HTTP of the schedule: the calendar, plans and proposals, moves, HQ's decisions, notices,
-and a viewer's reminder subscription."""
+"""HTTP of the schedule (the calendar, plans and proposals, moves, HQ's decisions, notices, a
+viewer's reminder subscription) and of HQ's view of the rooms on air."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.queries import staff_members
 from attribution.schemas import StaffRead
+from live.hq_view import LiveRoom, rooms_on_air
 from live.reminders import notices_for, subscribe
 from live.schedule import SlotRefused, decide_proposal, move_slot, plan_slot, slots_between
 from live.schedule_schemas import ScheduleNoticeRead, Slot, SlotMove, SlotPlan
 from server.auth import Principal, Role, allow
 from server.bounds import PathId
+from server.services import Services
 
 STAFF = allow(Role.HQ, Role.HOST)
 LONGEST_VIEW = timedelta(days=62)
@@ -81,4 +83,14 @@ class ReminderController(Controller):
         await subscribe(db, caller.sub, broadcast_id)
 
 
-ROUTES = [ScheduleController, ReminderController]
+class HqLiveController(Controller):
+    path = "/api/hq/live"
+    tags = ("hq",)
+
+    @get("/", opt=allow(Role.HQ))
+    async def rooms(self, db: AsyncSession, services: Services) -> list[LiveRoom]:
+        """Every room on air now with its viewers, likes, orders and sales so far."""
+        return await rooms_on_air(db, services.redis)
+
+
+ROUTES = [ScheduleController, ReminderController, HqLiveController]

@@ -79,3 +79,26 @@ def test_hq_plans_a_store_broadcast_and_an_overlap_is_refused(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "hq-schedule.png"), full_page=True)
     assert js_errors == []
+
+
+def test_hq_sees_a_store_room_go_live_on_the_dashboard(
+    chain: Chain,  # noqa: F811
+    hq_page: Page,
+    js_errors: list[str],  # noqa: F811
+) -> None:
+    page = hq_page
+    page.goto(f"{chain.app.url}/static/hq.html?token={chain.hq_token}")
+    expect(page.get_by_test_id("live-rooms")).to_contain_text("现在没有直播间在播")
+    room_id = chain.store_room(0)[0]
+    room = httpx.get(f"{chain.app.url}/api/rooms/{room_id}", headers=chain.hq()).json()
+    went_live = httpx.post(
+        f"{chain.app.url}/api/broadcasts/{room['broadcast']['id']}/live", headers=chain.hq()
+    )
+    assert went_live.status_code == 200
+    card = page.get_by_test_id(f"live-room-{room_id}")
+    expect(card).to_be_visible()  # within the page's refresh of a few seconds
+    expect(card).to_contain_text("直播中")
+    expect(card).to_contain_text("未设置推流地址")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "hq-live.png"))
+    assert js_errors == []
