@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution.models import Binding, Customer, Region, Store
+from attribution.models import Binding, Customer, Region, Staff, Store
 from attribution.privacy import mask_name, mask_phone
-from attribution.schemas import CustomerProfile, StoreRead
+from attribution.schemas import CustomerProfile, StaffRead, StoreRead
 
 
 async def customer_profile(session: AsyncSession, customer_id: int) -> CustomerProfile | None:
@@ -51,3 +51,16 @@ async def masked_names(session: AsyncSession, customer_ids: list[int]) -> dict[i
 async def openid_of(session: AsyncSession, customer_id: int) -> str | None:
     """The mini-program openid of a customer: what WeChat Pay names the payer by."""
     return await session.scalar(select(Customer.openid).where(Customer.id == customer_id))
+
+
+async def staff_member(session: AsyncSession, staff_id: int) -> StaffRead | None:
+    staff = await session.get(Staff, staff_id)
+    if staff is None:
+        return None
+    return StaffRead(staff.id, staff.role, staff.name, staff.store_id)
+
+
+async def staff_members(session: AsyncSession) -> list[StaffRead]:
+    """HQ's staff and every store's hosts: who a schedule slot can name as its host."""
+    rows = await session.scalars(select(Staff).order_by(Staff.store_id.nulls_first(), Staff.id))
+    return [StaffRead(s.id, s.role, s.name, s.store_id) for s in rows]

@@ -46,3 +46,12 @@ class StoreRead(msgspec.Struct):
     name: str
     city: str
     region: str
+
+
+class StaffRead(msgspec.Struct):
+    """A member of staff as other packages see them: HQ (no store) or a store's host."""
+
+    id: int
+    role: str
+    name: str
+    store_id: int | None

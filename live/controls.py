@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from live.models import Broadcast, BroadcastStatus, WindowItem
+from live.models import Broadcast, BroadcastStatus, SlotApproval, WindowItem
 from live.protocol import BroadcastState
 from live.streams import StreamBus
 from live.window import broadcast_view, on_air_change
@@ -59,6 +59,8 @@ async def go_live(
         broadcast = await controlled_broadcast(session, principal, broadcast_id)
         if broadcast.status != BroadcastStatus.SCHEDULED:
             raise BadTransition(f"a {broadcast.status} broadcast cannot go live")
+        if broadcast.approval != SlotApproval.APPROVED:
+            raise BadTransition(f"a {broadcast.approval} slot cannot go live until HQ approves it")
         broadcast.status, broadcast.started_at = BroadcastStatus.LIVE, utcnow()
     await bus.publish(broadcast.id, BroadcastState(broadcast=broadcast_view(broadcast)))
     return broadcast

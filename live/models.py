@@ -17,6 +17,16 @@ class BroadcastStatus(StrEnum):
     SCHEDULED = "scheduled"
     LIVE = "live"
     ENDED = "ended"
+    MISSED = "missed"
+    """Its slot ended without it going live (the schedule watch marks it)."""
+
+
+class SlotApproval(StrEnum):
+    """HQ's slots are approved as made; a store host's proposal waits for HQ."""
+
+    APPROVED = "approved"
+    PROPOSED = "proposed"
+    REJECTED = "rejected"
 
 
 class Broadcast(Base):
@@ -42,6 +52,9 @@ class Broadcast(Base):
     """HLS or FLV URL from the external media server; the service only hands it on."""
     replay_url: Mapped[str] = mapped_column(String(500), default="")
     poster_url: Mapped[str] = mapped_column(String(500), default="")
+    approval: Mapped[SlotApproval] = mapped_column(
+        stored_by_value(SlotApproval, 12), default=SlotApproval.APPROVED
+    )
     on_air_item_id: Mapped[int | None] = mapped_column(default=None)
     """The item this broadcast presents now: its own, or (a relaying store) one of the hub's.
     No foreign key: an item removed from the window simply stops being on air."""
@@ -100,3 +113,41 @@ class ViewerSession(Base):
     chats: Mapped[int] = mapped_column(default=0)
     taps: Mapped[int] = mapped_column(default=0)
     share_code: Mapped[str | None] = mapped_column(String(32))
+
+
+class BroadcastSubscription(Base):
+    """A viewer asked, from a broadcast's share page, to be reminded before it goes live."""
+
+    __tablename__ = "broadcast_subscriptions"
+    __table_args__ = (UniqueConstraint("broadcast_id", "customer_id"), NEVER_REUSED_IDS)
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScheduleNoticeKind(StrEnum):
+    HOST_REMINDER = "host_reminder"
+    VIEWER_REMINDER = "viewer_reminder"
+    NO_SHOW = "no_show"
+    """The slot started 5 minutes ago and its broadcast is not live: HQ's alert."""
+    MISSED = "missed"
+
+
+class ScheduleNotice(Base):
+    """What the schedule watch raised: a reminder to one person or an alert for HQ. Unique per
+    (broadcast, kind, recipient), so the watch may run any number of times."""
+
+    __tablename__ = "schedule_notices"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "kind", "recipient_id"),
+        NEVER_REUSED_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    kind: Mapped[ScheduleNoticeKind] = mapped_column(stored_by_value(ScheduleNoticeKind, 16))
+    recipient_id: Mapped[int] = mapped_column(default=0)
+    """The host's staff id or the viewer's customer id; 0 for HQ's alerts."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar, MediaType, Request, Router, get
+from litestar import Controller, Litestar, MediaType, Request, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import attribution.controllers
 import live.controllers
+import live.schedule_controllers
 import orders.controllers
 from live.gateway import RoomGateway
 from live.publish import LiveRooms
@@ -85,9 +86,21 @@ API_ROUTES: list[HTTPRouteHandler] = [
 ]
 
 
+API_CONTROLLERS: list[type[Controller]] = [*live.schedule_controllers.ROUTES]
+
+
+def handlers_of(controllers: list[type[Controller]]) -> list[HTTPRouteHandler]:
+    return [
+        handler
+        for controller in controllers
+        for handler in vars(controller).values()
+        if isinstance(handler, HTTPRouteHandler)
+    ]
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
-    describe_errors(API_ROUTES)
+    describe_errors([*API_ROUTES, *handlers_of(API_CONTROLLERS)])
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -109,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             index,
             *API_ROUTES,
+            *API_CONTROLLERS,
             create_static_files_router("/static", [STATIC_DIR], opt=PUBLIC, html_mode=False),
         ],
         lifespan=[lifespan],

@@ -86,9 +86,12 @@ async def _summary(session: AsyncSession) -> DemoSummary:
         .where(Broadcast.kind == "hub")
         .order_by(Room.id)
     )
+    # Each store's first room: tonight's relay (the week's schedule adds later ones).
     store_rooms = {
         r.store_id: r.id
-        for r in await session.scalars(select(Room).where(Room.store_id.is_not(None)))
+        for r in await session.scalars(
+            select(Room).where(Room.store_id.is_not(None)).order_by(Room.id.desc())
+        )
         if r.store_id is not None
     }
     assert hq is not None and hub_room is not None, "demo data is incomplete"

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.credit import credit_sale
 from attribution.models import Store
+from live.models import BroadcastStatus, ScheduleNotice, ScheduleNoticeKind
 from orders.models import Deal, Order
 from server import factories
 from server.model_base import utcnow
@@ -90,7 +91,9 @@ async def seed_chain(session: AsyncSession) -> list[int]:
     buyers = [(cid, rng.choice(stores)) for cid in org.customer_ids if rng.random() < 0.4]
     await _seed_purchase_history(session, products[:WINDOW_SIZE], list_prices, buyers)
     window = [(pid, list_prices[pid] * 8 // 10) for pid in products[:WINDOW_SIZE]]
-    return await _seed_tonight(session, org, window)
+    to_launch = await _seed_tonight(session, org, window)
+    await _seed_week(session, org)
+    return to_launch
 
 
 async def _seed_org(session: AsyncSession, customers: int = 300, seed: int = 7) -> Org:
@@ -243,3 +246,50 @@ async def _seed_tonight(
             to_launch.append(deal.id)
     await session.flush()
     return to_launch
+
+
+async def _seed_week(session: AsyncSession, org: Org) -> None:
+    """The coming week on HQ's calendar: each store's own evening broadcasts (19:00 Beijing
+    time) every other day, a hub broadcast on the fourth day relayed by every store, and
+    yesterday's slot of the first store, which never went live (missed)."""
+    today = utcnow().replace(hour=11, minute=0, second=0, microsecond=0)  # 19:00 in Beijing
+    hub_day = 3
+    for day in range(1, 7):
+        if day == hub_day:
+            hub = await factories.add_broadcast(
+                session,
+                title="周末特卖 · 总部直播",
+                starts_at=today + timedelta(days=day, hours=1),
+                host_id=org.hq_staff_id,
+            )
+            await factories.add_room(session, hub.id)
+            for store in org.stores:
+                await factories.add_store_relay(session, hub, store, host_id=org.host_ids[store.id])
+            continue
+        for n, store in enumerate(org.stores):
+            if (day + n) % 2:
+                continue
+            own = await factories.add_broadcast(
+                session,
+                kind="store",
+                title=f"{store.name} · 店长专场",
+                starts_at=today + timedelta(days=day),
+                store_id=store.id,
+                host_id=org.host_ids[store.id],
+            )
+            await factories.add_room(session, own.id, store.id)
+    first = org.stores[0]
+    missed = await factories.add_broadcast(
+        session,
+        kind="store",
+        title=f"{first.name} · 店长专场",
+        status=BroadcastStatus.MISSED,
+        starts_at=today - timedelta(days=1),
+        store_id=first.id,
+        host_id=org.host_ids[first.id],
+    )
+    await factories.add_room(session, missed.id, first.id)
+    session.add(
+        ScheduleNotice(broadcast_id=missed.id, kind=ScheduleNoticeKind.MISSED, recipient_id=0)
+    )
+    await session.flush()

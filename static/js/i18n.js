@@ -306,6 +306,12 @@ export function applyStatic(root = document) {
   }
 }
 
+/** A page's own strings, added beside the shared ones (the HQ dashboard keeps its many in
+ * hq-strings.js so that file reads as the dashboard's vocabulary). */
+export function addStrings(more) {
+  for (const code of ["zh", "en"]) Object.assign(STRINGS[code], more[code]);
+}
+
 export function toggleLang() {
   setLang(lang === "en" ? "zh" : "en");
 }

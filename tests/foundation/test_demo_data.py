@@ -30,10 +30,17 @@ async def test_demo_data_is_a_chain_with_history_and_a_scheduled_broadcast(
         assert await count(Product) == 20
         paid = await session.scalar(select(func.count()).where(Order.status == "paid"))
         assert paid and paid == await count(SaleCredit)
-        broadcasts = (await session.scalars(select(Broadcast))).all()
-        hub = [b for b in broadcasts if b.kind == "hub"]
-        assert len(hub) == 1 and hub[0].status == "scheduled"
-        assert sorted(b.relays_id for b in broadcasts if b.kind == "store") == [hub[0].id] * 3
+        broadcasts = (await session.scalars(select(Broadcast).order_by(Broadcast.id))).all()
+        tonight, later = [b for b in broadcasts if b.kind == "hub"]  # tonight's, and the week's
+        hub = [tonight]
+        assert tonight.status == later.status == "scheduled"
+        relays = [b.relays_id for b in broadcasts if b.relays_id is not None]
+        assert sorted(relays) == [tonight.id] * 3 + [later.id] * 3
+        assert [b.status for b in broadcasts if b.status == "missed"] == ["missed"]
+        own = [b for b in broadcasts if b.kind == "store" and b.relays_id is None]
+        assert {b.store_id for b in own} == {
+            store.id for store in await session.scalars(select(Store))
+        }
         assert (
             await session.scalar(select(func.count()).where(WindowItem.broadcast_id == hub[0].id))
             == 8
