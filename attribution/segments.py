@@ -62,7 +62,9 @@ class days_between(FunctionElement[int]):
 @compiles(days_between, "sqlite")
 def _days_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+    # Whole seconds, then whole days: julianday()'s floating days can land a hair under 10.
+    seconds = f"(CAST(strftime('%s', {later}) AS INTEGER) - CAST(strftime('%s', {earlier}) AS INTEGER))"
+    return f"({seconds} / 86400)"
 
 
 @compiles(days_between, "postgresql")
@@ -117,7 +119,7 @@ async def _median(session: AsyncSession, per_customer: Any, column: str) -> floa
         func.row_number().over(order_by=value).label("position"),
         func.count().over().label("total"),
     ).subquery("ranked")
-    middle = (ranked.c.total + 1) / 2, (ranked.c.total + 2) / 2  # integer division on both
+    middle = (ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2
     median = await session.scalar(
         select(func.avg(ranked.c.value)).where(ranked.c.position.in_(middle))
     )
