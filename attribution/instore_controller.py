@@ -26,7 +26,9 @@ class InstoreSaleController(Controller):
         request_max_body_size=MAX_IMPORT_BYTES,
     )
     async def import_sales(
-        self, request: Request[Any, Any, Any], db: AsyncSession
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
     ) -> InstoreImportReport:
         """Import the stores' till sales: a CSV with a header line (receipt_id, store_code,
         amount_fen, sold_at, phone) or a JSON array of objects with those fields. Receipts

@@ -63,7 +63,9 @@ class days_between(FunctionElement[int]):
 def _days_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
     # Whole seconds, then whole days: julianday()'s floating days can land a hair under 10.
-    seconds = f"(CAST(strftime('%s', {later}) AS INTEGER) - CAST(strftime('%s', {earlier}) AS INTEGER))"
+    seconds = (
+        f"(CAST(strftime('%s', {later}) AS INTEGER) - CAST(strftime('%s', {earlier}) AS INTEGER))"
+    )
     return f"({seconds} / 86400)"
 
 
