@@ -12,6 +12,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 import msgspec
@@ -19,8 +20,8 @@ from sqlalchemy import Insert, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution.models import Customer, InstoreSale, Store
-from attribution.schemas import InstoreImportReport, RowError, TillSale
+from attribution.models import Customer, InstoreSale, SaleCredit, Store
+from attribution.schemas import InstoreImportReport, RowError, StoreSales, TillSale
 from server.errors import Invalid
 from server.model_base import utcnow
 
@@ -171,3 +172,30 @@ async def import_till_sales(session: AsyncSession, rows: Sequence[Any]) -> Insto
         errors_total=len(errors),
         errors=errors[:MAX_REPORTED_ERRORS],
     )
+
+
+async def store_sales(
+    session: AsyncSession, *, since: datetime, until: datetime, store_id: int | None = None
+) -> list[StoreSales]:
+    """Each store's (or one store's) two lines over [since, until): till sales by when they
+    were sold, online credits (sales and reversals) by when they were written."""
+    stores = select(Store.id).order_by(Store.id)
+    till = select(InstoreSale.store_id, func.sum(InstoreSale.amount_fen)).where(
+        InstoreSale.sold_at >= since, InstoreSale.sold_at < until
+    )
+    online = select(SaleCredit.store_id, func.sum(SaleCredit.amount_fen)).where(
+        SaleCredit.created_at >= since, SaleCredit.created_at < until
+    )
+    if store_id is not None:
+        stores = stores.where(Store.id == store_id)
+        till = till.where(InstoreSale.store_id == store_id)
+        online = online.where(SaleCredit.store_id == store_id)
+    till_fen = dict((await session.execute(till.group_by(InstoreSale.store_id))).all())
+    online_fen = dict((await session.execute(online.group_by(SaleCredit.store_id))).all())
+    totals = []
+    for each in await session.scalars(stores):
+        in_store, credited = int(till_fen.get(each) or 0), int(online_fen.get(each) or 0)
+        total = in_store + credited
+        share = round(credited / total, 4) if total > 0 else 0.0
+        totals.append(StoreSales(each, in_store, credited, total, share))
+    return totals

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution.instore import import_till_sales, parse_rows
-from attribution.schemas import InstoreImportReport
-from server.auth import Role, allow
+from attribution.instore import import_till_sales, parse_rows, store_sales
+from attribution.schemas import InstoreImportReport, StoreSales
+from server.auth import Principal, Role, allow
+from server.errors import Invalid
+from server.model_base import utcnow
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 """A store's till export for a month runs to a few hundred thousand receipts (~60 bytes each)."""
@@ -36,3 +39,20 @@ class InstoreSaleController(Controller):
         good ones still go in."""
         rows = parse_rows(await request.body(), request.headers.get("content-type", ""))
         return await import_till_sales(db, rows)
+
+    @get("/totals", opt=allow(Role.HQ, Role.HOST))
+    async def totals(
+        self,
+        db: AsyncSession,
+        caller: Principal,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[StoreSales]:
+        """Each store's till sales, online credited sales and private-domain share over
+        [since, until) (default: the last 30 days); a host gets their own store's."""
+        until = until or utcnow()
+        since = since or until - timedelta(days=30)
+        if since.tzinfo is None or until.tzinfo is None:
+            raise Invalid("since and until need their UTC offset (2026-11-01T00:00:00+08:00)")
+        store_id = None if caller.role is Role.HQ else caller.store_id
+        return await store_sales(db, since=since, until=until, store_id=store_id)

@@ -130,3 +130,16 @@ class SegmentSummary(msgspec.Struct):
     sleeping: int
     computed_at: datetime | None
     """When the segments were last refreshed; None before the first refresh."""
+
+
+class StoreSales(msgspec.Struct):
+    """A store's sales over a period, on both lines (私域业绩占比 is the second's share)."""
+
+    store_id: int
+    in_store_fen: int
+    """Till sales imported for the store."""
+    online_fen: int
+    """Online sales credited to the store (its guides' and its rooms'), net of refunds."""
+    total_fen: int
+    private_domain_share: float
+    """online / total, 0 when the store sold nothing."""

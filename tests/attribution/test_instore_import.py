@@ -4,7 +4,7 @@ credited to the store it happened in and linked to the customer whose phone the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
@@ -12,6 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from attribution.credit import credit_sale
 from attribution.models import InstoreSale
 from server import factories
 from server.auth import Role
@@ -201,3 +202,46 @@ async def test_only_hq_imports_till_sales(
             },
         )
         assert response.status_code == 403, role
+
+
+async def test_a_stores_total_adds_its_till_sales_to_its_online_credit(
+    client: AsyncTestClient[Litestar],
+    token_for: Callable[..., str],
+    services: Services,
+    chain: dict[str, int],
+) -> None:
+    await post_csv(client, hq(token_for), CSV)
+    async with services.sessionmaker() as session, session.begin():
+        day = datetime(2026, 11, 30, 9, tzinfo=UTC)
+        await credit_sale(
+            session,
+            order_id="o1",
+            customer_id=chain["lin"],
+            amount_fen=30000,
+            room_store_id=chain["SH01"],
+            at=day,
+        )
+        await credit_sale(
+            session,
+            order_id="o2",
+            customer_id=chain["wang"],
+            amount_fen=10000,
+            room_store_id=chain["SH01"],
+            at=day - timedelta(days=60),
+        )  # before the period
+    period = "?since=2026-11-01T00:00:00%2B08:00&until=2026-12-01T00:00:00%2B08:00"
+
+    response = await client.get(f"/api/instore-sales/totals{period}", headers=hq(token_for))
+    assert response.json() == [
+        {"store_id": chain["SH01"], "in_store_fen": 72800, "online_fen": 30000,
+         "total_fen": 102800, "private_domain_share": 0.2918},
+        {"store_id": chain["HZ01"], "in_store_fen": 45900, "online_fen": 0,
+         "total_fen": 45900, "private_domain_share": 0.0},
+        {"store_id": chain["GZ01"], "in_store_fen": 0, "online_fen": 0,
+         "total_fen": 0, "private_domain_share": 0.0},
+    ]  # fmt: skip
+    host = {"Authorization": f"Bearer {token_for(Role.HOST, 2, chain['HZ01'])}"}
+    response = await client.get(f"/api/instore-sales/totals{period}", headers=host)
+    assert [row["store_id"] for row in response.json()] == [chain["HZ01"]]
+    guide = {"Authorization": f"Bearer {token_for(Role.GUIDE, 2, chain['HZ01'])}"}
+    assert (await client.get("/api/instore-sales/totals", headers=guide)).status_code == 403
