@@ -12,7 +12,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import msgspec
@@ -98,6 +98,11 @@ def validate(
             sale = msgspec.convert(raw, TillSale, strict=False)
         except msgspec.ValidationError as exc:
             errors.append(_row_error(number, exc))
+            continue
+        try:
+            sale.sold_at = sale.sold_at.astimezone(UTC)
+        except OverflowError:
+            errors.append(RowError(number, "sold_at", "not a time UTC can hold"))
             continue
         store_id = store_ids.get(sale.store_code)
         if store_id is None:

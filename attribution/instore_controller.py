@@ -1,8 +1,9 @@
-"""HTTP endpoint of the in-store sales import (attribution/instore.py)."""
+"""HTTP endpoints of in-store sales (attribution/instore.py): HQ's import of the till exports,
+and each store's two lines over a period."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -16,6 +17,22 @@ from server.model_base import utcnow
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 """A store's till export for a month runs to a few hundred thousand receipts (~60 bytes each)."""
+DEFAULT_PERIOD = timedelta(days=30)
+
+
+class BadPeriod(Invalid):
+    """A period's bounds that are naive or that UTC cannot hold."""
+
+
+def _period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    if (since and since.tzinfo is None) or (until and until.tzinfo is None):
+        raise BadPeriod("since and until need their UTC offset (2026-11-01T00:00:00+08:00)")
+    try:
+        until = (until or utcnow()).astimezone(UTC)
+        since = since.astimezone(UTC) if since else until - DEFAULT_PERIOD
+    except OverflowError as exc:
+        raise BadPeriod("since and until must fall within years 1 to 9999 in UTC") from exc
+    return since, until
 
 
 class InstoreSaleController(Controller):
@@ -50,9 +67,6 @@ class InstoreSaleController(Controller):
     ) -> list[StoreSales]:
         """Each store's till sales, online credited sales and private-domain share over
         [since, until) (default: the last 30 days); a host gets their own store's."""
-        until = until or utcnow()
-        since = since or until - timedelta(days=30)
-        if since.tzinfo is None or until.tzinfo is None:
-            raise Invalid("since and until need their UTC offset (2026-11-01T00:00:00+08:00)")
+        since, until = _period(since, until)
         store_id = None if caller.role is Role.HQ else caller.store_id
         return await store_sales(db, since=since, until=until, store_id=store_id)

@@ -39,6 +39,8 @@ JSON_ROWS = [
     "not a sale",
     {"receipt_id": "GZ01-0004", "store_code": "GZ01", "amount_fen": 8800,
      "sold_at": "2026-11-29T10:00:00+08:00", "till": 3},
+    {"receipt_id": "GZ01-0005", "store_code": "GZ01", "amount_fen": 100,
+     "sold_at": "0001-01-01T00:00:00+08:00"},
 ]  # fmt: skip
 
 
@@ -153,6 +155,7 @@ async def test_importing_the_same_files_twice_adds_each_receipt_once(
             {"row": 2, "field": "amount_fen", "message": "Expected `int`, got `str`"},
             {"row": 3, "field": "sold_at", "message": "Object missing required field `sold_at`"},
             {"row": 4, "field": None, "message": "a sale is an object of named fields"},
+            {"row": 6, "field": "sold_at", "message": "not a time UTC can hold"},
         ]
     )
 
