@@ -14,6 +14,7 @@ from attribution.schemas import SegmentMember, SegmentSummary
 from attribution.segments_classes import RFM_CLASS_ZH, RfmClass, Tier
 
 MAX_PAGE = 500
+"""Customers per page of the listing endpoint."""
 
 
 def _members(
@@ -56,17 +57,18 @@ async def customers_in_segment(
     sleeping: bool | None = None,
     store_id: int | None = None,
     guide_id: int | None = None,
-    limit: int = MAX_PAGE,
+    limit: int | None = None,
     offset: int = 0,
 ) -> list[SegmentMember]:
     """The customers matching every filter given (None: any), biggest spenders first, phones
-    masked. `store_id` narrows to a store's customers, `guide_id` to a guide's bound ones."""
+    masked. `store_id` narrows to a store's customers, `guide_id` to a guide's bound ones;
+    `limit` None is all of them (a campaign's whole audience)."""
     query = _members(
         rfm_class=rfm_class, tier=tier, sleeping=sleeping, store_id=store_id, guide_id=guide_id
     )
     rows = await session.execute(
         query.order_by(CustomerSegment.monetary_fen.desc(), CustomerSegment.customer_id)
-        .limit(min(limit, MAX_PAGE))
+        .limit(limit)
         .offset(offset)
     )
     members = []
