@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import (
@@ -13,13 +13,16 @@ from litestar.exceptions import (
     ServiceUnavailableException,
     TooManyRequestsException,
 )
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.identity import IdentityProviderDown, LoginRefused
+from attribution.instore_controller import InstoreSaleController
 from attribution.login import UnknownStore, enter_as_customer, identity_provider, over_login_rate
 from attribution.queries import customer_profile, stores_with_regions
 from attribution.schemas import CustomerProfile, LoginResult, Me, StoreRead, ViewerLogin
+from attribution.segments_controller import SegmentController
 from server.auth import PUBLIC, Principal, Role, allow
 
 
@@ -73,4 +76,11 @@ async def list_stores(db: NamedDependency[AsyncSession]) -> list[StoreRead]:
     return await stores_with_regions(db)
 
 
-ROUTES = [viewer_login, me, my_profile, list_stores]
+ROUTES: list[HTTPRouteHandler | type[Controller]] = [
+    viewer_login,
+    me,
+    my_profile,
+    list_stores,
+    InstoreSaleController,
+    SegmentController,
+]

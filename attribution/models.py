@@ -113,3 +113,42 @@ class SaleCredit(Base):
     amount_fen: Mapped[int]
     """Positive for a sale, negative for a reversal."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InstoreSale(Base):
+    """A till sale imported from a store (the store's first line): it counts for the store it
+    happened in, never for a guide, and names the customer when the till's phone matched one."""
+
+    __tablename__ = "instore_sales"
+    __table_args__ = NEVER_REUSED_IDS
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    receipt_id: Mapped[str] = mapped_column(String(64), unique=True)
+    """The till's own receipt number: importing the same file twice adds nothing."""
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    amount_fen: Mapped[int]
+    sold_at: Mapped[datetime] = mapped_column(index=True)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomerSegment(Base):
+    """A customer's RFML figures, class, tier and sleeping flag as of the last refresh
+    (attribution/segments.py); rewritten whole by each refresh."""
+
+    __tablename__ = "customer_segments"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    recency_days: Mapped[int]
+    frequency: Mapped[int]
+    monetary_fen: Mapped[int]
+    length_days: Mapped[int]
+    rfm_class: Mapped[str] = mapped_column(String(32), index=True)
+    tier: Mapped[str] = mapped_column(String(16), index=True)
+    sleeping: Mapped[bool] = mapped_column(index=True)
+    last_purchase_at: Mapped[datetime]
+    computed_at: Mapped[datetime]
+
+
+# The import links a till's phone to a customer; without it each batch scans every member.
+Index("ix_customers_phone", Customer.phone)

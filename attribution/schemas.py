@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 import msgspec
 
-from server.bounds import Id, NonEmpty64, Text32, Text64, Text500
+from attribution.segments_classes import RfmClass, Tier
+from server.bounds import NO_NUL, Id, NonEmpty64, Positive, Text32, Text64, Text500
 
 
 class ViewerLogin(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,3 +59,96 @@ class StaffRead(msgspec.Struct):
     role: str
     name: str
     store_id: int | None
+
+
+# In-store till sales (attribution/instore.py)
+
+NonEmpty32 = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=NO_NUL)]
+Phone = Annotated[str, msgspec.Meta(max_length=20, pattern=NO_NUL)]
+AwareDateTime = Annotated[datetime, msgspec.Meta(tz=True)]
+"""A time with its UTC offset: a till's local time alone would be read in the wrong zone."""
+
+
+class TillSale(msgspec.Struct, forbid_unknown_fields=False):
+    """One row of a till export, as CSV columns or a JSON object; unknown columns are ignored
+    (tills export more than this)."""
+
+    receipt_id: NonEmpty64
+    """The till's receipt number, unique across the chain: importing it again adds nothing."""
+    store_code: NonEmpty32
+    """The store's code (SH01), as the till knows its store."""
+    amount_fen: Positive
+    """What the receipt came to, in fen; returns are not imported here."""
+    sold_at: AwareDateTime
+    """ISO 8601 with an offset: 2026-11-30T15:04:05+08:00."""
+    phone: Phone | None = None
+    """The member phone the till recorded, if any; links the sale to a customer."""
+
+
+class RowError(msgspec.Struct):
+    row: int
+    """1-based position among the records: the CSV's data lines (header not counted) or the
+    JSON array's items."""
+    field: str | None
+    message: str
+
+
+class InstoreImportReport(msgspec.Struct):
+    rows: int
+    imported: int
+    """New sales written by this import."""
+    already_imported: int
+    """Valid rows whose receipt id was already there (an import run twice, or a repeated row)."""
+    linked: int
+    """New sales whose phone matched a customer."""
+    errors_total: int
+    errors: list[RowError]
+    """The first errors, row by row (at most `instore.MAX_REPORTED_ERRORS`)."""
+
+
+# Customer segments (attribution/segments.py)
+
+
+class SegmentMember(msgspec.Struct):
+    """A customer as the segment filters list them: phone masked, figures as of `computed_at`."""
+
+    customer_id: int
+    nickname: str
+    phone_masked: str
+    store_id: int | None
+    """The bound guide's store, or the customer's home store when unbound."""
+    guide_id: int | None
+    recency_days: int
+    frequency: int
+    monetary_fen: int
+    length_days: int
+    rfm_class: RfmClass
+    rfm_class_zh: str
+    tier: Tier
+    sleeping: bool
+    last_purchase_at: datetime
+    computed_at: datetime
+
+
+class SegmentSummary(msgspec.Struct):
+    """How many customers each class, tier and the sleeping hold, of a store or the brand."""
+
+    customers: int
+    by_class: dict[str, int]
+    by_tier: dict[str, int]
+    sleeping: int
+    computed_at: datetime | None
+    """When the segments were last refreshed; None before the first refresh."""
+
+
+class StoreSales(msgspec.Struct):
+    """A store's sales over a period, on both lines (私域业绩占比 is the second's share)."""
+
+    store_id: int
+    in_store_fen: int
+    """Till sales imported for the store."""
+    online_fen: int
+    """Online sales credited to the store (its guides' and its rooms'), net of refunds."""
+    total_fen: int
+    private_domain_share: float
+    """online / total, 0 when the store sold nothing."""

@@ -78,7 +78,7 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-API_ROUTES: list[HTTPRouteHandler] = [
+API_ROUTES: list[HTTPRouteHandler | type[Controller]] = [
     healthz,
     *attribution.controllers.ROUTES,
     *live.controllers.ROUTES,

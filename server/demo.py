@@ -8,11 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.models import Guide, Staff, Store
+from attribution.segments import refresh_segments
 from live.models import Broadcast, Room
 from live.publish import LiveRooms
 from orders.deals import launch_deal
 from server.auth import Principal, Role, TokenSigner
 from server.demo_chain import seed_chain
+from server.model_base import utcnow
 from server.services import services_scope
 from server.settings import Settings
 
@@ -65,6 +67,8 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
                 to_launch = await seed_chain(session)
         for deal_id in to_launch:  # after the commit: launching loads Redis and tells rooms
             await launch_deal(session, services.redis, deal_id, rooms=LiveRooms(services.redis))
+        if to_launch:  # the worker refreshes them nightly; a fresh demo has them at once
+            await refresh_segments(session, today=utcnow())
         return await _summary(session)
 
 

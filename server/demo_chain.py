@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.credit import credit_sale
-from attribution.models import Store
+from attribution.models import Customer, Store
 from live.models import BroadcastStatus, ScheduleNotice, ScheduleNoticeKind
 from orders.models import Deal, Order
 from server import factories
@@ -69,6 +69,8 @@ WINDOW_SIZE = 8
 """Products in tonight's window; the history sells the same ones."""
 FLASH_SALES = 2
 """The first window products get a flash sale (a draft the host launches on air)."""
+TILL_SALES_PER_STORE = 120
+"""In-store receipts per store over two years: enough for every store's figures and segments."""
 
 
 @dataclass
@@ -90,6 +92,7 @@ async def seed_chain(session: AsyncSession) -> list[int]:
     stores = [store.id for store in org.stores]
     buyers = [(cid, rng.choice(stores)) for cid in org.customer_ids if rng.random() < 0.4]
     await _seed_purchase_history(session, products[:WINDOW_SIZE], list_prices, buyers)
+    await _seed_till_sales(session, stores)
     window = [(pid, list_prices[pid] * 8 // 10) for pid in products[:WINDOW_SIZE]]
     to_launch = await _seed_tonight(session, org, window)
     await _seed_week(session, org)
@@ -213,6 +216,28 @@ async def _seed_purchase_history(
             in_store=True,
             at=order.paid_at,
         )
+
+
+async def _seed_till_sales(session: AsyncSession, stores: list[int], seed: int = 13) -> None:
+    """Each store's till sales of the last two years, as HQ's import writes them: most by
+    members (linked by phone to one of the store's customers), the rest by walk-ins. They
+    count for the store and feed the segments (attribution/segments.py)."""
+    rng = random.Random(seed)
+    now = utcnow()
+    members = (
+        await session.execute(select(Customer.id, Customer.home_store_id).order_by(Customer.id))
+    ).all()
+    for store_id, store_code in zip(stores, [code for _, code, *_ in STORES], strict=True):
+        own = [customer_id for customer_id, home in members if home == store_id]
+        for n in range(TILL_SALES_PER_STORE):
+            await factories.add_instore_sale(
+                session,
+                store_id,
+                receipt_id=f"{store_code}-T{n:05d}",
+                amount_fen=rng.choice(PRODUCTS)[2] * 100 * rng.randrange(1, 3),
+                sold_at=now - timedelta(days=rng.randrange(1, 720), minutes=rng.randrange(1440)),
+                customer_id=rng.choice(own) if rng.random() < 0.6 else None,
+            )
 
 
 async def _seed_tonight(

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution.models import Binding, Customer, Guide, Region, Staff, Store
+from attribution.models import Binding, Customer, Guide, InstoreSale, Region, Staff, Store
 from live.models import Broadcast, Room, WindowItem
 from live.publish import LiveRooms
 from orders.deals import create_deal, launch_deal
@@ -303,3 +303,25 @@ async def add_paid_order(
     )
     await _added(session, OrderEvent(order_id=order.id, kind="paid", at=at, data={"history": True}))
     return order
+
+
+async def add_instore_sale(
+    session: AsyncSession,
+    store_id: int,
+    *,
+    receipt_id: str,
+    amount_fen: int,
+    sold_at: datetime,
+    customer_id: int | None = None,
+) -> InstoreSale:
+    """A till sale as the import writes it (attribution/instore.py)."""
+    return await _added(
+        session,
+        InstoreSale(
+            receipt_id=receipt_id,
+            store_id=store_id,
+            customer_id=customer_id,
+            amount_fen=amount_fen,
+            sold_at=sold_at,
+        ),
+    )

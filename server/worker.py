@@ -21,6 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
+import attribution.jobs
 import live.jobs
 import orders.jobs
 from live.publish import LiveRooms
@@ -39,9 +40,10 @@ async def heartbeat(ctx: dict[str, Any]) -> None:
 
 
 # Each package lists its jobs; the worker runs them all. Kept explicit so a reader sees them.
-JOB_FUNCTIONS: list[Any] = [*orders.jobs.JOB_FUNCTIONS]
+JOB_FUNCTIONS: list[Any] = [*attribution.jobs.JOB_FUNCTIONS, *orders.jobs.JOB_FUNCTIONS]
 CRON_JOBS: list[Any] = [
     cron(heartbeat, second=0, run_at_startup=True),
+    *attribution.jobs.CRON_JOBS,
     *live.jobs.CRON_JOBS,
     *orders.jobs.CRON_JOBS,
 ]

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from attribution.models import Binding, Customer, Guide, Region, SaleCredit, Store
+from attribution.models import (
+    Binding,
+    Customer,
+    CustomerSegment,
+    Guide,
+    InstoreSale,
+    Region,
+    SaleCredit,
+    Store,
+)
 from live.models import Broadcast, WindowItem
 from orders.models import Order, Product
 from server.demo import load_demo_data
@@ -30,6 +39,16 @@ async def test_demo_data_is_a_chain_with_history_and_a_scheduled_broadcast(
         assert await count(Product) == 20
         paid = await session.scalar(select(func.count()).where(Order.status == "paid"))
         assert paid and paid == await count(SaleCredit)
+        till = (
+            await session.execute(
+                select(
+                    InstoreSale.store_id, func.count(), func.count(InstoreSale.customer_id)
+                ).group_by(InstoreSale.store_id)
+            )
+        ).all()
+        assert len(till) == 3
+        assert all(0 < members < sales for _, sales, members in till)  # members and walk-ins
+        assert await count(CustomerSegment) > 0
         broadcasts = (await session.scalars(select(Broadcast).order_by(Broadcast.id))).all()
         tonight, later = [b for b in broadcasts if b.kind == "hub"]  # tonight's, and the week's
         hub = [tonight]
