@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.queries import staff_members
 from attribution.schemas import StaffRead
+from live.chain_pulse import ChainPulse, chain_pulse
 from live.hq_view import LiveRoom, rooms_on_air
 from live.reminders import notices_for, subscribe
 from live.schedule import SlotRefused, decide_proposal, move_slot, plan_slot, slots_between
@@ -91,6 +92,13 @@ class HqLiveController(Controller):
     async def rooms(self, db: AsyncSession, services: Services) -> list[LiveRoom]:
         """Every room on air now with its viewers, likes, orders and sales so far."""
         return await rooms_on_air(db, services.redis)
+
+    @get("/pulse/{hub_id:int}", opt=allow(Role.HQ, Role.HOST))
+    async def pulse(self, hub_id: PathId, db: AsyncSession) -> ChainPulse:
+        """What sells across the hub's rooms in the last 15 minutes (top items by units and by
+        rooms selling them) and each room against the chain's median. A host sees the chain's
+        figures too: comparing with the others is the point."""
+        return await chain_pulse(db, hub_id)
 
 
 ROUTES = [ScheduleController, ReminderController, HqLiveController]
