@@ -141,9 +141,7 @@ async def client_config(state: State) -> ClientConfig:
 
 
 @get("/api/rooms/{room_id:int}", opt=allow(*Role), tags=["live"])
-async def room_details(
-    room_id: PathId, state: State, db: NamedDependency[AsyncSession]
-) -> Snapshot:
+async def room_details(room_id: PathId, state: State, db: NamedDependency[AsyncSession]) -> Snapshot:
     """The room as a snapshot, for pages that render before their socket opens."""
     room = await room_context(db, room_id)
     if room is None:
