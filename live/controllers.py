@@ -13,7 +13,7 @@ from litestar.exceptions import ClientException, NotFoundException, PermissionDe
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from live.controls import (
+from live.host_actions import (
     BadMedia,
     BadTransition,
     NotAllowed,
@@ -34,6 +34,7 @@ from live.moderation import (
     unmute_customer,
 )
 from live.protocol import Snapshot
+from live.publish import LiveRooms
 from live.rooms import room_context
 from live.snapshot import build_snapshot
 from live.streams import StreamBus
@@ -152,21 +153,25 @@ async def room_details(
 
 @post("/api/broadcasts/{broadcast_id:int}/live", opt=STAFF, tags=["live"], status_code=200)
 async def start_broadcast(
-    broadcast_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    broadcast_id: PathId,
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[LiveRooms],
 ) -> BroadcastStatus:
-    broadcast: Broadcast = await _translate(
-        go_live(db, _bus(request.app.state), request.user, broadcast_id)
-    )
+    broadcast, events = await _translate(go_live(db, request.user, broadcast_id))
+    await rooms.publish(events)
     return BroadcastStatus(broadcast.id, broadcast.status)
 
 
 @post("/api/broadcasts/{broadcast_id:int}/end", opt=STAFF, tags=["live"], status_code=200)
 async def stop_broadcast(
-    broadcast_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    broadcast_id: PathId,
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[LiveRooms],
 ) -> BroadcastStatus:
-    broadcast: Broadcast = await _translate(
-        end_broadcast(db, _bus(request.app.state), request.user, broadcast_id)
-    )
+    broadcast, events = await _translate(end_broadcast(db, request.user, broadcast_id))
+    await rooms.publish(events)
     return BroadcastStatus(broadcast.id, broadcast.status)
 
 
@@ -176,10 +181,9 @@ async def change_on_air(
     data: JSONBody[OnAirChange],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[LiveRooms],
 ) -> None:
-    await _translate(
-        put_on_air(db, _bus(request.app.state), request.user, broadcast_id, data.item_id)
-    )
+    await rooms.publish(await _translate(put_on_air(db, request.user, broadcast_id, data.item_id)))
 
 
 @post("/api/broadcasts/{broadcast_id:int}/media", opt=STAFF, tags=["live"], status_code=200)
@@ -188,18 +192,19 @@ async def change_media(
     data: JSONBody[MediaChange],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[LiveRooms],
 ) -> BroadcastStatus:
     """Set the play or replay URL the media server gave; viewers get it at once."""
-    broadcast: Broadcast = await _translate(
+    broadcast, events = await _translate(
         set_media(
             db,
-            _bus(request.app.state),
             request.user,
             broadcast_id,
             play_url=data.play_url,
             replay_url=data.replay_url,
         )
     )
+    await rooms.publish(events)
     return BroadcastStatus(broadcast.id, broadcast.status)
 
 
@@ -271,13 +276,13 @@ async def add_window_item(
     data: JSONBody[WindowItemCreate],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[LiveRooms],
 ) -> WindowItemRead:
     """Add a product to this broadcast's own window (a store host: a store-only item)."""
-    item = await _translate(
-        add_item(
-            db, _bus(request.app.state), request.user, broadcast_id, data.product_id, data.price_fen
-        )
+    item, events = await _translate(
+        add_item(db, request.user, broadcast_id, data.product_id, data.price_fen)
     )
+    await rooms.publish(events)
     return WindowItemRead(item.id, item.product_id, item.price_fen, item.position, item.deal_id)
 
 
@@ -288,12 +293,13 @@ async def change_window_item(
     data: JSONBody[WindowItemUpdate],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[LiveRooms],
 ) -> WindowItemRead:
     """Reprice one of this broadcast's own items, or link it to a deal (null unlinks)."""
-    item = await _translate(
+    item, events = await _translate(
         update_item(
             db,
-            _bus(request.app.state),
+            rooms.bus.redis,
             request.user,
             broadcast_id,
             item_id,
@@ -302,6 +308,7 @@ async def change_window_item(
             unlink_deal=data.deal_id is None,
         )
     )
+    await rooms.publish(events)
     return WindowItemRead(item.id, item.product_id, item.price_fen, item.position, item.deal_id)
 
 
@@ -316,8 +323,9 @@ async def remove_window_item(
     item_id: PathId,
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[LiveRooms],
 ) -> None:
-    await _translate(remove_item(db, _bus(request.app.state), request.user, broadcast_id, item_id))
+    await rooms.publish(await _translate(remove_item(db, request.user, broadcast_id, item_id)))
 
 
 @put("/api/broadcasts/{broadcast_id:int}/window/order", opt=STAFF, tags=["live"], status_code=204)
@@ -326,10 +334,11 @@ async def reorder_window(
     data: JSONBody[WindowOrder],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[LiveRooms],
 ) -> None:
     """The broadcast's own items, every one of them, in their new order."""
-    await _translate(
-        reorder_items(db, _bus(request.app.state), request.user, broadcast_id, data.item_ids)
+    await rooms.publish(
+        await _translate(reorder_items(db, request.user, broadcast_id, data.item_ids))
     )
 
 
@@ -339,12 +348,11 @@ async def hide_hub_item(
     data: JSONBody[HiddenChange],
     request: Request[Principal, str, State],
     db: NamedDependency[AsyncSession],
+    rooms: NamedDependency[LiveRooms],
 ) -> None:
     """A store hides a hub item it cannot fulfil from its room (or shows it again)."""
-    await _translate(
-        set_hidden(
-            db, _bus(request.app.state), request.user, broadcast_id, data.item_id, data.hidden
-        )
+    await rooms.publish(
+        await _translate(set_hidden(db, request.user, broadcast_id, data.item_id, data.hidden))
     )
 
 

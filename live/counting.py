@@ -10,7 +10,7 @@ from collections.abc import Callable
 import structlog
 
 from live import nodes, presence
-from live.counts import counts_lock_key, likes_key
+from live.keys import counts_lock_key, likes_key
 from live.protocol import Counts
 from live.streams import StreamBus, stream_name
 

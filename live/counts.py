@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import redis.asyncio
 
-
-def viewers_key(broadcast_id: int) -> str:
-    return f"{{b{broadcast_id}}}:viewers"
-
-
-def likes_key(broadcast_id: int) -> str:
-    return f"{{b{broadcast_id}}}:likes"
-
-
-def counts_lock_key(broadcast_id: int) -> str:
-    return f"{{b{broadcast_id}}}:counts-lock"
+from live.keys import likes_key, viewers_key
 
 
 async def room_counts(client: redis.asyncio.Redis, broadcast_id: int) -> tuple[int, int]:

@@ -4,14 +4,13 @@
 server's frame (text, unmasked, no extension: the gateway turns compression off) is made
 once, as the architecture asks, and each recipient gets the bytes straight into its socket.
 
-Each socket costs the server 15-22 us of CPU per frame on these machines (`make
-bench-fanout` prints it), so a stock frame for a room of 1,000 viewers is ~15-20 ms of one
-node's loop, and the same instant's burst of reads on the viewers' side. Written all at
-once, every such frame stalled the orders of both sides: under `make bench-orders` it was
-what set the p99 (docs/benchmarks.md). So the recipients are written SLICE at a time, and the slices of a big room are spread over about SPREAD_SECONDS,
-while no other frame waits; with frames waiting, the slices go back to back, so a busy node
-never falls behind. Frames go out in the order they came, one after the other, to every
-recipient.
+Each socket costs the server some CPU per frame (`make bench-fanout` prints how much), so a
+stock frame for a big room is a long stretch of one node's loop, and the same instant's
+burst of reads on the viewers' side: written all at once, it stalls the orders of both
+sides (docs/benchmarks.md). So the recipients are written SLICE at a time, and the slices
+of a big room are spread over about SPREAD_SECONDS while no other frame waits; with frames
+waiting, the slices go back to back, so a busy node never falls behind. Frames go out in the
+order they came, one after the other, to every recipient.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from websockets.protocol import State
 log = structlog.get_logger()
 
 SLICE = 100
-"""Recipients written per turn of the event loop: ~2 ms of writes."""
+"""Recipients written per turn of the event loop: a short turn, so orders are not kept waiting."""
 SPREAD_SECONDS = 0.08
 """How long the slices of one big-room frame are spread over when nothing else waits: far
 under the 200-500 ms that coalesced room state is allowed, and unnoticeable beside a live

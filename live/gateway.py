@@ -2,8 +2,8 @@
 
 Why the `websockets` server and not Litestar's handlers: one pass over a room's sockets is
 what fanout costs, and here it is a plain `send` of the same bytes on each socket, without
-the ASGI message layer in between (measured on these machines: 1.4x the throughput of a
-Litestar handler sending socket by socket). It runs in the app's event loop, on its own
+the ASGI message layer in between, which a Litestar handler sending socket by socket pays
+on every send (docs/benchmarks.md). It runs in the app's event loop, on its own
 port, sharing the app's `Services`.
 
 Fanout (live/fanout.py) serializes a room frame once and writes the same bytes to every
@@ -33,8 +33,8 @@ from attribution.privacy import mask_name
 from attribution.queries import customer_profile
 from live import nodes, presence
 from live.counting import keep_node_alive, publish_counts
-from live.counts import likes_key
 from live.fanout import Fanout, frame_bytes, write_frame
+from live.keys import CHANNEL_PREFIX, likes_key
 from live.moderation import is_muted, record_chat_author, staff_chat_name
 from live.protocol import (
     Chat,
@@ -54,7 +54,7 @@ from live.ratelimit import TokenBucket, viewer_buckets
 from live.rooms import RoomContext, room_context
 from live.snapshot import build_snapshot
 from live.streams import StreamBus, channel, decode_offset, stream_name
-from orders.realtime import handle_order_frame
+from orders.intake import take_order
 from orders.schemas import OrderPlace
 from server.auth import Principal, Role, TokenError
 from server.bounds import INT32_MAX
@@ -397,7 +397,7 @@ class RoomGateway:
         if viewer.principal.role is not Role.VIEWER:
             self._reply(viewer, Error("forbidden", "only viewers place orders here"))
             return
-        reply = await handle_order_frame(self.services, viewer.principal, viewer.room, frame)
+        reply = await take_order(self.services, viewer.principal, viewer.room, frame)
         self._reply(viewer, reply)
 
     # ---- this process's readers ------------------------------------------------------------
@@ -415,7 +415,7 @@ class RoomGateway:
                 continue
             if message is None or message["type"] != "message":
                 continue
-            stream = message["channel"].decode().removeprefix("room:")
+            stream = message["channel"].decode().removeprefix(CHANNEL_PREFIX)
             self._fanout.send(list(self._viewers.get(stream, ())), message["data"])
 
     def _local_rooms(self) -> set[int]:

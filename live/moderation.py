@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import redis.asyncio
 
+from live.keys import chat_author_key, muted_customers_key
 from live.protocol import ChatHidden
 from live.rooms import RoomContext
 from live.streams import StreamBus
@@ -46,14 +47,6 @@ def staff_chat_name(principal: Principal, room: RoomContext) -> str | None:
     if principal.role is Role.HOST and principal.may_act_for_store(room.store_id):
         return STAFF_CHAT_NAMES[Role.HOST]
     return None
-
-
-def muted_customers_key(broadcast_id: int) -> str:
-    return f"{{b{broadcast_id}}}:muted-customers"
-
-
-def chat_author_key(broadcast_id: int, offset: int) -> str:
-    return f"{{b{broadcast_id}}}:chat:{offset}"
 
 
 async def mute_customer(client: redis.asyncio.Redis, broadcast_id: int, customer_id: int) -> None:

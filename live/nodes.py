@@ -13,8 +13,8 @@ import secrets
 
 import redis.asyncio
 
-NODES_KEY = "live:nodes"
-"""Every node that ever announced itself and was not yet found dead."""
+from live.keys import NODES_KEY, heartbeat_key
+
 HEARTBEAT_SECONDS = 2.0
 NODE_TTL_MS = 6000
 """Three missed heartbeats: a busy loop is late by far less, a dead node is gone after it."""
@@ -22,10 +22,6 @@ NODE_TTL_MS = 6000
 
 def new_node_id() -> str:
     return secrets.token_hex(4)
-
-
-def heartbeat_key(node: str) -> str:
-    return f"live:node:{node}"
 
 
 async def beat(client: redis.asyncio.Redis, node: str) -> None:

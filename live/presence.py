@@ -24,13 +24,11 @@ import msgspec
 import redis.asyncio
 from sqlalchemy import insert
 
-from live.counts import viewers_key
+from live.keys import SESSIONS_KEY, claims_key, present_key, viewers_key
 from live.models import ViewerSession
 from live.nodes import alive_nodes
 from server.services import Services
 
-SESSIONS_KEY = "live:sessions"
-"""List of finished stays waiting for the database."""
 FLUSH_BATCH = 1000
 SOCKETS_PER_VIEWER = 3
 """A phone, a tablet and a reconnect in flight; the fourth socket is refused (4009)."""
@@ -38,14 +36,6 @@ SOCKET_CLAIM_TTL_S = 24 * 3600
 """A viewer's claim list outlives any stay; entries of dead nodes are dropped on the next claim."""
 
 _CLAIM_LUA = (Path(__file__).parent / "lua" / "claim_socket.lua").read_text()
-
-
-def present_key(broadcast_id: int) -> str:
-    return f"{{b{broadcast_id}}}:present"
-
-
-def claims_key(person: str) -> str:
-    return f"{{{person}}}:sockets"
 
 
 def socket_field(node: str, socket_id: int) -> str:

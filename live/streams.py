@@ -15,25 +15,13 @@ from pathlib import Path
 import msgspec
 import redis.asyncio
 
+from live.keys import channel, stream_keys, stream_name
 from live.protocol import RoomEvent, StreamPosition, encoder
 
 HISTORY_LENGTH = 1000
 """Events kept per stream for resume; a viewer away longer gets a fresh snapshot."""
 
 _PUBLISH_LUA = (Path(__file__).parent / "lua" / "publish.lua").read_text()
-
-
-def stream_name(broadcast_id: int) -> str:
-    return f"b{broadcast_id}"
-
-
-def channel(stream: str) -> str:
-    return f"room:{stream}"
-
-
-def _keys(stream: str) -> tuple[str, str, str]:
-    # One hash tag per stream, so the publish script runs unchanged on Redis Cluster.
-    return f"{{{stream}}}:seq", f"{{{stream}}}:history", f"{{{stream}}}:epoch"
 
 
 class StreamBus:
@@ -50,7 +38,7 @@ class StreamBus:
     async def publish(self, broadcast_id: int, event: RoomEvent) -> int:
         """Append to the stream's history and publish; returns the event's offset."""
         stream = stream_name(broadcast_id)
-        seq, history, _ = _keys(stream)
+        seq, history, _ = stream_keys(stream)
         await self.epoch(stream)
         body = encoder.encode(event)
         offset = await self._publish(
@@ -63,13 +51,13 @@ class StreamBus:
         await self._redis.publish(channel(stream_name(broadcast_id)), encoder.encode(event))
 
     async def epoch(self, stream: str) -> str:
-        _, _, epoch_key = _keys(stream)
+        _, _, epoch_key = stream_keys(stream)
         await self._redis.set(epoch_key, secrets.token_hex(6), nx=True)
         value = await self._redis.get(epoch_key)
         return value.decode() if isinstance(value, bytes) else str(value)
 
     async def position(self, stream: str) -> StreamPosition:
-        seq, _, _ = _keys(stream)
+        seq, _, _ = stream_keys(stream)
         epoch = await self.epoch(stream)
         offset = await self._redis.get(seq)
         return StreamPosition(epoch, int(offset or 0))
@@ -82,7 +70,7 @@ class StreamBus:
             return None
         if seen.offset == current.offset:
             return []
-        _, history, _ = _keys(stream)
+        _, history, _ = stream_keys(stream)
         entries = await self._redis.xrange(history, min=f"{seen.offset + 1}-0", max="+")
         if not entries or int(entries[0][0].split(b"-")[0]) != seen.offset + 1:
             return None

@@ -1,7 +1,8 @@
 """Editing a product window: add, remove, reorder, reprice, link a deal, hide a hub item.
 
-Each edit is one transaction on one broadcast's own items, then one publish of that
-broadcast's new part of the window (live/window.py) on its stream. HQ edits the hub window,
+Each edit is one transaction on one broadcast's own items; it returns, for its caller to
+publish after the commit (live/publish.py), that broadcast's new part of the window
+(live/window.py) for its stream. HQ edits the hub window,
 so one publish reaches every relaying store room; a store host edits only the store's own
 items and hidden set. Removing an item also publishes on every store stream whose part
 named it (its on-air choice or a hidden row), so no room keeps a pointer to a dead id.
@@ -9,16 +10,17 @@ named it (its on-air choice or a hidden row), so no room keeps a pointer to a de
 
 from __future__ import annotations
 
+import redis.asyncio
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from live.controls import BadTransition, NotFound, controlled_broadcast
+from live.host_actions import BadTransition, NotFound, controlled_broadcast
 from live.models import Broadcast, WindowHiddenItem, WindowItem
-from live.publish import publish_deal_state
-from live.streams import StreamBus
+from live.publish import Event, RoomFrame
 from live.window import window_change
 from orders.catalogue import product_exists
 from orders.deals import adopt_deal, deal_snapshots, deal_terms
+from orders.rooms_port import DealStateChanged
 from server.auth import Principal
 
 MAX_PRICE_FEN = 100_000_000
@@ -43,12 +45,11 @@ async def _own_item(session: AsyncSession, broadcast: Broadcast, item_id: int) -
 
 async def add_item(
     session: AsyncSession,
-    bus: StreamBus,
     principal: Principal,
     broadcast_id: int,
     product_id: int,
     price_fen: int,
-) -> WindowItem:
+) -> tuple[WindowItem, list[Event]]:
     _check_price(price_fen)
     async with session.begin():
         broadcast = await controlled_broadcast(session, principal, broadcast_id)
@@ -73,13 +74,12 @@ async def add_item(
         session.add(item)
         await session.flush()
         change = await window_change(session, broadcast)
-    await bus.publish(broadcast_id, change)
-    return item
+    return item, [RoomFrame(broadcast_id, change)]
 
 
 async def remove_item(
-    session: AsyncSession, bus: StreamBus, principal: Principal, broadcast_id: int, item_id: int
-) -> None:
+    session: AsyncSession, principal: Principal, broadcast_id: int, item_id: int
+) -> list[Event]:
     """Remove an own item and everything that pointed at it: the on-air choices that named it
     and the stores' hidden rows; each stream that showed any of them gets its new part."""
     async with session.begin():
@@ -106,18 +106,18 @@ async def remove_item(
                 owner.on_air_item_id = None
         await session.delete(item)
         await session.flush()
-        changes = [(owner.id, await window_change(session, owner)) for owner in touched]
-    for owner_id, change in changes:
-        await bus.publish(owner_id, change)
+        changes: list[Event] = [
+            RoomFrame(owner.id, await window_change(session, owner)) for owner in touched
+        ]
+    return changes
 
 
 async def reorder_items(
     session: AsyncSession,
-    bus: StreamBus,
     principal: Principal,
     broadcast_id: int,
     item_ids: list[int],
-) -> None:
+) -> list[Event]:
     """`item_ids` is every one of the broadcast's own items, in the new order."""
     async with session.begin():
         broadcast = await controlled_broadcast(session, principal, broadcast_id)
@@ -133,12 +133,12 @@ async def reorder_items(
             items[item_id].position = position
         await session.flush()
         change = await window_change(session, broadcast)
-    await bus.publish(broadcast_id, change)
+    return [RoomFrame(broadcast_id, change)]
 
 
 async def update_item(
     session: AsyncSession,
-    bus: StreamBus,
+    client: redis.asyncio.Redis,
     principal: Principal,
     broadcast_id: int,
     item_id: int,
@@ -146,7 +146,7 @@ async def update_item(
     price_fen: int | None = None,
     deal_id: int | None = None,
     unlink_deal: bool = False,
-) -> WindowItem:
+) -> tuple[WindowItem, list[Event]]:
     """Reprice an item or link it to a deal of the same product sold in this broadcast."""
     if price_fen is not None:
         _check_price(price_fen)
@@ -170,21 +170,20 @@ async def update_item(
             item.deal_id = None
         await session.flush()
         change = await window_change(session, broadcast)
-    await bus.publish(broadcast_id, change)
+    events: list[Event] = [RoomFrame(broadcast_id, change)]
     if deal_id is not None:
-        view = (await deal_snapshots(bus.redis, session, [deal_id]))[deal_id]
-        await publish_deal_state(bus.redis, broadcast_id, view)
-    return item
+        view = (await deal_snapshots(client, session, [deal_id]))[deal_id]
+        events.append(DealStateChanged(broadcast_id, view))
+    return item, events
 
 
 async def set_hidden(
     session: AsyncSession,
-    bus: StreamBus,
     principal: Principal,
     broadcast_id: int,
     item_id: int,
     hidden: bool,
-) -> None:
+) -> list[Event]:
     """A relaying store hides a hub item it cannot fulfil (or shows it again)."""
     async with session.begin():
         broadcast = await controlled_broadcast(session, principal, broadcast_id)
@@ -200,4 +199,4 @@ async def set_hidden(
             session.add(WindowHiddenItem(broadcast_id=broadcast.id, item_id=item_id))
         await session.flush()
         change = await window_change(session, broadcast)
-    await bus.publish(broadcast_id, change)
+    return [RoomFrame(broadcast_id, change)]

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import orders.prepay
 import orders.sandbox
-from orders.announce import Rooms, SellingRoom
 from orders.deals import (
     DealError,
     DealNotFound,
@@ -28,11 +27,12 @@ from orders.deals import (
     stop_deal,
     to_ms,
 )
+from orders.intake import take_order
 from orders.keys import http_rate
 from orders.models import Deal, Order, Refund
 from orders.payments import MalformedNotification, SignatureError, handle_notification, pay_url
-from orders.realtime import take_order
 from orders.refunds import RefundError, refund_order
+from orders.rooms_port import Rooms, SellingRoom
 from orders.sales_feed import room_order_feed
 from orders.schemas import (
     DealCreate,
@@ -214,11 +214,12 @@ async def refund(
     await _own_order(db, request.user, order_id)
     await db.rollback()
     try:
-        done = await refund_order(
-            request.app.state.services, order_id, data.quantity, data.reason, rooms=rooms
+        done, news = await refund_order(
+            request.app.state.services, order_id, data.quantity, data.reason
         )
     except RefundError as exc:
         raise ClientException(str(exc), status_code=409) from exc
+    await rooms.publish(news)
     return RefundRead(
         done.refund_id, done.order_id, done.quantity, done.amount_fen, done.order_status
     )
@@ -310,15 +311,16 @@ async def _deal_action(
     await _check_deal_control(db, rooms, request.user, deal_id)
     try:
         if action == "launch":
-            await launch_deal(db, services.redis, deal_id, rooms=rooms)
+            _, news = await launch_deal(db, services.redis, deal_id)
         elif action == "stop":
-            await stop_deal(db, services.redis, deal_id, rooms=rooms)
+            _, news = await stop_deal(db, services.redis, deal_id)
         else:
-            await add_stock(db, services.redis, deal_id, units, rooms=rooms)
+            _, news = await add_stock(db, services.redis, deal_id, units)
     except DealNotFound as exc:
         raise NotFoundException(str(exc)) from exc
     except DealError as exc:
         raise ClientException(str(exc), status_code=409) from exc
+    await rooms.publish(news)
     return await _deal_reply(db, services, deal_id)
 
 

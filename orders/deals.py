@@ -4,7 +4,8 @@ its `kind` adds rules on top and its `params` carry kind-specific settings.
 
 The database holds a deal's terms and its total stock; Redis holds, while it sells, the
 counter of units free to order (see orders/lua/). Every change here commits first, then
-updates Redis, then tells the rooms.
+updates Redis, then returns the news for the rooms (orders/rooms_port.py), which its caller
+publishes.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import redis.asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders import announce, scripts
-from orders.announce import Rooms
+from orders import scripts
 from orders.keys import GROUP, STREAMS_KEY, DealKeys
 from orders.models import Deal, Order, Product, Refund, units_kept
+from orders.rooms_port import RoomNews, Rooms, deal_state
 from orders.schemas import DealCreate, DealTerms, DealView
 from orders.statuses import SOLD, DealStatus, OrderStatus
 from orders.tx import transaction
@@ -160,9 +161,13 @@ async def ensure_stream(client: redis.asyncio.Redis, deal_id: int) -> None:
     await client.sadd(GATES_KEY, keys.state)  # type: ignore[misc]
 
 
+DealChange = tuple[DealView, list[RoomNews]]
+"""A deal's new state, and the news of it for the rooms."""
+
+
 async def _set_status(
-    session: AsyncSession, client: redis.asyncio.Redis, rooms: Rooms, deal_id: int, status: DealStatus
-) -> DealView:
+    session: AsyncSession, client: redis.asyncio.Redis, deal_id: int, status: DealStatus
+) -> DealChange:
     async with transaction(session):
         deal = await session.get(Deal, deal_id, with_for_update=True)
         if deal is None:
@@ -177,34 +182,29 @@ async def _set_status(
     # it: orders/reconcile.py rebuilds the holds first).
     left = await load_terms(client, deal, deal.stock - sold.units - held)
     view = _snapshot(deal, left, status)
-    await announce.deal_state(rooms, deal.broadcast_id, view)
-    return view
+    return view, deal_state(deal.broadcast_id, view)
 
 
 async def launch_deal(
-    session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int, *, rooms: Rooms
-) -> DealView:
+    session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int
+) -> DealChange:
     """Put a deal on sale: status live in the database, its stock loaded into Redis."""
-    return await _set_status(session, redis, rooms, deal_id, DealStatus.LIVE)
+    return await _set_status(session, redis, deal_id, DealStatus.LIVE)
 
 
-async def stop_deal(
-    session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int, *, rooms: Rooms
-) -> DealView:
+async def stop_deal(session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int) -> DealChange:
     """Stop taking orders; orders already taken can still be paid. A stopped deal may relaunch."""
-    return await _set_status(session, redis, rooms, deal_id, DealStatus.STOPPED)
+    return await _set_status(session, redis, deal_id, DealStatus.STOPPED)
 
 
-async def end_deal(
-    session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int, *, rooms: Rooms
-) -> DealView:
+async def end_deal(session: AsyncSession, redis: redis.asyncio.Redis, deal_id: int) -> DealChange:
     """The deal is over for good (its window closed or HQ ended it)."""
-    return await _set_status(session, redis, rooms, deal_id, DealStatus.ENDED)
+    return await _set_status(session, redis, deal_id, DealStatus.ENDED)
 
 
 async def add_stock(
-    session: AsyncSession, client: redis.asyncio.Redis, deal_id: int, units: int, *, rooms: Rooms
-) -> DealView:
+    session: AsyncSession, client: redis.asyncio.Redis, deal_id: int, units: int
+) -> DealChange:
     """HQ adds units to a deal, running or not; a running deal sells them at once."""
     if units <= 0:
         raise DealError("units must be at least 1")
@@ -217,10 +217,9 @@ async def add_stock(
         deal.stock += units
     left = await scripts.ADD_STOCK(keys=[DealKeys(deal_id).state], args=[deal.stock], client=client)
     if left is None:  # never launched: the counter is made at launch from the new stock
-        return (await deal_snapshots(client, session, [deal_id]))[deal_id]
+        return (await deal_snapshots(client, session, [deal_id]))[deal_id], []
     view = _snapshot(deal, int(left), deal.status)
-    await announce.deal_state(rooms, deal.broadcast_id, view)
-    return view
+    return view, deal_state(deal.broadcast_id, view)
 
 
 def _snapshot(deal: Deal, left: int, status: DealStatus) -> DealView:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
+import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 
-from orders import announce, scripts
-from orders.announce import Rooms
+from orders import scripts
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent
+from orders.rooms_port import RoomNews, Rooms, stock_left
 from orders.statuses import OrderStatus
 from orders.tx import transaction
 from server.model_base import utcnow
@@ -27,8 +28,14 @@ from server.services import Services
 SWEEP_BATCH = 500
 
 
-async def expire_order(services: Services, order_id: str, *, rooms: Rooms) -> bool:
-    """Expire one unpaid order past its pay-by time; True if this call expired it."""
+class Expired(msgspec.Struct, frozen=True):
+    order_id: str
+    news: list[RoomNews]
+    """The units given back, for the rooms."""
+
+
+async def expire_order(services: Services, order_id: str) -> Expired | None:
+    """Expire one unpaid order past its pay-by time; None unless this call expired it."""
     now = utcnow()
     async with services.sessionmaker() as session, transaction(session):
         changed = await session.execute(
@@ -41,7 +48,7 @@ async def expire_order(services: Services, order_id: str, *, rooms: Rooms) -> bo
             .values(status=OrderStatus.EXPIRED, closed_at=now)
         )
         if cast(CursorResult[Any], changed).rowcount != 1:
-            return False
+            return None
         session.add(OrderEvent(order_id=order_id, kind="expired", at=now))
         row = (
             await session.execute(
@@ -55,15 +62,14 @@ async def expire_order(services: Services, order_id: str, *, rooms: Rooms) -> bo
     left = await scripts.RELEASE(
         keys=[keys.state, keys.buyers, keys.holds], args=[order_id], client=services.redis
     )
-    if left is not None:
-        await announce.stock(rooms, broadcast_id, deal_id, int(left))
-    return True
+    return Expired(order_id, stock_left(broadcast_id, deal_id, left))
 
 
 async def sweep_expired(
     services: Services, grace: timedelta = timedelta(0), *, rooms: Rooms
 ) -> int:
-    """Expire every unpaid order past its pay-by time (minus `grace`); returns how many."""
+    """Expire every unpaid order past its pay-by time (minus `grace`); returns how many.
+    Each expiry's news goes to the rooms after its own commit."""
     expired = 0
     while True:
         async with services.sessionmaker() as session:
@@ -79,6 +85,9 @@ async def sweep_expired(
                 )
             )
         for order_id in due:
-            expired += await expire_order(services, order_id, rooms=rooms)
+            done = await expire_order(services, order_id)
+            if done is not None:
+                expired += 1
+                await rooms.publish(done.news)
         if len(due) < SWEEP_BATCH:
             return expired

@@ -1,5 +1,8 @@
 """Order intake: check a request, run the reserve script, answer in milliseconds.
 
+Both entries come here through `take_order`: the room socket (live/'s gateway hands over a
+viewer's order.place frame) and POST /api/orders.
+
 The database is not on this path. The script (orders/lua/reserve.lua) checks the deal, the
 customer's limit, the stock and the idempotency key, reserves and appends the order to the
 deal's stream, atomically; the persister (orders/persister.py) writes it to SQL.
@@ -18,7 +21,12 @@ from sqlalchemy import select
 from orders import scripts
 from orders.keys import DealKeys, idempotency_claim
 from orders.models import Deal
+from orders.notices import notices_of
+from orders.payments import pay_url
 from orders.redis_batch import RedisBatcher
+from orders.rooms_port import SellingRoom
+from orders.schemas import OrderAccepted, OrderPlace, OrderRejected
+from server.auth import Principal, Role
 from server.services import Services
 
 MAX_QUANTITY = 99
@@ -192,3 +200,51 @@ async def _explain(services: Services, deal_id: int, reason: str, detail: str) -
             return Rejected("unknown_deal", f"no deal {deal_id}")
         return Rejected("deal_not_live", f"the deal is {status}")
     return Rejected(reason, detail)
+
+
+def request_from(
+    principal: Principal, room: SellingRoom | None, frame: OrderPlace
+) -> IntakeRequest:
+    return IntakeRequest(
+        customer_id=principal.sub,
+        deal_id=frame.deal_id,
+        quantity=frame.quantity,
+        idempotency_key=frame.idempotency_key,
+        coupon_ids=tuple(frame.coupon_ids),
+        broadcast_id=room.broadcast_id if room else None,
+        hub_broadcast_id=room.hub_broadcast_id if room else None,
+        # Outside a room (the mini-program's plain path) the sale counts for the home store.
+        room_store_id=room.store_id if room else principal.store_id,
+    )
+
+
+async def take_order(
+    services: Services, principal: Principal, room: SellingRoom | None, frame: OrderPlace
+) -> OrderAccepted | OrderRejected:
+    """Both entries (the room socket's order.place and POST /api/orders) come here: the
+    caller's checks, the reserve script, the room notices, the reply."""
+    if principal.role is not Role.VIEWER:
+        return OrderRejected(frame.idempotency_key, "forbidden", "only customers place orders")
+    if room is None and principal.store_id is None:
+        return OrderRejected(
+            frame.idempotency_key, "invalid_request", "room_id is needed: no store to credit"
+        )
+    request = request_from(principal, room, frame)
+    outcome = await place_order(services, request)
+    if not isinstance(outcome, Accepted):
+        return OrderRejected(frame.idempotency_key, outcome.reason, outcome.detail)
+    notices = notices_of(services)
+    if notices and not outcome.repeated:
+        notices.order_accepted(
+            deal_id=request.deal_id,
+            broadcast_id=request.broadcast_id,
+            room_store_id=request.room_store_id,
+            customer_id=request.customer_id,
+        )
+    return OrderAccepted(
+        idempotency_key=frame.idempotency_key,
+        order_id=outcome.order_id,
+        amount_due_fen=outcome.amount_fen,
+        pay_by=outcome.pay_by_iso,
+        pay_url=pay_url(services.settings, outcome.order_id),
+    )

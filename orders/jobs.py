@@ -1,6 +1,6 @@
 """Background jobs of orders/ on the arq worker. Each opens its own database scope through
-ctx["services"], tells the rooms through ctx["rooms"] (the `orders.announce.Rooms` the worker's
-startup hands in) and is safe to run more than once.
+ctx["services"], publishes what it caused through ctx["rooms"] (the `orders.rooms_port.Rooms` the
+worker's startup hands in) and is safe to run more than once.
 
 The long-lived tasks (the persister, the restorer that rebuilds Redis after a restart) are not
 jobs: arq gives every job run a fresh context, so a job cannot hold a task across runs. The
@@ -29,7 +29,10 @@ async def expire_orders(ctx: dict[str, Any], order_ids: list[str]) -> int:
     `expire:<first order id>:<count>`). Orders paid meanwhile are left alone."""
     expired = 0
     for order_id in order_ids:
-        expired += await expire(ctx["services"], order_id, rooms=ctx["rooms"])
+        done = await expire(ctx["services"], order_id)
+        if done is not None:
+            expired += 1
+            await ctx["rooms"].publish(done.news)
     return expired
 
 

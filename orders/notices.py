@@ -19,10 +19,9 @@ from sqlalchemy import select
 
 from attribution.privacy import mask_name
 from attribution.queries import customer_profile, store_names
-from orders import announce
-from orders.announce import Rooms
 from orders.keys import DealKeys
 from orders.models import Deal, Product
+from orders.rooms_port import JustBought, Rooms, stock_left
 from server.services import Services
 
 log = structlog.get_logger()
@@ -31,9 +30,8 @@ FLUSH_SECONDS = 0.25
 STOCK_EVERY_MS = 450
 """A deal's stock goes out every 450-500 ms (the lock's life, then the next node's flush),
 the slow end of the 200-500 ms the architecture allows high-rate room state: each frame is a
-send to every viewer of every relaying room (under `make bench-orders`, more socket writes
-than the order replies themselves), and a count that moves twice a second still reads as
-live."""
+send to every viewer of every relaying room, and a count that moves twice a second still
+reads as live."""
 TICKER_EVERY_MS = 1500
 """One "just bought" line per room every 1.5 s: long enough to read, often enough to feel busy."""
 
@@ -94,8 +92,9 @@ class OrderNotices:
             self._dirty_deals.discard(deal_id)
             left = await client.hget(keys.state, "stock")  # type: ignore[misc]
             broadcast_id, _ = await self._deal(deal_id)
-            if left is not None:
-                await announce.stock(self.rooms, broadcast_id, deal_id, int(left))
+            await self.rooms.publish(
+                stock_left(broadcast_id, deal_id, None if left is None else int(left))
+            )
         due = [
             room
             for room in list(self._tickers)
@@ -105,18 +104,21 @@ class OrderNotices:
             await self._publish_tickers({room: self._tickers.pop(room) for room in due})
 
     async def _publish_tickers(self, tickers: dict[Room, tuple[int, int]]) -> None:
+        news = []
         async with self.services.sessionmaker() as session:
             stores = await store_names(session, [s for _, s in tickers if s is not None])
             for (broadcast_id, room_store_id), (customer_id, deal_id) in tickers.items():
                 profile = await customer_profile(session, customer_id)
                 _, product_name = await self._deal(deal_id)
-                await announce.ticker(
-                    self.rooms,
-                    broadcast_id,
-                    stores.get(room_store_id or 0, ""),
-                    mask_name(profile.nickname if profile else ""),
-                    product_name,
+                news.append(
+                    JustBought(
+                        broadcast_id,
+                        stores.get(room_store_id or 0, ""),
+                        mask_name(profile.nickname if profile else ""),
+                        product_name,
+                    )
                 )
+        await self.rooms.publish(news)
 
     async def _deal(self, deal_id: int) -> tuple[int | None, str]:
         found = self._deal_info.get(deal_id)

@@ -280,8 +280,8 @@ class OrderPersister:
         """One arq job per persisted batch, at the batch's latest pay-by, expiring its orders.
 
         A batch's orders were accepted within moments of each other, so one job serves them
-        all: scheduling a job per order (arq's WATCH/MULTI enqueue, ~4 round trips) cost more
-        than the insert at thousands of orders a second. The job id derives from the order
+        all: a job per order (arq's WATCH/MULTI enqueue, several round trips each) would cost
+        more than the insert at flash-sale rates. The job id derives from the order
         ids (first id and count), so a redelivered batch schedules nothing new; a batch cut
         differently after a crash schedules a second job, which expires nothing twice (the
         transition is guarded). The SQL sweep is the backstop for jobs arq loses."""

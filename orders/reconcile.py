@@ -23,12 +23,12 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders import announce, scripts
-from orders.announce import Rooms
+from orders import scripts
 from orders.deals import end_deal, ensure_stream, sold_units
 from orders.keys import DealKeys
 from orders.models import Deal, Order, units_kept
 from orders.restore import rebuild_deal, restore_answers
+from orders.rooms_port import Rooms, stock_left
 from orders.statuses import CLOSED_UNPAID, SELLING, SOLD, DealStatus, OrderStatus
 from server.model_base import utcnow
 from server.redis import is_rebuilt, open_gate
@@ -154,7 +154,7 @@ async def reconcile_deal(services: Services, deal_id: int, *, rooms: Rooms) -> R
                 log.warning(
                     "orders.stock_drift_repaired", deal_id=deal_id, redis=before, database=after
                 )
-                await announce.stock(rooms, deal.broadcast_id, deal_id, int(after))
+                await rooms.publish(stock_left(deal.broadcast_id, deal_id, int(after)))
             answers = await restore_answers(services, deal_id)
             if answers:
                 log.warning("orders.idempotency_answers_repaired", deal_id=deal_id, keys=answers)
@@ -176,6 +176,7 @@ async def reconcile_all(services: Services, *, rooms: Rooms) -> list[Reconciled]
     for deal_id, ends_at in deals:
         if ends_at is not None and ends_at <= now:
             async with services.sessionmaker() as session:
-                await end_deal(session, services.redis, deal_id, rooms=rooms)
+                _, news = await end_deal(session, services.redis, deal_id)
+            await rooms.publish(news)
         done.append(await reconcile_deal(services, deal_id, rooms=rooms))
     return done

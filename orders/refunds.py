@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.credit import reverse_credit
-from orders import announce, scripts
-from orders.announce import Rooms
+from orders import scripts
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent, Refund, RefundRequest
+from orders.rooms_port import RoomNews, stock_left
 from orders.statuses import REFUNDABLE, OrderStatus
 from orders.tx import transaction
 from server.model_base import utcnow
@@ -51,10 +51,9 @@ async def refund_order(
     order_id: str,
     quantity: int | None = None,
     reason: str = "customer_request",
-    *,
-    rooms: Rooms,
-) -> RefundDone:
-    """Refund `quantity` units of a paid order (all that remain when None)."""
+) -> tuple[RefundDone, list[RoomNews]]:
+    """Refund `quantity` units of a paid order (all that remain when None); with the news
+    of the units back in the deal's stock."""
     try:
         async with services.sessionmaker() as session, transaction(session):
             order = await session.get(Order, order_id, with_for_update=True)
@@ -115,13 +114,13 @@ async def refund_order(
             )
             if order is None or refund is None:
                 raise
-            return RefundDone(refund.id, order_id, refund.quantity, refund.amount_fen, order.status)
+            done = RefundDone(refund.id, order_id, refund.quantity, refund.amount_fen, order.status)
+            return done, []
     keys = DealKeys(deal_id)
     left = await scripts.RESTOCK(
         keys=[keys.state, keys.restocked, keys.buyers],
         args=[refund_id, units, customer_id],
         client=services.redis,
     )
-    if left is not None:
-        await announce.stock(rooms, broadcast_id, deal_id, int(left))
-    return RefundDone(refund_id, order_id, units, amount, status)
+    done = RefundDone(refund_id, order_id, units, amount, status)
+    return done, stock_left(broadcast_id, deal_id, left)

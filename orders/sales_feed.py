@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.queries import masked_names
-from orders.announce import Rooms
 from orders.models import Order, Product, units_kept
+from orders.rooms_port import Rooms
 from orders.statuses import SOLD, OrderStatus
 from server.auth import Principal, Role, allow
 from server.bounds import PathId

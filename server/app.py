@@ -25,8 +25,8 @@ import live.schedule_controllers
 import orders.controllers
 from live.gateway import RoomGateway
 from live.publish import LiveRooms
-from orders.announce import Rooms
 from orders.notices import start_notices
+from orders.rooms_port import Rooms
 from server.auth import PUBLIC, Principal, TokenAuthMiddleware, role_guard
 from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz
@@ -70,10 +70,9 @@ async def index() -> Redirect:
 def freeze_startup_heap() -> None:
     """Keep the objects made at startup out of every later garbage collection.
 
-    Startup leaves ~136,000 long-lived objects (modules, routes, mappers), and each full
-    collection walked them all while the node's loop waited. Frozen (and given back at
-    shutdown), they cost a collection nothing: `make bench-inprocess` measures both
-    (docs/benchmarks.md)."""
+    Startup leaves a great many long-lived objects (modules, routes, mappers), which a full
+    collection would walk while the node's loop waits. Frozen (and given back at shutdown),
+    they cost a collection nothing; `make bench-inprocess` measures both (docs/benchmarks.md)."""
     gc.collect()
     gc.freeze()
 

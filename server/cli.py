@@ -121,7 +121,8 @@ def _run_app(settings: Settings) -> None:
         lifespan="on",
         log_config=None,
         access_log=False,
-        # Compression more than halves broadcast throughput (measured); pages are small.
+        # Compression costs broadcast throughput far more than it saves on small frames
+        # (docs/benchmarks.md).
         ws_per_message_deflate=False,
     )
 

@@ -65,8 +65,10 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
         async with session.begin():
             if await session.scalar(select(Store.id).limit(1)) is None:
                 to_launch = await seed_chain(session)
+        rooms = LiveRooms(services.redis)
         for deal_id in to_launch:  # after the commit: launching loads Redis and tells rooms
-            await launch_deal(session, services.redis, deal_id, rooms=LiveRooms(services.redis))
+            _, news = await launch_deal(session, services.redis, deal_id)
+            await rooms.publish(news)
         if to_launch:  # the worker refreshes them nightly; a fresh demo has them at once
             await refresh_segments(session, today=utcnow())
         return await _summary(session)

@@ -268,7 +268,8 @@ async def open_deal(
     rooms = LiveRooms(redis)
     deal = await create_deal(session, DealCreate(**fields), rooms=rooms)
     if launch:
-        await launch_deal(session, redis, deal.id, rooms=rooms)
+        _, news = await launch_deal(session, redis, deal.id)
+        await rooms.publish(news)
     return deal.id
 
 

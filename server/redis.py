@@ -56,9 +56,9 @@ STARTUP_TIMEOUT_S = 15.0
 
 class HiredisPackingConnection(redis.asyncio.Connection):
     """Packs commands with hiredis's C packer, as redis-py's synchronous client already does;
-    its asyncio client still packs in Python (redis/redis-py#4176), which a profile of a
-    node under `make bench-orders` put at a tenth of its time. Drop this class when redis-py
-    does it itself."""
+    its asyncio client still packs in Python (redis/redis-py#4176), a visible share of a node's
+    time in profiles under `make bench-orders` (docs/benchmarks.md). Drop this class when
+    redis-py does it itself."""
 
     def pack_command(self, *args: Any) -> list[bytes]:
         if isinstance(args[0], str):  # "CONFIG GET" and the like are sent as separate words
@@ -252,7 +252,7 @@ def _free_port() -> int:
 def _until_answers(url: str, alive: Callable[[], bool]) -> bool:
     """Whether the Redis at `url` answers, waiting while it starts (up to STARTUP_TIMEOUT_S)
     and while it replays its AOF, however long that takes: it answers LOADING meanwhile and
-    progresses (~30 MB/s here, `make bench-inprocess`). False once `alive()` says it is gone."""
+    progresses (`make bench-inprocess` prints the rate). False once `alive()` says it is gone."""
     client = redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=5)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while alive() and time.monotonic() < deadline:

@@ -38,9 +38,10 @@ class RedisSettings(msgspec.Struct, frozen=True):
     """TCP port of the embedded Redis on 127.0.0.1; 0 picks a free one."""
     aof_rewrite_min_mb: Annotated[int, msgspec.Meta(ge=1)] = 256
     """The embedded Redis rewrites its AOF once it has grown past this size (and doubled since
-    the last rewrite): Redis' own 64 MB default rewrites every ~15 s at peak order rates, and
-    under writes each rewrite of Redis 6.2 holds a core for over a second. A larger AOF takes
-    longer to replay on restart (~30 MB/s on these machines); see docs/architecture.md."""
+    the last rewrite): with Redis' own 64 MB default, rewrites come often at peak order rates,
+    and under writes each rewrite of Redis 6.2 holds a core for a long while
+    (docs/benchmarks.md). A larger AOF takes longer to replay on restart; see
+    docs/architecture.md."""
 
 
 class HttpSettings(msgspec.Struct, frozen=True):

@@ -2,7 +2,7 @@
 
 Job payloads are msgpack (msgspec), never pickle. Each job opens its own database
 scope through ctx["services"] and must be safe to run more than once. ctx["rooms"] is live/'s
-side of `orders.announce.Rooms`, handed to orders/' jobs here so orders/ never imports live/.
+side of `orders.rooms_port.Rooms`, handed to orders/' jobs here so orders/ never imports live/.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from live import presence
+from live import keys, presence
 from live.gateway import TOO_MANY_SOCKETS_CLOSE_CODE
 from live.streams import StreamBus
 from tests.live.conftest import Chain, next_frame
@@ -53,7 +53,7 @@ async def test_a_viewers_new_socket_keeps_its_presence_when_the_old_one_closes(
             assert await presence.present_people(redis, hub) == {"viewer:5"}
             assert await presence.count_viewers(redis, hub) == 1  # one person, two sockets
         # The old socket's leave is over once its stay is recorded.
-        assert await redis.blpop([presence.SESSIONS_KEY], timeout=5) is not None  # type: ignore[misc]
+        assert await redis.blpop([keys.SESSIONS_KEY], timeout=5) is not None  # type: ignore[misc]
         assert await presence.present_people(redis, hub) == {"viewer:5"}
         assert await presence.count_viewers(redis, hub) == 1
 

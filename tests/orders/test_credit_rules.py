@@ -10,8 +10,8 @@ from sqlalchemy import select
 from attribution.credit import RULE_BOUND_GUIDE, RULE_HQ_LINE, RULE_ROOM_STORE
 from attribution.models import Binding, Guide, SaleCredit, Store
 from live.rooms import RoomContext
+from orders.intake import take_order
 from orders.persister import OrderPersister
-from orders.realtime import handle_order_frame
 from orders.schemas import OrderAccepted, OrderPlace
 from server.auth import Principal, Role
 from server.services import Services
@@ -47,7 +47,7 @@ async def buy_and_pay(
     services: Services, persister: OrderPersister, customer_id: int, room: RoomContext, deal: int
 ) -> tuple[int | None, int | None, str]:
     viewer = Principal(Role.VIEWER, customer_id, None)
-    reply = await handle_order_frame(services, viewer, room, OrderPlace(f"k{customer_id}", deal, 1))
+    reply = await take_order(services, viewer, room, OrderPlace(f"k{customer_id}", deal, 1))
     assert isinstance(reply, OrderAccepted), reply
     await persister.drain()
     result = await pay(services, reply.order_id, reply.amount_due_fen)

@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from live.publish import LiveRooms
 from orders.intake import Accepted, Rejected
 from orders.persister import OrderPersister
 from server.services import Services
@@ -152,10 +151,8 @@ async def test_a_stopped_deal_refuses_then_sells_again_when_relaunched_with_its_
     deal = await make_deal(services, world, stock=5)
     await order(deal, quantity=2)
     async with services.sessionmaker() as session:
-        await stop_deal(session, services.redis, deal, rooms=LiveRooms(services.redis))
+        await stop_deal(session, services.redis, deal)
     assert (await order(deal)).reason == "deal_not_live"  # type: ignore[union-attr]
     async with services.sessionmaker() as session:
-        snapshot = await launch_deal(
-            session, services.redis, deal, rooms=LiveRooms(services.redis)
-        )
+        snapshot, _ = await launch_deal(session, services.redis, deal)
     assert snapshot.stock_left == 3

@@ -9,7 +9,6 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
-from live.publish import LiveRooms
 from orders.expiry import expire_order
 from orders.intake import Accepted, IntakeRequest, place_order
 from orders.models import Order, Payment, Refund, RefundRequest
@@ -121,7 +120,7 @@ async def test_two_late_payments_of_one_expired_order_are_refunded_once_each(
     late = await place_order(expiring, IntakeRequest(world.customer_ids[0], deal, 1, "late"))
     assert isinstance(late, Accepted)
     await OrderPersister(expiring).drain()
-    assert await expire_order(expiring, late.order_id, rooms=LiveRooms(expiring.redis))
+    assert await expire_order(expiring, late.order_id)
     other = await place_order(expiring, IntakeRequest(world.customer_ids[1], deal, 1, "other"))
     assert isinstance(other, Accepted)  # took the unit the late order gave back
     await OrderPersister(expiring).drain()
@@ -190,7 +189,7 @@ async def test_a_payment_whose_transaction_fails_gives_back_the_units_it_took(
     deal = await make_deal(expiring, world, stock=3, per_customer_limit=2, stock_policy=policy)
     placed = await written_order(expiring, world, deal, quantity=2)
     if paid_late:
-        assert await expire_order(expiring, placed.order_id, rooms=LiveRooms(expiring.redis))
+        assert await expire_order(expiring, placed.order_id)
     before = await redis_state(expiring, deal)
 
     async def database_fails(*_: object, **__: object) -> None:

@@ -101,8 +101,8 @@ async def test_unpaid_orders_expire_and_give_their_units_back_once(
     assert isinstance(placed, Accepted)
     await OrderPersister(expiring).drain()
     assert await stock_left(expiring, deal) == 3
-    assert await expire_order(expiring, placed.order_id, rooms=LiveRooms(expiring.redis))
-    assert not await expire_order(expiring, placed.order_id, rooms=LiveRooms(expiring.redis))
+    assert await expire_order(expiring, placed.order_id)
+    assert not await expire_order(expiring, placed.order_id)
     assert await order_status(expiring, placed.order_id) == "expired"
     assert await stock_left(expiring, deal) == 5
     # the customer's limit counts only live orders: they may order two again
@@ -131,7 +131,7 @@ async def test_a_payment_after_expiry_takes_the_units_again_when_the_stock_allow
     placed = await order(deal, quantity=2, via=expiring)
     assert isinstance(placed, Accepted)
     await OrderPersister(expiring).drain()
-    await expire_order(expiring, placed.order_id, rooms=LiveRooms(expiring.redis))
+    await expire_order(expiring, placed.order_id)
     result = await pay(expiring, placed.order_id, placed.amount_fen)
     assert result.outcome == "applied_late"
     assert await order_status(expiring, placed.order_id) == "paid"
@@ -146,7 +146,7 @@ async def test_a_payment_after_expiry_without_stock_is_refunded_once(
     late = await order(deal, quantity=2, via=expiring)
     assert isinstance(late, Accepted)
     await OrderPersister(expiring).drain()
-    await expire_order(expiring, late.order_id, rooms=LiveRooms(expiring.redis))
+    await expire_order(expiring, late.order_id)
     assert isinstance(await order(deal, customer=1, quantity=2, via=expiring), Accepted)
     result = await pay(expiring, late.order_id, late.amount_fen, txn="wx-1")
     replay = await pay(expiring, late.order_id, late.amount_fen, txn="wx-1")

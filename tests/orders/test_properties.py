@@ -83,10 +83,10 @@ async def test_paid_plus_held_never_exceeds_stock_under_any_interleaving(
                     except RuntimeError:
                         continue
             elif kind == "expire":
-                await expire_order(services, target.order_id, rooms=rooms)
+                await expire_order(services, target.order_id)
             elif kind == "refund":
                 with contextlib.suppress(RefundError):
-                    await refund_order(services, target.order_id, op[2], rooms=rooms)
+                    await refund_order(services, target.order_id, op[2])
 
     for group in plan:
         await asyncio.gather(*(run(op) for op in group))

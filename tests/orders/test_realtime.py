@@ -14,9 +14,9 @@ from litestar.testing import AsyncTestClient
 
 from live.models import Broadcast, Room
 from live.rooms import RoomContext
+from orders.intake import take_order
 from orders.models import Order
 from orders.persister import OrderPersister
-from orders.realtime import handle_order_frame
 from orders.schemas import OrderAccepted, OrderPlace, OrderRejected
 from server.auth import Principal, Role
 from server.model_base import utcnow
@@ -62,7 +62,7 @@ async def test_a_hub_deal_sells_in_the_store_rooms_relaying_it_and_credits_the_r
     hub_room, store_room = await hub_and_store_rooms(services, world)
     deal = await make_deal(services, world, broadcast_id=hub_room.broadcast_id)
     viewer = Principal(Role.VIEWER, world.customer_ids[0], world.store_id)
-    reply = await handle_order_frame(services, viewer, store_room, OrderPlace("k1", deal, 1))
+    reply = await take_order(services, viewer, store_room, OrderPlace("k1", deal, 1))
     assert isinstance(reply, OrderAccepted), reply
     await persister.drain()
     async with services.sessionmaker() as session:
@@ -79,10 +79,10 @@ async def test_a_deal_of_another_broadcast_is_not_sold_here_and_staff_do_not_ord
     hub_room, store_room = await hub_and_store_rooms(services, world)
     deal = await make_deal(services, world, broadcast_id=store_room.broadcast_id)
     viewer = Principal(Role.VIEWER, world.customer_ids[0], world.store_id)
-    elsewhere = await handle_order_frame(services, viewer, hub_room, OrderPlace("k1", deal, 1))
+    elsewhere = await take_order(services, viewer, hub_room, OrderPlace("k1", deal, 1))
     assert isinstance(elsewhere, OrderRejected) and elsewhere.reason == "deal_not_live"
     host = Principal(Role.HOST, 1, world.store_id)
-    staff = await handle_order_frame(services, host, store_room, OrderPlace("k2", deal, 1))
+    staff = await take_order(services, host, store_room, OrderPlace("k2", deal, 1))
     assert isinstance(staff, OrderRejected) and staff.reason == "forbidden"
 
 

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from attribution.models import SaleCredit
-from live.publish import LiveRooms
 from orders.intake import Accepted
 from orders.persister import OrderPersister
 from orders.refunds import RefundError, refund_order
@@ -35,18 +34,18 @@ async def test_a_partial_then_full_refund_returns_units_and_reverses_the_credit(
     deal = await make_deal(services, world, stock=5, per_customer_limit=3)
     order_id = await paid_order(services, order, persister, deal, 3)
     assert await stock_left(services, deal) == 2
-    one = await refund_order(services, order_id, 1, rooms=LiveRooms(services.redis))
+    one, _ = await refund_order(services, order_id, 1)
     assert (one.refund_id, one.amount_fen, one.order_status) == (
         f"{order_id}-u1",
         9900,
         "partially_refunded",
     )
     assert await stock_left(services, deal) == 3
-    rest = await refund_order(services, order_id, rooms=LiveRooms(services.redis))
+    rest, _ = await refund_order(services, order_id)
     assert (rest.quantity, rest.order_status) == (2, "refunded")
     assert await stock_left(services, deal) == 5
     with pytest.raises(RefundError):
-        await refund_order(services, order_id, rooms=LiveRooms(services.redis))
+        await refund_order(services, order_id)
     async with services.sessionmaker() as session:
         amounts = list(
             await session.scalars(
@@ -62,10 +61,10 @@ async def test_two_identical_refund_requests_at_once_refund_once(
     deal = await make_deal(services, world, stock=5)
     order_id = await paid_order(services, order, persister, deal, 2)
     results = await asyncio.gather(
-        refund_order(services, order_id, rooms=LiveRooms(services.redis)), refund_order(services, order_id, rooms=LiveRooms(services.redis)), return_exceptions=True
+        refund_order(services, order_id), refund_order(services, order_id), return_exceptions=True
     )
     done = [r for r in results if not isinstance(r, BaseException)]
-    assert done and all(r.refund_id == f"{order_id}-u2" for r in done)
+    assert done and all(r[0].refund_id == f"{order_id}-u2" for r in done)
     assert await order_status(services, order_id) == "refunded"
     assert await stock_left(services, deal) == 5
 
@@ -78,6 +77,6 @@ async def test_refunds_of_an_ended_deal_put_nothing_back(
     deal = await make_deal(services, world, stock=5)
     order_id = await paid_order(services, order, persister, deal, 1)
     async with services.sessionmaker() as session:
-        await end_deal(session, services.redis, deal, rooms=LiveRooms(services.redis))
-    await refund_order(services, order_id, rooms=LiveRooms(services.redis))
+        await end_deal(session, services.redis, deal)
+    await refund_order(services, order_id)
     assert await stock_left(services, deal) == 4

@@ -8,8 +8,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from orders.intake import take_order
 from orders.persister import OrderPersister
-from orders.realtime import handle_order_frame
 from orders.schemas import OrderAccepted, OrderPlace
 from server.auth import Principal, Role
 from server.services import Services
@@ -32,7 +32,7 @@ async def test_the_room_feed_shows_its_orders_with_totals_to_its_own_host_only(
     placed = []
     for n, room in enumerate((store, store, hub)):
         buyer = Principal(Role.VIEWER, world.customer_ids[n], world.store_id)
-        reply = await handle_order_frame(services, buyer, room, OrderPlace(f"k{n}", deal, n + 1))
+        reply = await take_order(services, buyer, room, OrderPlace(f"k{n}", deal, n + 1))
         assert isinstance(reply, OrderAccepted), reply
         placed.append(reply)
     await persister.drain()

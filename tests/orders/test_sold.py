@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from live.publish import LiveRooms
 from orders.deals import sold_units
 from orders.intake import Accepted
 from orders.persister import OrderPersister
@@ -36,9 +35,8 @@ async def test_the_stock_the_customer_limits_and_the_room_feed_agree_on_units_so
     kept, partly, wholly, _unpaid = accepted
     for paid in (kept, partly, wholly):
         await pay(services, paid.order_id, paid.amount_fen)
-    rooms = LiveRooms(services.redis)
-    await refund_order(services, partly.order_id, 1, rooms=rooms)
-    await refund_order(services, wholly.order_id, rooms=rooms)
+    await refund_order(services, partly.order_id, 1)
+    await refund_order(services, wholly.order_id)
 
     async with services.sessionmaker() as session:
         for_stock = (await sold_units(session, deal)).units

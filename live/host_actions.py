@@ -1,4 +1,6 @@
-"""Host controls: named state changes of a broadcast, each in one transaction, published after it.
+"""What a host does to a broadcast: named state changes, each in one transaction.
+
+Each returns the events it caused, for the caller to publish after the commit (live/publish.py).
 
 HQ controls the hub broadcast; a store host controls only their own store's broadcast.
 """
@@ -9,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models import Broadcast, BroadcastStatus, SlotApproval, WindowItem
 from live.protocol import BroadcastState
-from live.streams import StreamBus
+from live.publish import BroadcastEnded, Event, RoomFrame
 from live.window import broadcast_view, on_air_change
 from server.auth import Principal, Role
 from server.model_base import utcnow
@@ -52,9 +54,13 @@ async def controlled_broadcast(
     return broadcast
 
 
+def _state(broadcast: Broadcast) -> RoomFrame:
+    return RoomFrame(broadcast.id, BroadcastState(broadcast=broadcast_view(broadcast)))
+
+
 async def go_live(
-    session: AsyncSession, bus: StreamBus, principal: Principal, broadcast_id: int
-) -> Broadcast:
+    session: AsyncSession, principal: Principal, broadcast_id: int
+) -> tuple[Broadcast, list[Event]]:
     async with session.begin():
         broadcast = await controlled_broadcast(session, principal, broadcast_id)
         if broadcast.status != BroadcastStatus.SCHEDULED:
@@ -62,23 +68,20 @@ async def go_live(
         if broadcast.approval != SlotApproval.APPROVED:
             raise BadTransition(f"a {broadcast.approval} slot cannot go live until HQ approves it")
         broadcast.status, broadcast.started_at = BroadcastStatus.LIVE, utcnow()
-    await bus.publish(broadcast.id, BroadcastState(broadcast=broadcast_view(broadcast)))
-    return broadcast
+    return broadcast, [_state(broadcast)]
 
 
 async def end_broadcast(
-    session: AsyncSession, bus: StreamBus, principal: Principal, broadcast_id: int
-) -> Broadcast:
-    """End the broadcast; its room stays open as a shoppable replay."""
+    session: AsyncSession, principal: Principal, broadcast_id: int
+) -> tuple[Broadcast, list[Event]]:
+    """End the broadcast; its room stays open as a shoppable replay. Other packages
+    (follow-ups in attribution/) hear of it through `BroadcastEnded`."""
     async with session.begin():
         broadcast = await controlled_broadcast(session, principal, broadcast_id)
         if broadcast.status != BroadcastStatus.LIVE:
             raise BadTransition(f"a {broadcast.status} broadcast cannot end")
         broadcast.status, broadcast.ended_at = BroadcastStatus.ENDED, utcnow()
-    await bus.publish(broadcast.id, BroadcastState(broadcast=broadcast_view(broadcast)))
-    # Other packages (follow-ups in attribution/) read this stream of domain events.
-    await bus.redis.xadd("events:broadcast_ended", {"broadcast_id": broadcast.id}, maxlen=10_000)
-    return broadcast
+    return broadcast, [_state(broadcast), BroadcastEnded(broadcast.id)]
 
 
 MEDIA_SCHEMES = ("https://", "http://")
@@ -86,13 +89,12 @@ MEDIA_SCHEMES = ("https://", "http://")
 
 async def set_media(
     session: AsyncSession,
-    bus: StreamBus,
     principal: Principal,
     broadcast_id: int,
     *,
     play_url: str | None = None,
     replay_url: str | None = None,
-) -> Broadcast:
+) -> tuple[Broadcast, list[Event]]:
     """Hand viewers the media server's play (HLS/FLV) or replay URL; we never touch video."""
     for url in (play_url, replay_url):
         if url and (not url.startswith(MEDIA_SCHEMES) or len(url) > 500):
@@ -103,17 +105,15 @@ async def set_media(
             broadcast.play_url = play_url
         if replay_url is not None:
             broadcast.replay_url = replay_url
-    await bus.publish(broadcast.id, BroadcastState(broadcast=broadcast_view(broadcast)))
-    return broadcast
+    return broadcast, [_state(broadcast)]
 
 
 async def put_on_air(
     session: AsyncSession,
-    bus: StreamBus,
     principal: Principal,
     broadcast_id: int,
     item_id: int | None,
-) -> None:
+) -> list[Event]:
     """Present one of the room's items (a store host may present a hub item); None: none."""
     async with session.begin():
         broadcast = await controlled_broadcast(session, principal, broadcast_id)
@@ -122,4 +122,4 @@ async def put_on_air(
             if item is None or item.broadcast_id not in (broadcast.id, broadcast.relays_id):
                 raise NotFound("no such item in this room's window")
         broadcast.on_air_item_id = item_id
-    await bus.publish(broadcast_id, on_air_change(broadcast))
+    return [RoomFrame(broadcast_id, on_air_change(broadcast))]
