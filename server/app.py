@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import attribution.controllers
 import live.controllers
 import orders.controllers
+from live.directory import RoomDirectoryController
 from live.gateway import RoomGateway
 from live.publish import LiveRooms
 from orders.announce import Rooms
@@ -29,6 +30,7 @@ from orders.notices import start_notices
 from server.auth import PUBLIC, Principal, TokenAuthMiddleware, role_guard
 from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz
+from server.metrics import metrics
 from server.openapi import ArrayLikeStructSchemaPlugin, describe_errors, openapi_components
 from server.services import Services, open_services
 from server.settings import Settings, load_settings
@@ -109,6 +111,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             index,
             *API_ROUTES,
+            RoomDirectoryController,
+            metrics,
             create_static_files_router("/static", [STATIC_DIR], opt=PUBLIC, html_mode=False),
         ],
         lifespan=[lifespan],

@@ -51,6 +51,13 @@ function renderBroadcast() {
     video.hidden = false;
     video.onerror = () => (video.hidden = true);
   }
+  // Which stream this room's viewers are watching: a store host not yet live sees that
+  // their viewers are on the hub's relay.
+  const relaying = state.showing() === "relay";
+  const seen = $("#viewers-see");
+  seen.hidden = state.broadcast.kind !== "store";
+  seen.dataset.showing = state.showing();
+  seen.textContent = t(relaying ? "host.viewers_see_relay" : "host.viewers_see_own");
   // Only a store room adds its own items; the hub's window is planned with the deals.
   $("#add-item").hidden = state.broadcast.kind !== "store";
 }

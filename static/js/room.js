@@ -72,13 +72,18 @@ async function socketUrl({ failures }) {
 // ---- rendering ------------------------------------------------------------------------
 
 function renderBroadcast() {
-  const b = state.broadcast;
+  const own = state.broadcast;
+  const relaying = state.showing() === "relay";
+  const b = state.presented(); // the hub's while this store room relays it
   const badge = $("#status");
-  badge.className = `status-badge status-${b.status}`;
-  badge.textContent = t(`status.${b.status}`);
-  $("#title").textContent = b.title;
-  $("#subtitle").textContent =
-    b.status === "scheduled" ? t("room.starts_at", { time: formatClock(b.scheduled_start_ms) }) : "";
+  badge.className = `status-badge status-${relaying ? "relay" : own.status}`;
+  badge.textContent = t(relaying ? "status.relaying" : `status.${own.status}`);
+  $("#title").textContent = own.title;
+  $("#subtitle").textContent = relaying
+    ? t("room.relaying", { title: b.title })
+    : own.status === "scheduled"
+      ? t("room.starts_at", { time: formatClock(own.scheduled_start_ms) })
+      : "";
   if (b.poster_url) $("#poster").src = b.poster_url;
   const source = b.status === "ended" ? b.replay_url : b.play_url;
   const video = $("#video");

@@ -1,0 +1,73 @@
+"""A viewer whose network drops comes back with `resume`: the page gets only what it missed
+(a replay, not a snapshot) and shows all of it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+from websockets.sync.client import connect
+
+from tests.e2e.test_pages import Chain, chain, js_errors, phone  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def socket_log(page: Page) -> list[dict[str, Any]]:
+    return list(page.evaluate("() => globalThis.socketLog || []"))
+
+
+def test_a_viewer_whose_network_drops_gets_the_missed_events_replayed(
+    phone: Callable[[], Page],  # noqa: F811
+    chain: Chain,  # noqa: F811
+    artifacts: Path,
+    js_errors: list[str],  # noqa: F811
+) -> None:
+    room_id, _, share = chain.store_room(0)
+    viewer = phone()
+    viewer.goto(chain.room_url(room_id, share))
+    cards = viewer.locator("#cards .card")
+    expect(cards).to_have_count(8)
+    expect(viewer.locator("#banner")).to_be_hidden()
+    assert [e["kind"] for e in socket_log(viewer)] == ["hello", "snapshot"]
+
+    viewer.context.set_offline(True)
+    expect(viewer.locator("#banner")).to_be_visible()
+
+    with httpx.Client(base_url=chain.app.url, headers=chain.hq()) as http:
+        hub = http.get(f"/api/rooms/{chain.demo.hub_room_id}").json()
+        hub_id = hub["broadcast"]["id"]
+        added = http.post(
+            f"/api/broadcasts/{hub_id}/window", json={"product_id": 12, "price_fen": 99900}
+        )
+        assert added.status_code == 201, added.text
+        on_air = hub["window"][1]["item_id"]
+        put = http.post(f"/api/broadcasts/{hub_id}/on-air", json={"item_id": on_air})
+        assert put.status_code == 204, put.text
+    with connect(f"{chain.app.ws_url}/ws/rooms/{room_id}?token={chain.hq_token}") as hq:
+        hq.send(json.dumps({"type": "chat.send", "text": "欢迎回来，新品已上架"}))
+        while json.loads(hq.recv(timeout=5))["type"] != "chat":
+            pass
+    viewer.screenshot(path=artifacts / "room-offline.png", animations="disabled")
+
+    viewer.context.set_offline(False)
+    expect(viewer.locator("#banner")).to_be_hidden()
+    expect(cards).to_have_count(9)
+    expect(viewer.locator("#onair .onair-card")).to_have_attribute("data-item-id", str(on_air))
+    expect(viewer.locator("#chat")).to_contain_text("欢迎回来，新品已上架")
+    expect(viewer.locator(f'#cards .card[data-item-id="{on_air}"]')).to_have_class(
+        re.compile("is-on-air")
+    )
+    viewer.screenshot(path=artifacts / "room-resumed.png", animations="disabled")
+
+    log = socket_log(viewer)
+    kinds = [e["kind"] for e in log]
+    assert kinds == ["hello", "snapshot", "resume", "replay"], log
+    assert log[-1]["events"] == 3  # the window change, the on-air choice, the chat line
+    assert js_errors == []
