@@ -11,6 +11,7 @@ import { OrderSheet } from "./order-sheet.js";
 import { onAirCard, productCard } from "./products.js";
 import { RoomState } from "./roomstate.js";
 import { RoomSocket } from "./socket.js";
+import { StreamPlayer } from "./player.js";
 import { toast } from "./toast.js";
 
 const params = new URLSearchParams(location.search);
@@ -85,19 +86,9 @@ function renderBroadcast() {
       ? t("room.starts_at", { time: formatClock(own.scheduled_start_ms) })
       : "";
   if (b.poster_url) $("#poster").src = b.poster_url;
-  const source = b.status === "ended" ? b.replay_url : b.play_url;
-  const video = $("#video");
-  if (source && video.dataset.src !== source) {
-    video.dataset.src = source;
-    video.src = source;
-    video.hidden = false;
-    // An HLS stream a desktop browser cannot play: keep showing the poster instead.
-    video.onerror = () => (video.hidden = true);
-  } else if (!source) {
-    video.hidden = true;
-    video.removeAttribute("src");
-    delete video.dataset.src;
-  }
+  const source = (b.status === "ended" ? b.replay_url : b.play_url) || "";
+  if (source !== player.url) $("#video-note").hidden = true;
+  player.play(source);
 }
 
 function renderCounts() {
@@ -221,6 +212,12 @@ async function fetchMissingDeals() {
 // ---- wiring ---------------------------------------------------------------------------
 
 const socket = new RoomSocket({ url: socketUrl, onFrame, onState: showBanner });
+// A stream that cannot play leaves the poster, and says so.
+const player = new StreamPlayer({
+  video: $("#video"),
+  onFail: () => ($("#video-note").hidden = false),
+  onPlaying: () => ($("#video-note").hidden = true),
+});
 const likes = new Likes({ layer: $("#hearts"), send: (frame) => socket.send(frame) });
 const backdrop = $("#sheet-backdrop");
 const sheet = new OrderSheet({

@@ -1,5 +1,6 @@
 """A viewer whose network drops comes back with `resume`: the page gets only what it missed
-(a replay, not a snapshot) and shows all of it."""
+(a replay, not a snapshot) and shows all of it. And the room's video: a stream that cannot
+play leaves the poster with a message."""
 
 from __future__ import annotations
 
@@ -70,4 +71,32 @@ def test_a_viewer_whose_network_drops_gets_the_missed_events_replayed(
     kinds = [e["kind"] for e in log]
     assert kinds == ["hello", "snapshot", "resume", "replay"], log
     assert log[-1]["events"] == 3  # the window change, the on-air choice, the chat line
+    assert js_errors == []
+
+
+def test_a_stream_that_cannot_play_leaves_the_poster_and_says_so(
+    phone: Callable[[], Page],  # noqa: F811
+    chain: Chain,  # noqa: F811
+    artifacts: Path,
+    js_errors: list[str],  # noqa: F811
+) -> None:
+    """HLS goes through the vendored hls.js, FLV through mpegts.js; a dead stream fails."""
+    room_id, _, share = chain.store_room(0)
+    with httpx.Client(base_url=chain.app.url, headers=chain.hq()) as http:
+        store = http.get(f"/api/rooms/{room_id}").json()["broadcast"]["id"]
+        dead = "http://127.0.0.1:9/live/store.m3u8"  # nothing listens on the discard port
+        assert http.post(f"/api/broadcasts/{store}/media", json={"play_url": dead}).is_success
+        viewer = phone()
+        viewer.goto(chain.room_url(room_id, share))
+        video, note = viewer.locator("#video"), viewer.locator("#video-note")
+        expect(video).to_have_attribute("data-engine", "hls.js")
+        expect(note).to_be_visible(timeout=20_000)
+        expect(note).to_have_text("视频暂时无法播放，请稍后再试")
+        expect(viewer.locator("#poster")).to_be_visible()
+        viewer.screenshot(path=artifacts / "room-stream-failed.png", animations="disabled")
+
+        flv = "http://127.0.0.1:9/live/store.flv"
+        assert http.post(f"/api/broadcasts/{store}/media", json={"play_url": flv}).is_success
+        expect(video).to_have_attribute("data-engine", "mpegts.js")
+        expect(note).to_be_visible(timeout=20_000)
     assert js_errors == []
