@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 
+import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.processes import ServiceProcess, free_port
 from tests.live.conftest import Chain, next_frame
 
 
@@ -47,3 +52,22 @@ async def test_metrics_parse_and_count_an_accepted_order_and_the_rooms_sockets(
     assert during[("storecast_connections", ())] >= 1
     assert ("storecast_room_connections", (("room", "other"),)) in during
     assert during[("storecast_room_joins_total", (("answer", "snapshot"),))] >= 1
+
+
+@pytest.mark.slow
+async def test_the_worker_serves_metrics_on_its_port(
+    start_worker_process: Callable[..., ServiceProcess],
+) -> None:
+    port = free_port()
+    start_worker_process(STORECAST_WORKER_METRICS_PORT=str(port))
+    async with httpx.AsyncClient() as http:
+        for _ in range(100):  # the worker starts in a second or two
+            try:
+                response = await http.get(f"http://127.0.0.1:{port}/metrics")
+                break
+            except httpx.ConnectError:
+                await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the worker never served /metrics")
+    names = {family.name for family in text_string_to_metric_families(response.text)}
+    assert "process_resident_memory_bytes" in names
