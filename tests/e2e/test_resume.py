@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from websockets.sync.client import connect
 
+from server.auth import Role
 from tests.e2e.test_pages import Chain, chain, js_errors, phone  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -99,4 +100,35 @@ def test_a_stream_that_cannot_play_leaves_the_poster_and_says_so(
         assert http.post(f"/api/broadcasts/{store}/media", json={"play_url": flv}).is_success
         expect(video).to_have_attribute("data-engine", "mpegts.js")
         expect(note).to_be_visible(timeout=20_000)
+    assert js_errors == []
+
+
+def test_a_store_room_relays_the_live_hub_and_its_host_sees_which_stream_viewers_get(
+    page: Page,
+    phone: Callable[[], Page],  # noqa: F811
+    chain: Chain,  # noqa: F811
+    token_for: Callable[..., str],
+    artifacts: Path,
+    js_errors: list[str],  # noqa: F811
+) -> None:
+    room_id, store_id, share = chain.store_room(0)
+    staff_id = next(staff for staff, store, _ in chain.demo.hosts if store == store_id)
+    page.goto(chain.host_url(room_id, token_for(Role.HOST, staff_id, store_id)))
+    seen = page.get_by_test_id("viewers-see")
+    expect(seen).to_have_text("观众正在看：本店直播间")
+    viewer = phone()
+    viewer.goto(chain.room_url(room_id, share))
+    expect(viewer.locator("#status")).to_have_text("未开播")
+
+    with httpx.Client(base_url=chain.app.url, headers=chain.hq()) as http:
+        hub = http.get(f"/api/rooms/{chain.demo.hub_room_id}").json()["broadcast"]["id"]
+        assert http.post(f"/api/broadcasts/{hub}/live").is_success
+    expect(viewer.locator("#status")).to_have_text("总部直播转播中")
+    expect(seen).to_contain_text("总部直播（转播）")
+    page.screenshot(path=artifacts / "host-relaying.png", animations="disabled")
+    viewer.screenshot(path=artifacts / "room-relaying.png", animations="disabled")
+
+    page.locator("#go-live").click()
+    expect(viewer.locator("#status")).to_have_text("直播中")
+    expect(seen).to_have_text("观众正在看：本店直播间")
     assert js_errors == []
