@@ -197,7 +197,7 @@ class RoomSnapshots:
     async def get(self, room: RoomContext) -> Snapshot:
         """The room as it stands: the kept snapshot brought to the streams' positions, with
         the counts and deals' stock of this instant."""
-        positions = {s: await self.bus.position(s) for s in room_streams(room)}
+        positions = await self.bus.positions(room_streams(room))
         kept = self._rooms.get(room.room_id)
         if kept is None or kept.streams != positions:
             lock = self._locks.setdefault(room.room_id, asyncio.Lock())
