@@ -89,7 +89,7 @@ API_ROUTES: list[HTTPRouteHandler] = [
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
-    describe_errors(API_ROUTES)
+    describe_errors([*API_ROUTES, RoomDirectoryController.list_rooms])
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
