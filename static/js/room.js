@@ -108,7 +108,7 @@ function renderWindow() {
   const onAir = state.onAirItemId();
   $("#window-count").textContent = t("room.window_count", { n: items.length });
   const cards = items.map((item, index) =>
-    productCard(item, state.dealOf(item), { onAir: item.item_id === onAir, index, onOpen, onBuy: onOpen }),
+    productCard(item, state.buyableDeal(item), { onAir: item.item_id === onAir, index, onOpen, onBuy: onOpen }),
   );
   $("#cards").replaceChildren(
     ...(cards.length ? cards : [h("li", { class: "empty muted" }, t("room.window_empty"))]),
@@ -121,7 +121,7 @@ function renderOnAir() {
   const box = $("#onair");
   const item = state.item(state.onAirItemId());
   box.hidden = !item;
-  box.replaceChildren(item ? onAirCard(item, state.dealOf(item), { onOpen, onBuy: onOpen }) : "");
+  box.replaceChildren(item ? onAirCard(item, state.buyableDeal(item), { onOpen, onBuy: onOpen }) : "");
 }
 
 function renderAll() {

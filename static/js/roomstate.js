@@ -141,6 +141,20 @@ export class RoomState {
     return item?.deal_id != null ? this.deals.get(item.deal_id) || null : null;
   }
 
+  /** The deal as a buyer in this room sees it. It sells only while a broadcast showing it is
+   * live or in its replay (its own, and for a hub deal in a relaying store room the hub's or
+   * the store's): before that it reads as not started. live/snapshot.py `not_on_sale` is
+   * the server's side of this rule. */
+  buyableDeal(item) {
+    const deal = this.dealOf(item);
+    if (!deal || deal.broadcast_id == null) return deal;
+    const showing = [this.broadcast];
+    if (this.hubBroadcast && deal.broadcast_id === this.hubBroadcast.id) showing.push(this.hubBroadcast);
+    else if (deal.broadcast_id !== this.broadcast.id) return deal;
+    const onSale = showing.some((b) => b.status === "live" || b.status === "ended");
+    return onSale || deal.status !== "live" ? deal : { ...deal, status: "draft" };
+  }
+
   /** A window item may name a deal no snapshot or frame described yet: ask for each once.
    * `get` fetches an API path; returns whether any deal was added. */
   async loadMissingDeals(get) {
