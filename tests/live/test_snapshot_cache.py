@@ -216,3 +216,35 @@ async def test_a_room_nobody_on_this_node_watches_catches_up_from_the_history(
     assert statements == []
     assert got["on_air_item_id"] == item
     assert comparable(got) == comparable(await fresh(chain, room_id))
+
+
+async def test_a_window_change_linking_a_deal_it_has_not_read_rebuilds_the_snapshot(
+    chain: Chain, statements: list[str]
+) -> None:
+    room_id = chain.store_room(0)
+    store = (await chain.room(room_id))["broadcast"]["id"]
+    await joined(chain, room_id)
+    added = await chain.http.post(
+        f"/api/broadcasts/{store}/window",
+        json={"product_id": 15, "price_fen": 500},
+        headers=chain.host(0),
+    )
+    assert added.status_code == 201, added.text
+    deal = await chain.http.post(
+        "/api/deals",
+        json={"kind": "regular", "product_id": 15, "price_fen": 450, "stock": 9},
+        headers=chain.hq,
+    )
+    assert deal.status_code == 201, deal.text
+    deal_id = deal.json()["id"]
+    linked = await chain.http.patch(
+        f"/api/broadcasts/{store}/window/{added.json()['item_id']}",
+        json={"deal_id": deal_id},
+        headers=chain.host(0),
+    )
+    assert linked.status_code == 200, linked.text
+    statements.clear()
+    got = await joined(chain, room_id)
+    assert statements, "a deal the kept snapshot had not read: rebuilt from the database"
+    assert str(deal_id) in got["deals"]
+    assert comparable(got) == comparable(await fresh(chain, room_id))
