@@ -31,13 +31,12 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from attribution.privacy import mask_name
-from attribution.queries import customer_profile
 from live import nodes, presence
 from live.counting import keep_node_alive, publish_counts
 from live.counts import likes_key
 from live.fanout import Fanout, frame_bytes, write_frame
 from live.moderation import is_muted, record_chat_author, staff_chat_name
+from live.names import ChatNames
 from live.protocol import (
     Chat,
     ChatSend,
@@ -77,8 +76,6 @@ TOO_MANY_SOCKETS_CLOSE_CODE = 4009
 RESUME_WAIT_SECONDS = 10.0
 """How long a socket opened with `?resume=1` waits for its `resume` before a snapshot."""
 CHAT_MAX_CHARS = 200
-NAMES_KEPT = 4096
-"""Customers' masked chat names kept per process."""
 
 
 def room_id_in(text: str) -> int | None:
@@ -168,7 +165,7 @@ class RoomGateway:
         self.bus = StreamBus(services.redis)
         self.rooms = RoomContexts(services.sessionmaker)
         self.snapshots = RoomSnapshots(self.bus, services.sessionmaker)
-        self._names: collections.OrderedDict[int, str] = collections.OrderedDict()
+        self.names = ChatNames(services.sessionmaker)
         self.node = nodes.new_node_id()
         self._socket_ids = itertools.count(1)
         self._viewers: dict[str, set[Viewer]] = {}
@@ -408,7 +405,7 @@ class RoomGateway:
             self._reply(viewer, Error("bad_chat", f"chat must be 1-{CHAT_MAX_CHARS} characters"))
             return
         if viewer.display_name is None and viewer.is_customer:
-            viewer.display_name = await self._customer_name(viewer.principal.sub)
+            viewer.display_name = await self.names.of(viewer.principal.sub)
         if viewer.display_name is None:
             self._reply(viewer, Error("forbidden", "only this room's host and HQ chat as staff"))
             return
@@ -420,20 +417,6 @@ class RoomGateway:
         offset = await self.bus.publish(broadcast_id, Chat(name=viewer.display_name, text=text))
         # Every line's author, staff too, so the host can hide any line.
         await record_chat_author(self.services.redis, broadcast_id, offset, viewer.principal)
-
-    async def _customer_name(self, customer_id: int) -> str | None:
-        """A customer's masked name, read once per process (a few thousand kept)."""
-        name = self._names.get(customer_id)
-        if name is None:
-            async with self.services.sessionmaker() as session:
-                profile = await customer_profile(session, customer_id)
-            if profile is None:
-                return None
-            name = self._names[customer_id] = mask_name(profile.nickname)
-            if len(self._names) > NAMES_KEPT:
-                self._names.popitem(last=False)
-        self._names.move_to_end(customer_id)
-        return name
 
     async def _order(self, viewer: Viewer, frame: OrderPlace) -> None:
         if viewer.principal.role is not Role.VIEWER:
