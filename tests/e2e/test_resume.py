@@ -132,3 +132,21 @@ def test_a_store_room_relays_the_live_hub_and_its_host_sees_which_stream_viewers
     expect(viewer.locator("#status")).to_have_text("直播中")
     expect(seen).to_have_text("观众正在看：本店直播间")
     assert js_errors == []
+
+
+def test_the_index_page_lists_the_rooms_as_links(
+    page: Page,
+    chain: Chain,  # noqa: F811
+    artifacts: Path,
+    js_errors: list[str],  # noqa: F811
+) -> None:
+    page.goto(f"{chain.app.url}/")
+    rooms = page.locator("#rooms .room")
+    expect(rooms).to_have_count(1 + len(chain.demo.store_rooms))
+    expect(rooms.first).to_contain_text("总部直播间")
+    watch = rooms.first.get_by_role("link", name="观看 · Watch")
+    expect(watch).to_have_attribute("href", f"/static/room.html?room={chain.demo.hub_room_id}")
+    page.screenshot(path=artifacts / "index.png", full_page=True, animations="disabled")
+    watch.click()
+    expect(page.locator("#cards .card")).to_have_count(8)
+    assert js_errors == []
