@@ -26,6 +26,8 @@ from websockets.asyncio.server import ServerConnection
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
+from server.metrics import FRAMES_DROPPED, FRAMES_SENT
+
 log = structlog.get_logger()
 
 SLICE = 100
@@ -37,19 +39,22 @@ video's own delay."""
 
 
 class Recipient(Protocol):
-    def receive(self, payload: bytes, frame: bytes) -> None:
-        """Take a room frame: `frame` is `payload` as serialized websocket bytes."""
+    def receive(self, payload: bytes, frame: bytes) -> bool:
+        """Take a room frame: `frame` is `payload` as serialized websocket bytes. False: it
+        was dropped (the socket is closing or too far behind)."""
 
 
 def frame_bytes(payload: bytes) -> bytes:
     return Frame(Opcode.TEXT, payload).serialize(mask=False, extensions=[])
 
 
-def write_frame(connection: ServerConnection, frame: bytes) -> None:
+def write_frame(connection: ServerConnection, frame: bytes) -> bool:
     """Write serialized frame bytes to an open socket; a closing one, or one in the middle of a
     fragmented message (the gateway never sends one), is skipped, as `broadcast` does."""
     if connection.protocol.state is State.OPEN and connection.send_in_progress is None:
         connection.transport.write(frame)
+        return True
+    return False
 
 
 class Fanout:
@@ -87,11 +92,15 @@ class Fanout:
         frame = frame_bytes(payload)
         slices = range(0, len(recipients), SLICE)
         pause = SPREAD_SECONDS / len(slices)
+        sent = 0
         for start in slices:
             if start:
                 await asyncio.sleep(0 if self._frames else pause)
             for recipient in recipients[start : start + SLICE]:
                 try:
-                    recipient.receive(payload, frame)
+                    sent += recipient.receive(payload, frame)
                 except Exception:  # one broken socket must not cost the others the frame
                     log.exception("fanout.write_failed")
+        # Counted once per frame, not per socket: a big room's pass stays a plain loop.
+        FRAMES_SENT.inc(sent)
+        FRAMES_DROPPED.inc(len(recipients) - sent)

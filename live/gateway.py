@@ -16,8 +16,10 @@ a laggard never holds a room back nor grows without end.
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import NamedTuple
@@ -29,13 +31,12 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from attribution.privacy import mask_name
-from attribution.queries import customer_profile
 from live import nodes, presence
 from live.counting import keep_node_alive, publish_counts
 from live.fanout import Fanout, frame_bytes, write_frame
 from live.keys import CHANNEL_PREFIX, likes_key
 from live.moderation import is_muted, record_chat_author, staff_chat_name
+from live.names import ChatNames
 from live.protocol import (
     Chat,
     ChatSend,
@@ -45,19 +46,21 @@ from live.protocol import (
     Ping,
     Pong,
     Resume,
+    Resumed,
     StreamPosition,
     Tap,
     client_decoder,
     encoder,
 )
 from live.ratelimit import TokenBucket, viewer_buckets
-from live.rooms import RoomContext, room_context
-from live.snapshot import build_snapshot
-from live.streams import StreamBus, channel, decode_offset, stream_name
+from live.rooms import RoomContext, RoomContexts
+from live.snapshot import RoomSnapshots, not_on_sale, room_streams
+from live.streams import StreamBus, channel, decode_offset
 from orders.intake import take_order
-from orders.schemas import OrderPlace
+from orders.schemas import OrderPlace, OrderRejected
 from server.auth import Principal, Role, TokenError
 from server.bounds import INT32_MAX
+from server.metrics import JOINS, ORDER_SECONDS, ORDERS, SLOW_CLOSES, watch_rooms
 from server.services import Services
 
 log = structlog.get_logger()
@@ -89,8 +92,8 @@ def now_ms() -> int:
 
 
 class Admission(NamedTuple):
-    """Who passed admission, into which room, and the name they chat under (None: they only
-    watch, as a guide or another store's host does)."""
+    """Who passed admission, into which room, and the name staff chat under (None: a
+    customer, named at their first chat, or staff who only watch, as a guide does)."""
 
     principal: Principal
     room: RoomContext
@@ -110,7 +113,7 @@ class Viewer:
     principal: Principal
     room: RoomContext
     display_name: str | None
-    """None: admitted to watch only, never to chat."""
+    """Staff: None when admitted to watch only. A customer: None until their first chat."""
     streams: list[str]
     socket: str
     """Its presence field: `{node}/{n}`, unique across the nodes."""
@@ -119,6 +122,7 @@ class Viewer:
     ready: bool = False
     """False until the snapshot is sent; events that arrive before it wait in `held`."""
     held: list[bytes] = field(default_factory=list)
+    closing_slow: bool = False
     buckets: dict[str, TokenBucket] = field(default_factory=viewer_buckets)
     engagement: presence.Engagement = field(default_factory=lambda: presence.Engagement(now_ms()))
 
@@ -130,13 +134,15 @@ class Viewer:
     def person(self) -> str:
         return f"{self.principal.role.value}:{self.principal.sub}"
 
-    def receive(self, payload: bytes, frame: bytes) -> None:
+    def receive(self, payload: bytes, frame: bytes) -> bool:
         """A room event: written now, held until the snapshot is out, or dropped for a
-        laggard (closed as slow, it resumes from its last offset)."""
+        laggard (closed as slow, it resumes from its last offset). False: dropped."""
         if not self.ready:
+            if self.closing_slow:
+                return False
             self.held.append(payload)
-        elif self.keeps_up():
-            write_frame(self.connection, frame)
+            return True
+        return self.keeps_up() and write_frame(self.connection, frame)
 
     def keeps_up(self) -> bool:
         """False, and the socket closing as slow, once its unsent bytes pass the limit."""
@@ -144,9 +150,12 @@ class Viewer:
         if transport is not None and transport.get_write_buffer_size() <= SEND_BUFFER_LIMIT:
             return True
         self.ready = False  # deliver nothing more; resume will catch up
-        asyncio.get_running_loop().create_task(
-            self.connection.close(SLOW_CLOSE_CODE, "slow: resume to catch up")
-        )
+        if not self.closing_slow:
+            self.closing_slow = True
+            SLOW_CLOSES.inc()
+            asyncio.get_running_loop().create_task(
+                self.connection.close(SLOW_CLOSE_CODE, "slow: resume to catch up")
+            )
         return False
 
 
@@ -154,6 +163,9 @@ class RoomGateway:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.bus = StreamBus(services.redis)
+        self.rooms = RoomContexts(services.sessionmaker)
+        self.snapshots = RoomSnapshots(self.bus, services.sessionmaker)
+        self.names = ChatNames(services.sessionmaker)
         self.node = nodes.new_node_id()
         self._socket_ids = itertools.count(1)
         self._viewers: dict[str, set[Viewer]] = {}
@@ -162,6 +174,8 @@ class RoomGateway:
         self._fanout = Fanout()
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._sockets_per_room: collections.Counter[int] = collections.Counter()
+        self._unwatch: Callable[[], None] | None = None
 
     async def start(self, host: str, port: int) -> None:
         await nodes.beat(self.services.redis, self.node)
@@ -178,6 +192,7 @@ class RoomGateway:
             ping_timeout=20,
         )
         self._fanout.start()
+        self._unwatch = watch_rooms(lambda: dict(self._sockets_per_room))
         self._tasks = [
             asyncio.create_task(self._relay_published()),
             asyncio.create_task(publish_counts(self.bus, self._dirty_counts)),
@@ -188,6 +203,8 @@ class RoomGateway:
         log.info("gateway.started", port=port)
 
     async def stop(self) -> None:
+        if self._unwatch is not None:
+            self._unwatch()
         for task in self._tasks:
             task.cancel()
         await self._fanout.stop()
@@ -212,18 +229,14 @@ class RoomGateway:
             principal = self.services.signer.verify(token)
         except TokenError as exc:
             return connection.respond(HTTPStatus.UNAUTHORIZED, f"{exc}\n")
-        async with self.services.sessionmaker() as session:
-            room = await room_context(session, int(parts[2]))
-            if room is None:
-                return connection.respond(HTTPStatus.NOT_FOUND, "no such room\n")
-            name = staff_chat_name(principal, room)
-            if principal.role is Role.VIEWER:
-                profile = await customer_profile(session, principal.sub)
-                if profile is None:
-                    return connection.respond(HTTPStatus.UNAUTHORIZED, "unknown customer\n")
-                name = mask_name(profile.nickname)
+        # No SQL once the room is known: a join storm (a node's viewers all coming back)
+        # must not become a storm of database reads. A customer's name is read at their
+        # first chat line, and the token they hold was signed for them.
+        room = await self.rooms.get(int(parts[2]))
+        if room is None:
+            return connection.respond(HTTPStatus.NOT_FOUND, "no such room\n")
         assert isinstance(connection, AdmittedConnection)
-        connection.admission = Admission(principal, room, name)
+        connection.admission = Admission(principal, room, staff_chat_name(principal, room))
         return None
 
     # ---- one viewer's socket ------------------------------------------------------------
@@ -231,9 +244,7 @@ class RoomGateway:
     async def _serve_viewer(self, connection: ServerConnection) -> None:
         assert isinstance(connection, AdmittedConnection) and connection.admission is not None
         principal, room, name = connection.admission
-        streams = [stream_name(room.broadcast_id)]
-        if room.hub_broadcast_id and room.hub_broadcast_id != room.broadcast_id:
-            streams.insert(0, stream_name(room.hub_broadcast_id))
+        streams = room_streams(room)
         socket = presence.socket_field(self.node, next(self._socket_ids))
         viewer = Viewer(connection, principal, room, name, streams, socket)
         if viewer.is_customer and not await presence.claim_socket(
@@ -272,12 +283,16 @@ class RoomGateway:
             if not local:
                 await self._pubsub.subscribe(channel(stream))
             local.add(viewer)
+        self._sockets_per_room[viewer.room.room_id] += 1
         await presence.enter(
             self.services.redis, viewer.room.broadcast_id, viewer.socket, viewer.person
         )
         self._dirty_counts.add(viewer.room.broadcast_id)
 
     async def _leave(self, viewer: Viewer) -> None:
+        self._sockets_per_room[viewer.room.room_id] -= 1
+        if self._sockets_per_room[viewer.room.room_id] <= 0:
+            del self._sockets_per_room[viewer.room.room_id]
         for stream in viewer.streams:
             local = self._viewers.get(stream, set())
             local.discard(viewer)
@@ -296,9 +311,9 @@ class RoomGateway:
     async def _send_snapshot(self, viewer: Viewer) -> None:
         """Subscribed first, then the snapshot, then the events it had not seen."""
         viewer.ready = False
-        async with self.services.sessionmaker() as session:
-            snapshot = await build_snapshot(session, self.bus, viewer.room)
+        snapshot = await self.snapshots.get(viewer.room)
         await viewer.connection.send(encoder.encode(snapshot), text=True)
+        JOINS.labels("snapshot").inc()
         viewer.synced = True
         self._release_held(viewer, {s: p.offset for s, p in snapshot.streams.items()})
 
@@ -314,6 +329,9 @@ class RoomGateway:
         try:
             frame = client_decoder.decode(message)
         except msgspec.DecodeError as exc:
+            if not viewer.synced:  # a first frame that cannot be read: the snapshot answers it
+                await self._send_snapshot(viewer)
+                return
             self._reply(viewer, Error("bad_frame", str(exc)))
             return
         bucket = viewer.buckets.get(str(frame.__struct_config__.tag or ""))
@@ -355,6 +373,9 @@ class RoomGateway:
             return
         missed: list[bytes] = []
         seen: dict[str, int] = {}
+        if positions.keys() != set(viewer.streams):  # another room's, or a stream it lacks
+            await self._send_snapshot(viewer)
+            return
         for stream in viewer.streams:
             position = positions.get(stream)
             events = None if position is None else await self.bus.since(stream, position)
@@ -365,6 +386,8 @@ class RoomGateway:
             seen[stream] = position.offset + len(events)
         for payload in missed:
             await viewer.connection.send(payload, text=True)
+        await viewer.connection.send(encoder.encode(Resumed(events=len(missed))), text=True)
+        JOINS.labels("replay").inc()
         viewer.synced = True
         self._release_held(viewer, seen)
 
@@ -381,6 +404,8 @@ class RoomGateway:
         if not text or len(text) > CHAT_MAX_CHARS:
             self._reply(viewer, Error("bad_chat", f"chat must be 1-{CHAT_MAX_CHARS} characters"))
             return
+        if viewer.display_name is None and viewer.is_customer:
+            viewer.display_name = await self.names.of(viewer.principal.sub)
         if viewer.display_name is None:
             self._reply(viewer, Error("forbidden", "only this room's host and HQ chat as staff"))
             return
@@ -397,8 +422,20 @@ class RoomGateway:
         if viewer.principal.role is not Role.VIEWER:
             self._reply(viewer, Error("forbidden", "only viewers place orders here"))
             return
+        kept = self.snapshots.kept(viewer.room.room_id)
+        refusal = None if kept is None else not_on_sale(kept, frame.deal_id)
+        if refusal is not None:
+            self._reply(viewer, OrderRejected(frame.idempotency_key, "deal_not_live", refusal))
+            ORDERS.labels("rejected", "deal_not_live").inc()
+            return
+        started = time.perf_counter()
         reply = await take_order(self.services, viewer.principal, viewer.room, frame)
         self._reply(viewer, reply)
+        if isinstance(reply, OrderRejected):
+            ORDERS.labels("rejected", reply.reason).inc()
+        else:
+            ORDERS.labels("accepted", "").inc()
+            ORDER_SECONDS.observe(time.perf_counter() - started)
 
     # ---- this process's readers ------------------------------------------------------------
 
@@ -416,6 +453,10 @@ class RoomGateway:
             if message is None or message["type"] != "message":
                 continue
             stream = message["channel"].decode().removeprefix(CHANNEL_PREFIX)
+            try:
+                self.snapshots.apply(stream, message["data"])
+            except Exception:  # the kept snapshots are a cache: a fault must not stop delivery
+                log.exception("gateway.snapshot_apply_failed")
             self._fanout.send(list(self._viewers.get(stream, ())), message["data"])
 
     def _local_rooms(self) -> set[int]:

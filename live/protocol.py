@@ -113,6 +113,9 @@ class Snapshot(Frame, tag="snapshot"):
     """Where each stream stood when the snapshot was taken; resume from here."""
     server_time_ms: int
     """The server's clock, so every countdown on every phone ends at the same instant."""
+    hub_broadcast: BroadcastView | None = None
+    """A store room relaying the hub: the hub's broadcast (its `broadcast.state` frames
+    update it). While it is live and the store's own is not, the room plays the hub's."""
 
 
 class RoomEvent(Frame):
@@ -184,6 +187,13 @@ class BroadcastState(RoomEvent, tag="broadcast.state"):
     broadcast: BroadcastView | None = None
 
 
+class Resumed(Frame, tag="resumed"):
+    """Ends the answer to a `resume` that was a replay: `events` frames came before it. (The
+    other answer is a `snapshot`.)"""
+
+    events: int
+
+
 class Error(Frame, tag="error"):
     code: str
     message: str
@@ -204,6 +214,7 @@ ServerFrame = (
     | Chat
     | ChatHidden
     | BroadcastState
+    | Resumed
     | Error
     | Pong
     | OrderAccepted

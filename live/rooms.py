@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections
+
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.models import Broadcast, BroadcastStatus, Room
 
@@ -52,3 +54,30 @@ async def broadcasts_selling_in(session: AsyncSession, broadcast_id: int) -> lis
 async def store_of_broadcast(session: AsyncSession, broadcast_id: int) -> int | None:
     """The store a broadcast belongs to (None for a hub broadcast or no such broadcast)."""
     return await session.scalar(select(Broadcast.store_id).where(Broadcast.id == broadcast_id))
+
+
+class RoomContexts:
+    """A process's room contexts, so admitting a socket reads no SQL once its room is known.
+
+    A room's broadcast, store and hub never change; its `status` here is the one of the
+    first read (the live status a room shows comes from its snapshot)."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], capacity: int = 4096
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.capacity = capacity
+        self._rooms: collections.OrderedDict[int, RoomContext] = collections.OrderedDict()
+
+    async def get(self, room_id: int) -> RoomContext | None:
+        room = self._rooms.get(room_id)
+        if room is None:
+            async with self.sessionmaker() as session:
+                room = await room_context(session, room_id)
+            if room is None:
+                return None  # not kept: a room id that does not exist costs a read each time
+            self._rooms[room_id] = room
+            if len(self._rooms) > self.capacity:
+                self._rooms.popitem(last=False)
+        self._rooms.move_to_end(room_id)
+        return room

@@ -23,6 +23,7 @@ import attribution.controllers
 import live.controllers
 import live.schedule_controllers
 import orders.controllers
+from live.directory import RoomDirectoryController
 from live.gateway import RoomGateway
 from live.publish import LiveRooms
 from orders.notices import start_notices
@@ -30,6 +31,7 @@ from orders.rooms_port import Rooms
 from server.auth import PUBLIC, Principal, TokenAuthMiddleware, role_guard
 from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz
+from server.metrics import metrics
 from server.openapi import ArrayLikeStructSchemaPlugin, describe_errors, openapi_components
 from server.services import Services, open_services
 from server.settings import Settings, load_settings
@@ -81,25 +83,15 @@ API_ROUTES: list[HTTPRouteHandler | type[Controller]] = [
     healthz,
     *attribution.controllers.ROUTES,
     *live.controllers.ROUTES,
+    *live.schedule_controllers.ROUTES,
+    RoomDirectoryController,
     *orders.controllers.ROUTES,
 ]
 
 
-API_CONTROLLERS: list[type[Controller]] = [*live.schedule_controllers.ROUTES]
-
-
-def handlers_of(controllers: list[type[Controller]]) -> list[HTTPRouteHandler]:
-    return [
-        handler
-        for controller in controllers
-        for handler in vars(controller).values()
-        if isinstance(handler, HTTPRouteHandler)
-    ]
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
-    describe_errors([*API_ROUTES, *handlers_of(API_CONTROLLERS)])
+    describe_errors(API_ROUTES)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -121,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             index,
             *API_ROUTES,
-            *API_CONTROLLERS,
+            metrics,
             create_static_files_router("/static", [STATIC_DIR], opt=PUBLIC, html_mode=False),
         ],
         lifespan=[lifespan],

@@ -115,6 +115,9 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     """How much the worker lowers its own CPU priority (`os.nice`): it moves accepted orders
     into SQL and runs timers, work that may trail by a moment, so where it shares cores with
     app nodes their viewers' orders go first. 0 keeps the priority it was started with."""
+    metrics_port: int = 0
+    """STORECAST_WORKER_METRICS_PORT: where the worker serves GET /metrics (Prometheus text:
+    the process's CPU, memory and collections) on the HTTP host; 0 serves none."""
 
 
 class Settings(msgspec.Struct, frozen=True):

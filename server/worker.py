@@ -15,6 +15,7 @@ import structlog
 from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker
+from prometheus_client import start_http_server
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -90,6 +91,11 @@ def make_worker(settings: Settings) -> Worker:
     redis_url, _ = resolve_redis_url(settings)
 
     async def startup(ctx: dict[str, Any]) -> None:
+        if settings.worker.metrics_port:
+            # A thread of prometheus-client's own: scrapes never wait on the jobs' loop.
+            ctx["metrics"], _ = start_http_server(
+                settings.worker.metrics_port, addr=settings.http.host
+            )
         services = ctx["services"] = await open_services(settings)
         ctx["rooms"] = LiveRooms(services.redis)
         await orders.jobs.start_tasks(ctx)
@@ -97,6 +103,8 @@ def make_worker(settings: Settings) -> Worker:
     async def shutdown(ctx: dict[str, Any]) -> None:
         await orders.jobs.stop_tasks(ctx)
         await ctx["services"].close()
+        if "metrics" in ctx:
+            ctx["metrics"].shutdown()
 
     return RidingWorker(
         functions=JOB_FUNCTIONS,

@@ -10,6 +10,7 @@ import { HostOrders } from "./host-orders.js";
 import { HostWindow } from "./host-window.js";
 import { RoomState } from "./roomstate.js";
 import { RoomSocket } from "./socket.js";
+import { StreamPlayer } from "./player.js";
 import { toast } from "./toast.js";
 
 const params = new URLSearchParams(location.search);
@@ -45,12 +46,15 @@ function renderBroadcast() {
   $("#go-live").disabled = b.status !== "scheduled";
   $("#end").disabled = b.status !== "live";
   if (b.poster_url) $("#poster").src = b.poster_url;
-  const video = $("#video");
-  if (b.play_url && video.dataset.src !== b.play_url) {
-    video.dataset.src = video.src = b.play_url;
-    video.hidden = false;
-    video.onerror = () => (video.hidden = true);
-  }
+  // The preview plays what this room's viewers see: the hub's stream while relaying it.
+  player.play(state.presented().play_url || "");
+  // Which stream this room's viewers are watching: a store host not yet live sees that
+  // their viewers are on the hub's relay.
+  const relaying = state.showing() === "relay";
+  const seen = $("#viewers-see");
+  seen.hidden = state.broadcast.kind !== "store";
+  seen.dataset.showing = state.showing();
+  seen.textContent = t(relaying ? "host.viewers_see_relay" : "host.viewers_see_own");
   // Only a store room adds its own items; the hub's window is planned with the deals.
   $("#add-item").hidden = state.broadcast.kind !== "store";
 }
@@ -179,6 +183,7 @@ $("#chat-form").addEventListener("submit", (event) => {
 
 // ---- start ----------------------------------------------------------------------------
 
+const player = new StreamPlayer({ video: $("#video") });
 let wsBase = null;
 const socket = new RoomSocket({
   url: async () => {

@@ -75,7 +75,7 @@ export class OrderSheet {
 
   render() {
     const item = this.item;
-    const deal = this.state.dealOf(item);
+    const deal = this.state.buyableDeal(item);
     const body = [
       h("button", { class: "sheet-close", type: "button", "aria-label": t("room.close"), onclick: () => this.close() }, icon("close")),
       h(

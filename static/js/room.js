@@ -11,6 +11,7 @@ import { OrderSheet } from "./order-sheet.js";
 import { onAirCard, productCard } from "./products.js";
 import { RoomState } from "./roomstate.js";
 import { RoomSocket } from "./socket.js";
+import { StreamPlayer } from "./player.js";
 import { toast } from "./toast.js";
 
 const params = new URLSearchParams(location.search);
@@ -72,27 +73,22 @@ async function socketUrl({ failures }) {
 // ---- rendering ------------------------------------------------------------------------
 
 function renderBroadcast() {
-  const b = state.broadcast;
+  const own = state.broadcast;
+  const relaying = state.showing() === "relay";
+  const b = state.presented(); // the hub's while this store room relays it
   const badge = $("#status");
-  badge.className = `status-badge status-${b.status}`;
-  badge.textContent = t(`status.${b.status}`);
-  $("#title").textContent = b.title;
-  $("#subtitle").textContent =
-    b.status === "scheduled" ? t("room.starts_at", { time: formatClock(b.scheduled_start_ms) }) : "";
+  badge.className = `status-badge status-${relaying ? "relay" : own.status}`;
+  badge.textContent = t(relaying ? "status.relaying" : `status.${own.status}`);
+  $("#title").textContent = own.title;
+  $("#subtitle").textContent = relaying
+    ? t("room.relaying", { title: b.title })
+    : own.status === "scheduled"
+      ? t("room.starts_at", { time: formatClock(own.scheduled_start_ms) })
+      : "";
   if (b.poster_url) $("#poster").src = b.poster_url;
-  const source = b.status === "ended" ? b.replay_url : b.play_url;
-  const video = $("#video");
-  if (source && video.dataset.src !== source) {
-    video.dataset.src = source;
-    video.src = source;
-    video.hidden = false;
-    // An HLS stream a desktop browser cannot play: keep showing the poster instead.
-    video.onerror = () => (video.hidden = true);
-  } else if (!source) {
-    video.hidden = true;
-    video.removeAttribute("src");
-    delete video.dataset.src;
-  }
+  const source = (b.status === "ended" ? b.replay_url : b.play_url) || "";
+  if (source !== player.url) $("#video-note").hidden = true;
+  player.play(source);
 }
 
 function renderCounts() {
@@ -112,7 +108,7 @@ function renderWindow() {
   const onAir = state.onAirItemId();
   $("#window-count").textContent = t("room.window_count", { n: items.length });
   const cards = items.map((item, index) =>
-    productCard(item, state.dealOf(item), { onAir: item.item_id === onAir, index, onOpen, onBuy: onOpen }),
+    productCard(item, state.buyableDeal(item), { onAir: item.item_id === onAir, index, onOpen, onBuy: onOpen }),
   );
   $("#cards").replaceChildren(
     ...(cards.length ? cards : [h("li", { class: "empty muted" }, t("room.window_empty"))]),
@@ -125,7 +121,7 @@ function renderOnAir() {
   const box = $("#onair");
   const item = state.item(state.onAirItemId());
   box.hidden = !item;
-  box.replaceChildren(item ? onAirCard(item, state.dealOf(item), { onOpen, onBuy: onOpen }) : "");
+  box.replaceChildren(item ? onAirCard(item, state.buyableDeal(item), { onOpen, onBuy: onOpen }) : "");
 }
 
 function renderAll() {
@@ -216,6 +212,12 @@ async function fetchMissingDeals() {
 // ---- wiring ---------------------------------------------------------------------------
 
 const socket = new RoomSocket({ url: socketUrl, onFrame, onState: showBanner });
+// A stream that cannot play leaves the poster, and says so.
+const player = new StreamPlayer({
+  video: $("#video"),
+  onFail: () => ($("#video-note").hidden = false),
+  onPlaying: () => ($("#video-note").hidden = true),
+});
 const likes = new Likes({ layer: $("#hearts"), send: (frame) => socket.send(frame) });
 const backdrop = $("#sheet-backdrop");
 const sheet = new OrderSheet({

@@ -19,6 +19,9 @@ export class RoomState {
     this.roomId = s.room_id;
     this.storeId = s.store_id;
     this.broadcast = { ...s.broadcast };
+    // A store room relaying the hub: the hub's broadcast, whose stream plays while it is
+    // live and the store's own is not.
+    this.hubBroadcast = s.hub_broadcast ? { ...s.hub_broadcast } : null;
     this.ownStream = `b${s.broadcast.id}`;
     const streams = Object.keys(s.streams || {});
     this.hubStream = streams.find((name) => name !== this.ownStream) || null;
@@ -59,9 +62,11 @@ export class RoomState {
         this.likes = f.likes ?? 0;
         return "counts";
       case "broadcast.state":
-        // A relaying store hears the hub's go-live too; its own status is its own.
-        if (!f.broadcast || f.broadcast.id !== this.broadcast.id) return null;
-        this.broadcast = { ...f.broadcast };
+        // A relaying store hears the hub's go-live too: its own status stays its own.
+        if (!f.broadcast) return null;
+        if (f.broadcast.id === this.broadcast.id) this.broadcast = { ...f.broadcast };
+        else if (f.broadcast.id === this.hubBroadcast?.id) this.hubBroadcast = { ...f.broadcast };
+        else return null;
         return "broadcast";
       default:
         return null;
@@ -89,6 +94,17 @@ export class RoomState {
     const known = this.deals.get(deal.deal_id) || {};
     this.deals.set(deal.deal_id, { ...known, ...deal });
     return "deal";
+  }
+
+  /** What the room's viewers see: "relay" (a store room whose own broadcast is not live,
+   * playing the live hub's) or "own". */
+  showing() {
+    return this.hubBroadcast?.status === "live" && this.broadcast.status !== "live" ? "relay" : "own";
+  }
+
+  /** The broadcast whose stream the room plays. */
+  presented() {
+    return this.showing() === "relay" ? this.hubBroadcast : this.broadcast;
   }
 
   /** Every item, hidden ones included (the store host un-hides from this list). */
@@ -123,6 +139,20 @@ export class RoomState {
 
   dealOf(item) {
     return item?.deal_id != null ? this.deals.get(item.deal_id) || null : null;
+  }
+
+  /** The deal as a buyer in this room sees it. It sells only while a broadcast showing it is
+   * live or in its replay (its own, and for a hub deal in a relaying store room the hub's or
+   * the store's): before that it reads as not started. live/snapshot.py `not_on_sale` is
+   * the server's side of this rule. */
+  buyableDeal(item) {
+    const deal = this.dealOf(item);
+    if (!deal || deal.broadcast_id == null) return deal;
+    const showing = [this.broadcast];
+    if (this.hubBroadcast && deal.broadcast_id === this.hubBroadcast.id) showing.push(this.hubBroadcast);
+    else if (deal.broadcast_id !== this.broadcast.id) return deal;
+    const onSale = showing.some((b) => b.status === "live" || b.status === "ended");
+    return onSale || deal.status !== "live" ? deal : { ...deal, status: "draft" };
   }
 
   /** A window item may name a deal no snapshot or frame described yet: ask for each once.

@@ -1,10 +1,12 @@
 // The room socket: one connection that keeps coming back.
 //
-// Why no `resume` on reconnect: the gateway sends a complete snapshot on every join, so
-// a fresh snapshot already contains everything a missed event would have changed. Sending
-// `resume` as well would replay events older than that snapshot on top of it. We still
-// keep each stream's [epoch, offset] (from the snapshot, then from each event) to drop an
-// event we have already applied, which can happen around a reconnect.
+// A first connection sends `hello` and gets the snapshot. A reconnection opens with
+// `?resume=1` and sends `resume` with each stream's [epoch, offset] (from the snapshot, then
+// from each event) as its first frame: the gateway answers with only the missed events and
+// `resumed`, or with one snapshot when they cannot all be given (docs/protocol.md), so a
+// node's viewers coming back at once cost it history reads, not whole rooms. The positions
+// also drop an event already applied. `socketLog` (on the page's global object) says how
+// each connection got its state, for the people and the tests watching a page.
 
 const SLOW = 4008; // the server closed us for lagging: catch up at once
 const PING_EVERY_MS = 25_000;
@@ -29,7 +31,11 @@ export class RoomSocket {
     this.pingSentAt = 0;
     this.stopped = false;
     this.everOpened = false;
+    this.log = globalThis.socketLog ??= [];
     addEventListener("online", () => this.reconnectNow());
+    // The device lost its network: the socket is dead even if no close has arrived yet.
+    // Close it now and come back (with `resume`) when the network does.
+    addEventListener("offline", () => this.ws?.close());
     addEventListener("pageshow", (e) => e.persisted && this.reconnectNow());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.reconnectNow();
@@ -60,6 +66,7 @@ export class RoomSocket {
 
   async connect() {
     this.onState(this.everOpened ? "reconnecting" : "connecting");
+    if (navigator.onLine === false) return; // the "online" event brings us back
     let url;
     try {
       url = await this.url({ failures: this.failures });
@@ -67,14 +74,17 @@ export class RoomSocket {
       this.scheduleReconnect();
       return;
     }
-    const ws = new WebSocket(url);
+    const resuming = Object.keys(this.positions).length > 0;
+    const ws = new WebSocket(resuming ? `${url}&resume=1` : url);
     this.ws = ws;
     let opened = false;
     ws.onopen = () => {
       opened = true;
       this.failures = 0;
       this.everOpened = true;
-      this.send({ type: "hello" });
+      if (resuming) this.send({ type: "resume", streams: this.positions });
+      else this.send({ type: "hello" });
+      this.note(resuming ? "resume" : "hello");
       this.startPings();
     };
     ws.onmessage = (message) => this.receive(message.data);
@@ -86,6 +96,11 @@ export class RoomSocket {
       this.onState("reconnecting");
       this.scheduleReconnect(event.code === SLOW ? 0 : undefined);
     };
+  }
+
+  note(kind, events) {
+    this.log.push(events === undefined ? { kind, at: Date.now() } : { kind, events, at: Date.now() });
+    if (this.log.length > 100) this.log.shift();
   }
 
   scheduleReconnect(delay) {
@@ -113,13 +128,15 @@ export class RoomSocket {
     } catch {
       return;
     }
-    if (frame.type === "snapshot") {
-      this.positions = { ...(frame.streams || {}) };
+    if (frame.type === "snapshot" || frame.type === "resumed") {
+      if (frame.type === "snapshot") this.positions = { ...(frame.streams || {}) };
+      this.note(frame.type === "snapshot" ? "snapshot" : "replay", frame.events);
       this.attempts = 0;
       this.onState("open");
       // The snapshot's clock left the server a transit ago; a ping's round trip corrects it.
       this.pingSentAt = Date.now();
       this.send({ type: "ping" });
+      if (frame.type === "resumed") return; // the missed events came before it
     } else if (frame.type === "pong") {
       frame.round_trip_ms = this.pingSentAt ? Date.now() - this.pingSentAt : 0;
     } else if (frame.stream && frame.offset) {

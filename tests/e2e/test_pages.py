@@ -272,6 +272,9 @@ def test_a_viewer_orders_pays_in_the_sandbox_and_sees_it_paid_and_the_host_conso
     row = page.locator(f'#items .item-row[data-item-id="{item_id}"]')
     row.get_by_role("button", name="开抢", exact=True).click()
     expect(row.locator(".deal-status")).to_have_text("进行中")
+    # It sells while a broadcast showing it is live: HQ goes live, and the store rooms relay it.
+    page.locator("#go-live").click()
+    expect(page.locator("#status")).to_have_text("直播中")
 
     # A viewer in a store room relaying the hub buys two.
     room_id, _, share = chain.store_room(0)
@@ -281,6 +284,7 @@ def test_a_viewer_orders_pays_in_the_sandbox_and_sees_it_paid_and_the_host_conso
     card = viewer.locator(f'#cards .card[data-item-id="{item_id}"]')
     expect(card.locator(".deal-badge")).to_contain_text("秒杀")
     expect(card).to_contain_text("仅剩 50 件")
+    expect(viewer.locator("#status")).to_have_text("总部直播转播中")
     card.get_by_test_id("buy").click()
     sheet = viewer.locator("#order-sheet")
     expect(sheet.get_by_test_id("quantity")).to_have_text("1")

@@ -31,10 +31,11 @@ class Phone:
         self.room = room
         self.frames: list[bytes] = []
 
-    def receive(self, payload: bytes, frame: bytes) -> None:
+    def receive(self, payload: bytes, frame: bytes) -> bool:
         assert frame == frame_bytes(payload)
         self.frames.append(payload)
         self.room.count()
+        return True
 
 
 class BrokenPhone(Phone):

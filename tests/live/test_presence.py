@@ -89,6 +89,7 @@ async def test_a_resume_gets_only_the_missed_events(chain: Chain) -> None:
     assert [(f["type"], f.get("item_id")) for f in answer if f["type"] != "counts"] == [
         ("window.on_air", item),
         ("window.on_air", None),
+        ("resumed", None),
     ]
 
 

@@ -25,6 +25,7 @@ for await (const line of lines) {
           Object.entries(state.onAir).filter(([, id]) => id != null),
         ),
         status: state.broadcast.status,
+        showing: state.showing(),
       }
     : {};
   process.stdout.write(JSON.stringify(answer) + "\n");
