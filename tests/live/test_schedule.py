@@ -14,13 +14,14 @@ from tests.live.conftest import Chain
 
 pytestmark = pytest.mark.database
 
-TOMORROW_7PM = (datetime.now(UTC) + timedelta(days=1)).replace(
+SLOT_DAY = (datetime.now(UTC) + timedelta(days=10)).replace(
     hour=11, minute=0, second=0, microsecond=0
 )
+"""19:00 in Beijing ten days from now: past the week the demo books."""
 
 
 def at(hours: float) -> str:
-    return (TOMORROW_7PM + timedelta(hours=hours)).isoformat()
+    return (SLOT_DAY + timedelta(hours=hours)).isoformat()
 
 
 def store_slot(chain: Chain, n: int, start: float, end: float, **more: Any) -> dict[str, Any]:
@@ -137,7 +138,7 @@ async def test_only_hq_approves_and_a_host_plans_only_for_their_own_store(chain:
     ("change", "says"),
     [
         ({"ends_at": at(-1)}, "ends after it starts"),
-        ({"starts_at": at(-72), "ends_at": at(-71)}, "in the past"),
+        ({"starts_at": at(-24 * 11), "ends_at": at(-24 * 11 + 1)}, "in the past"),
         ({"ends_at": at(13)}, "at most 12 hours"),
         ({"store_id": 999_999}, "no store 999999"),
         ({"host_id": 999_999}, "no member of staff 999999"),
@@ -177,7 +178,7 @@ async def test_reminders_before_go_live_then_a_no_show_alert_then_missed(chain: 
     async def watch(minutes_from_start: float) -> tuple[int, ...]:
         async with chain.services.sessionmaker() as session:
             report = await watch_schedule(
-                session, TOMORROW_7PM + timedelta(minutes=minutes_from_start)
+                session, SLOT_DAY + timedelta(minutes=minutes_from_start)
             )
         # The demo's own broadcasts go by too; this test follows its slot.
         return tuple(ids.count(slot) for ids in (report.reminded, report.no_shows, report.missed))
