@@ -14,12 +14,21 @@ from litestar.exceptions import (
     TooManyRequestsException,
 )
 from litestar.params import JSONBody
+from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.binding_controllers import CONTROLLERS
 from attribution.identity import IdentityProviderDown, LoginRefused
 from attribution.login import UnknownStore, enter_as_customer, identity_provider, over_login_rate
 from attribution.queries import customer_profile, stores_with_regions
-from attribution.schemas import CustomerProfile, LoginResult, Me, StoreRead, ViewerLogin
+from attribution.schemas import (
+    BindingReason,
+    CustomerProfile,
+    LoginResult,
+    Me,
+    StoreRead,
+    ViewerLogin,
+)
 from server.auth import PUBLIC, Principal, Role, allow
 
 
@@ -44,7 +53,12 @@ async def viewer_login(
         raise ServiceUnavailableException(str(exc)) from exc
     try:
         customer = await enter_as_customer(
-            db, identity, nickname=data.nickname, share_code=data.share_code, store_id=data.store_id
+            db,
+            identity,
+            nickname=data.nickname,
+            share_code=data.share_code,
+            share_via=BindingReason(data.share_via),
+            store_id=data.store_id,
         )
     except UnknownStore as exc:
         raise NotFoundException(str(exc)) from exc
@@ -73,4 +87,4 @@ async def list_stores(db: NamedDependency[AsyncSession]) -> list[StoreRead]:
     return await stores_with_regions(db)
 
 
-ROUTES = [viewer_login, me, my_profile, list_stores]
+ROUTES: list[ControllerRouterHandler] = [viewer_login, me, my_profile, list_stores, *CONTROLLERS]

@@ -14,8 +14,10 @@ import redis.asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.bindings import bind_through_share
 from attribution.identity import DemoIdentityProvider, IdentityProvider, MiniProgramIdentity
-from attribution.models import Binding, Customer, Guide, Store
+from attribution.models import Customer, Store
+from attribution.schemas import BindingReason
 from attribution.wechat import WechatIdentityProvider
 from server.services import Services
 
@@ -60,12 +62,14 @@ async def enter_as_customer(
     *,
     nickname: str = "",
     share_code: str | None = None,
+    share_via: BindingReason = BindingReason.SHARE,
     store_id: int | None = None,
 ) -> Customer:
     """Find or create the customer behind an identity, keeping the share code they came through.
 
-    A customer who enters through a guide's share and has no guide yet is bound to that
-    guide ("once added, permanently bound"); an already bound customer stays bound.
+    A customer who enters through a guide's share link or QR code is bound as the brand's
+    rule says (attribution/bindings.py): an unbound one to that guide; a bound one stays
+    unless the rule lets the new guide take them, and any move is recorded.
     """
     async with session.begin():
         customer = await session.scalar(select(Customer).where(Customer.openid == identity.openid))
@@ -84,24 +88,5 @@ async def enter_as_customer(
         elif identity.phone and not customer.phone:
             customer.phone = identity.phone
         if share_code:
-            await _bind_if_unbound(session, customer, share_code)
+            await bind_through_share(session, customer, share_code, reason=share_via)
     return customer
-
-
-async def _bind_if_unbound(session: AsyncSession, customer: Customer, share_code: str) -> None:
-    guide = await session.scalar(
-        select(Guide).where(Guide.share_code == share_code, Guide.active.is_(True))
-    )
-    if guide is None:
-        return
-    open_binding = await session.scalar(
-        select(Binding.id).where(Binding.customer_id == customer.id, Binding.ended_at.is_(None))
-    )
-    if open_binding is None:
-        session.add(
-            Binding(
-                customer_id=customer.id, guide_id=guide.id, store_id=guide.store_id, source="share"
-            )
-        )
-        if customer.home_store_id is None:
-            customer.home_store_id = guide.store_id

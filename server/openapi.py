@@ -7,10 +7,11 @@ sends what it describes and fails on any answer it does not describe.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
+from litestar import Controller
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Components, OpenAPIType, Schema, SecurityScheme
@@ -79,12 +80,22 @@ def openapi_components() -> Components:
     return Components(security_schemes={BEARER: BEARER_SCHEME})
 
 
-def describe_errors(handlers: Iterable[HTTPRouteHandler]) -> None:
+def http_handlers(routes: Iterable[object]) -> Iterator[HTTPRouteHandler]:
+    """The HTTP handlers among route functions and `Controller` classes (Litestar copies a
+    controller's handlers when it registers them, keeping what was set on them here)."""
+    for route in routes:
+        if isinstance(route, HTTPRouteHandler):
+            yield route
+        elif isinstance(route, type) and issubclass(route, Controller):
+            yield from (v for v in vars(route).values() if isinstance(v, HTTPRouteHandler))
+
+
+def describe_errors(handlers: Iterable[object]) -> None:
     """Give each API route its bearer requirement and its error answers, all one `ErrorBody`.
 
     A route that declares an answer of its own for a status (POST /api/orders' rejection)
     keeps it. Done on the handlers before the app is built, as their decorators would."""
-    for handler in handlers:
+    for handler in http_handlers(handlers):
         public = bool(handler.opt.get("public"))
         errors = ERRORS if public else {**ERRORS, **AUTH_ERRORS}
         declared = dict(handler.responses or {})
