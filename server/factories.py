@@ -72,9 +72,11 @@ async def add_guide(
     name: str = "陈导购",
     phone: str = "13900000001",
     share_code: str = "g-chen",
+    active: bool = True,
 ) -> Guide:
     return await _added(
-        session, Guide(store_id=store_id, name=name, phone=phone, share_code=share_code)
+        session,
+        Guide(store_id=store_id, name=name, phone=phone, share_code=share_code, active=active),
     )
 
 
