@@ -4,15 +4,22 @@ launched deal that sells in any room."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from attribution.bindings import bind_through_share, set_binding_rule
 from attribution.models import Binding, BindingHistory, Customer, SaleCredit
 from attribution.schemas import BindingMode, BindingReason, BindingRule, ShareOutcome
+from orders.intake import Accepted, IntakeRequest, place_order
+from orders.models import Order
+from orders.persister import OrderPersister
 from server import factories
 from server.services import Services
+from tests.orders.test_payments import pay
+
+_keys = itertools.count()
 
 
 @dataclass
@@ -123,3 +130,64 @@ async def credit_rows(services: Services, order_id: str) -> list[SaleCredit]:
                 )
             ).all()
         )
+
+
+async def open_deal(services: Services, chain: Chain, stock: int = 1000) -> int:
+    async with services.sessionmaker() as session:
+        return await factories.open_deal(
+            session, services.redis, chain.product_id, stock=stock, price_fen=9900
+        )
+
+
+async def place(
+    services: Services,
+    customer_id: int,
+    deal_id: int,
+    *,
+    room_store_id: int | None,
+    quantity: int = 1,
+    on_behalf_of_guide: int | None = None,
+) -> Accepted:
+    """An order accepted and written to SQL, as a payment notice finds it; `on_behalf_of_guide`
+    marks it placed by that guide (as the group-selling orders will be)."""
+    request = IntakeRequest(
+        customer_id=customer_id,
+        deal_id=deal_id,
+        quantity=quantity,
+        idempotency_key=f"k-{next(_keys)}",
+        room_store_id=room_store_id,
+    )
+    placed = await place_order(services, request)
+    assert isinstance(placed, Accepted), placed
+    await OrderPersister(services).drain()
+    if on_behalf_of_guide is not None:
+        async with services.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Order)
+                .where(Order.id == placed.order_id)
+                .values(placed_by_guide_id=on_behalf_of_guide)
+            )
+    return placed
+
+
+async def buy(
+    services: Services,
+    customer_id: int,
+    deal_id: int,
+    *,
+    room_store_id: int | None,
+    quantity: int = 1,
+    on_behalf_of_guide: int | None = None,
+) -> str:
+    """Place and pay an order; its id."""
+    placed = await place(
+        services,
+        customer_id,
+        deal_id,
+        room_store_id=room_store_id,
+        quantity=quantity,
+        on_behalf_of_guide=on_behalf_of_guide,
+    )
+    result = await pay(services, placed.order_id, placed.amount_fen)
+    assert result.outcome == "applied", result
+    return placed.order_id
