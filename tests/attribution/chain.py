@@ -126,7 +126,9 @@ async def credit_rows(services: Services, order_id: str) -> list[SaleCredit]:
         return list(
             (
                 await session.scalars(
-                    select(SaleCredit).where(SaleCredit.order_id == order_id).order_by(SaleCredit.id)
+                    select(SaleCredit)
+                    .where(SaleCredit.order_id == order_id)
+                    .order_by(SaleCredit.id)
                 )
             ).all()
         )
