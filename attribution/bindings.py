@@ -44,7 +44,16 @@ async def set_binding_rule(session: AsyncSession, rule: BindingRule, staff_id: i
     return rule
 
 
-async def open_binding(session: AsyncSession, customer_id: int) -> Binding | None:
+async def open_binding(
+    session: AsyncSession, customer_id: int, *, lock: bool = False
+) -> Binding | None:
+    """The customer's open binding; with `lock`, the customer's row is locked first, so two
+    changes of one customer (two shares opened at once) take turns instead of one failing on
+    the one-open-binding index."""
+    if lock:
+        await session.execute(
+            select(Customer.id).where(Customer.id == customer_id).with_for_update()
+        )
     return await session.scalar(
         select(Binding).where(Binding.customer_id == customer_id, Binding.ended_at.is_(None))
     )
@@ -124,7 +133,7 @@ async def bind_through_share(
     )
     if guide is None:
         return ShareOutcome.GUIDE_UNAVAILABLE
-    current = await open_binding(session, customer.id)
+    current = await open_binding(session, customer.id, lock=True)
     if current is not None and current.guide_id == guide.id:
         return ShareOutcome.ALREADY
     if current is not None and not await _rule_lets_go(session, current, now):

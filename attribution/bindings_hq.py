@@ -64,7 +64,7 @@ async def import_bindings(
             detail = f"guide {row.guide_id} is unknown or inactive"
             results.append(ImportRowResult(index, ImportOutcome.ERROR, detail))
             continue
-        current = await open_binding(session, customer.id)
+        current = await open_binding(session, customer.id, lock=True)
         if current is not None and current.guide_id == guide.id:
             results.append(ImportRowResult(index, ImportOutcome.UNCHANGED))
             continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import redis.asyncio
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.bindings import bind_through_share
@@ -71,6 +72,26 @@ async def enter_as_customer(
     rule says (attribution/bindings.py): an unbound one to that guide; a bound one stays
     unless the rule lets the new guide take them, and any move is recorded.
     """
+    for attempt in range(2):
+        try:
+            return await _enter(session, identity, nickname, share_code, share_via, store_id)
+        except IntegrityError:
+            # Two logins of one person at once: both found no customer (or no binding) and
+            # the unique indexes let one write. The other, retried, finds what it wrote and
+            # follows the rule from there (SQLite has no row lock to make them take turns).
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _enter(
+    session: AsyncSession,
+    identity: MiniProgramIdentity,
+    nickname: str,
+    share_code: str | None,
+    share_via: BindingReason,
+    store_id: int | None,
+) -> Customer:
     async with session.begin():
         customer = await session.scalar(select(Customer).where(Customer.openid == identity.openid))
         if customer is None:

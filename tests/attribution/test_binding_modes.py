@@ -4,6 +4,7 @@ Every move is a history row; a refused move changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from attribution.credit import credit_sale
+from attribution.identity import MiniProgramIdentity
+from attribution.login import enter_as_customer
 from attribution.schemas import BindingMode, BindingReason, ShareOutcome
 from server.services import Services
 from tests.attribution.chain import (
@@ -118,3 +121,20 @@ async def test_the_viewer_login_binds_through_a_share_link_or_a_scanned_qr_code(
     again = await client.post("/api/auth/viewer", json={"code": "new-1", "share_code": "g-li"})
     assert again.status_code == 201
     assert await bound_guide(services, link_customer) == chain.wang
+
+
+async def test_two_shares_opened_at_once_take_turns_and_leave_one_binding(
+    services: Services, chain: Chain
+) -> None:
+    await use_rule(services, BindingMode.LATEST)
+    identity = MiniProgramIdentity(openid="openid-0")
+
+    async def login_through(code: str) -> None:
+        async with services.sessionmaker() as session:
+            await enter_as_customer(session, identity, share_code=code)
+
+    await asyncio.gather(login_through("g-wang"), login_through("g-zhang"))
+    customer = chain.customers[0]
+    changes = await history(services, customer)
+    assert len(changes) == 2 and changes[0][0] is None and changes[1][0] == changes[0][1]
+    assert await bound_guide(services, customer) == changes[1][1]
