@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import (
@@ -13,15 +13,23 @@ from litestar.exceptions import (
     ServiceUnavailableException,
     TooManyRequestsException,
 )
-from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
+from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.binding_controllers import CONTROLLERS
 from attribution.identity import IdentityProviderDown, LoginRefused
 from attribution.instore_controller import InstoreSaleController
 from attribution.login import UnknownStore, enter_as_customer, identity_provider, over_login_rate
 from attribution.queries import customer_profile, stores_with_regions
-from attribution.schemas import CustomerProfile, LoginResult, Me, StoreRead, ViewerLogin
+from attribution.schemas import (
+    BindingReason,
+    CustomerProfile,
+    LoginResult,
+    Me,
+    StoreRead,
+    ViewerLogin,
+)
 from attribution.segments_controller import SegmentController
 from server.auth import PUBLIC, Principal, Role, allow
 
@@ -47,7 +55,12 @@ async def viewer_login(
         raise ServiceUnavailableException(str(exc)) from exc
     try:
         customer = await enter_as_customer(
-            db, identity, nickname=data.nickname, share_code=data.share_code, store_id=data.store_id
+            db,
+            identity,
+            nickname=data.nickname,
+            share_code=data.share_code,
+            share_via=BindingReason(data.share_via),
+            store_id=data.store_id,
         )
     except UnknownStore as exc:
         raise NotFoundException(str(exc)) from exc
@@ -76,11 +89,12 @@ async def list_stores(db: NamedDependency[AsyncSession]) -> list[StoreRead]:
     return await stores_with_regions(db)
 
 
-ROUTES: list[HTTPRouteHandler | type[Controller]] = [
+ROUTES: list[ControllerRouterHandler] = [
     viewer_login,
     me,
     my_profile,
     list_stores,
     InstoreSaleController,
     SegmentController,
+    *CONTROLLERS,
 ]

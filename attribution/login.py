@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import redis.asyncio
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.bindings import bind_through_share
 from attribution.identity import DemoIdentityProvider, IdentityProvider, MiniProgramIdentity
-from attribution.models import Binding, Customer, Guide, Store
+from attribution.models import Customer, Store
+from attribution.schemas import BindingReason
 from attribution.wechat import WechatIdentityProvider
 from server.services import Services
 
@@ -60,13 +63,35 @@ async def enter_as_customer(
     *,
     nickname: str = "",
     share_code: str | None = None,
+    share_via: BindingReason = BindingReason.SHARE,
     store_id: int | None = None,
 ) -> Customer:
     """Find or create the customer behind an identity, keeping the share code they came through.
 
-    A customer who enters through a guide's share and has no guide yet is bound to that
-    guide ("once added, permanently bound"); an already bound customer stays bound.
+    A customer who enters through a guide's share link or QR code is bound as the brand's
+    rule says (attribution/bindings.py): an unbound one to that guide; a bound one stays
+    unless the rule lets the new guide take them, and any move is recorded.
     """
+    for attempt in range(2):
+        try:
+            return await _enter(session, identity, nickname, share_code, share_via, store_id)
+        except IntegrityError:
+            # Two logins of one person at once: both found no customer (or no binding) and
+            # the unique indexes let one write. The other, retried, finds what it wrote and
+            # follows the rule from there (SQLite has no row lock to make them take turns).
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _enter(
+    session: AsyncSession,
+    identity: MiniProgramIdentity,
+    nickname: str,
+    share_code: str | None,
+    share_via: BindingReason,
+    store_id: int | None,
+) -> Customer:
     async with session.begin():
         customer = await session.scalar(select(Customer).where(Customer.openid == identity.openid))
         if customer is None:
@@ -84,24 +109,5 @@ async def enter_as_customer(
         elif identity.phone and not customer.phone:
             customer.phone = identity.phone
         if share_code:
-            await _bind_if_unbound(session, customer, share_code)
+            await bind_through_share(session, customer, share_code, reason=share_via)
     return customer
-
-
-async def _bind_if_unbound(session: AsyncSession, customer: Customer, share_code: str) -> None:
-    guide = await session.scalar(
-        select(Guide).where(Guide.share_code == share_code, Guide.active.is_(True))
-    )
-    if guide is None:
-        return
-    open_binding = await session.scalar(
-        select(Binding.id).where(Binding.customer_id == customer.id, Binding.ended_at.is_(None))
-    )
-    if open_binding is None:
-        session.add(
-            Binding(
-                customer_id=customer.id, guide_id=guide.id, store_id=guide.store_id, source="share"
-            )
-        )
-        if customer.home_store_id is None:
-            customer.home_store_id = guide.store_id

@@ -97,7 +97,10 @@ class SaleCredit(Base):
     """Which guide and store a sale counts for (业绩归属). Written once; a refund writes its reverse."""
 
     __tablename__ = "sale_credits"
-    __table_args__ = NEVER_REUSED_IDS
+    __table_args__ = (
+        Index("uq_sale_credits_refund", "order_id", "refund_id", unique=True),
+        NEVER_REUSED_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     order_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -109,7 +112,16 @@ class SaleCredit(Base):
     in the hub room), which is no store's and no guide's."""
     room_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     """The store whose room the sale happened in (may differ from the credited store)."""
+    broadcast_id: Mapped[int | None] = mapped_column(default=None)
+    """With `room_store_id`, the room the sale was bought in (the broadcast's room of that
+    store; the hub's when the store is None). No foreign key: broadcasts are live/'s."""
     rule: Mapped[str] = mapped_column(String(32))
+    """The rule that decided the credit (attribution/credit.py); a reversal repeats its sale's."""
+    refund_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The refund a reversal undoes; a refund is reversed once (uq_sale_credits_refund)."""
+    reason_zh: Mapped[str] = mapped_column(String(200), default="")
+    reason_en: Mapped[str] = mapped_column(String(200), default="")
+    """Why this guide and store, written from the facts of the moment it was paid."""
     amount_fen: Mapped[int]
     """Positive for a sale, negative for a reversal."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -152,3 +164,50 @@ class CustomerSegment(Base):
 
 # The import links a till's phone to a customer; without it each batch scans every member.
 Index("ix_customers_phone", Customer.phone)
+
+
+class BrandSettings(Base):
+    """The brand's one row of choices HQ makes (id 1); absent, the defaults hold."""
+
+    __tablename__ = "brand_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    binding_mode: Mapped[str] = mapped_column(String(16), default="permanent")
+    """permanent | latest | protected (attribution/bindings.py)."""
+    protect_days: Mapped[int] = mapped_column(default=30)
+    """In `protected` mode: days after the guide last served the customer that the binding holds."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(default=None)
+    """The HQ staff id that last changed it."""
+
+
+class BindingHistory(Base):
+    """Every change of who a customer belongs to, never edited: from, to, why and by whom."""
+
+    __tablename__ = "binding_history"
+    __table_args__ = NEVER_REUSED_IDS
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    from_guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id"))
+    from_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
+    to_guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id"))
+    """None: the customer went to the store's pool (`to_store_id`)."""
+    to_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
+    reason: Mapped[str] = mapped_column(String(16))  # share | scan | import | transfer
+    actor: Mapped[str] = mapped_column(String(32))
+    """Who made it: `customer:<id>` (their own share or scan), `hq:<staff id>`."""
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PhoneUnmask(Base):
+    """Audit of each time HQ read a customer's full phone number."""
+
+    __tablename__ = "phone_unmasks"
+    __table_args__ = NEVER_REUSED_IDS
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)

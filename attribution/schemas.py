@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Literal
 
 import msgspec
 
 from attribution.segments_classes import RfmClass, Tier
 from server.bounds import NO_NUL, Id, NonEmpty64, Positive, Text32, Text64, Text500
+
+Text20 = Annotated[str, msgspec.Meta(max_length=20, pattern="^[0-9+ -]*$")]
+"""A phone number as the customers table holds it."""
 
 
 class ViewerLogin(msgspec.Struct, forbid_unknown_fields=True):
@@ -22,6 +26,8 @@ class ViewerLogin(msgspec.Struct, forbid_unknown_fields=True):
     """The guide share code carried by the link the viewer opened, if any."""
     store_id: Id | None = None
     """The store whose room link was opened."""
+    share_via: Literal["share", "scan"] = "share"
+    """How the share code came: a shared link, or the guide's QR code scanned."""
 
 
 class LoginResult(msgspec.Struct):
@@ -152,3 +158,149 @@ class StoreSales(msgspec.Struct):
     total_fen: int
     private_domain_share: float
     """online / total, 0 when the store sold nothing."""
+
+
+class BindingMode(StrEnum):
+    PERMANENT = "permanent"
+    """The first binding stays."""
+    LATEST = "latest"
+    """The newest guide's share takes the customer over."""
+    PROTECTED = "protected"
+    """A binding holds for `protect_days` after the guide last served the customer."""
+
+
+class BindingReason(StrEnum):
+    SHARE = "share"
+    SCAN = "scan"
+    IMPORT = "import"
+    TRANSFER = "transfer"
+
+
+class ShareOutcome(StrEnum):
+    """What a share (or QR scan) did to the customer's binding, under the brand's rule."""
+
+    BOUND = "bound"
+    MOVED = "moved"
+    KEPT = "kept"
+    """Bound elsewhere and the rule keeps them there."""
+    ALREADY = "already"
+    GUIDE_UNAVAILABLE = "guide_unavailable"
+    """No active guide has that code: inactive guides get no new bindings."""
+
+
+class BindingRule(msgspec.Struct, forbid_unknown_fields=True):
+    mode: BindingMode = BindingMode.PERMANENT
+    protect_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 30
+
+
+class BindingImportRow(msgspec.Struct, forbid_unknown_fields=True):
+    """One customer to bind: named by id or by phone (exactly one)."""
+
+    guide_id: Id
+    customer_id: Id | None = None
+    phone: Text20 | None = None
+
+
+class ImportOutcome(StrEnum):
+    BOUND = "bound"
+    UNCHANGED = "unchanged"
+    ERROR = "error"
+
+
+class ImportRowResult(msgspec.Struct):
+    index: int
+    outcome: ImportOutcome
+    detail: str = ""
+
+
+class ImportReport(msgspec.Struct):
+    bound: int
+    unchanged: int
+    errors: int
+    rows: list[ImportRowResult]
+
+
+class TransferRequest(msgspec.Struct, forbid_unknown_fields=True):
+    to_guide_id: Id | None = None
+    """A guide of the same store; None sends the customers to the store's pool."""
+    customer_ids: Annotated[list[Id], msgspec.Meta(max_length=10_000)] | None = None
+    """Only these of the guide's customers; None moves all of them."""
+    guide_leaves: bool = False
+    """Mark the guide inactive too, so no new binding reaches them."""
+
+
+class TransferDone(msgspec.Struct):
+    from_guide_id: int
+    to_guide_id: int | None
+    store_id: int
+    moved: int
+
+
+class BindingRead(msgspec.Struct):
+    guide_id: int
+    guide_name: str
+    store_id: int
+    source: str
+    bound_at: datetime
+
+
+class BindingChange(msgspec.Struct):
+    from_guide_id: int | None
+    from_store_id: int | None
+    to_guide_id: int | None
+    to_store_id: int | None
+    reason: str
+    actor: str
+    at: datetime
+
+
+class CreditRead(msgspec.Struct):
+    """One credit row as its guide, host or HQ reads it."""
+
+    order_id: str
+    kind: str
+    customer_id: int
+    guide_id: int | None
+    store_id: int | None
+    room_store_id: int | None
+    broadcast_id: int | None
+    rule: str
+    reason_zh: str
+    reason_en: str
+    amount_fen: int
+    created_at: datetime
+
+
+class CustomerCard(msgspec.Struct):
+    id: int
+    nickname: str
+    phone_masked: str
+    home_store_id: int | None
+    binding: BindingRead | None
+    """None: the customer is in their home store's pool."""
+    history: list[BindingChange]
+    last_purchases: list[CreditRead]
+    """The latest credit rows (sales and their reversals), newest first."""
+    total_credited_fen: int
+    segment: str | None = None
+    """The customer's RFML class, when computed (attribution's segments)."""
+    tier: str | None = None
+    """core | high_potential | ordinary, when computed."""
+
+
+class MySales(msgspec.Struct):
+    guide_id: int
+    since: datetime
+    until: datetime
+    total_fen: int
+    credits: list[CreditRead]
+
+
+class UnmaskRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text64 = ""
+    """Why HQ needs the number; kept in the audit row."""
+
+
+class UnmaskedPhone(msgspec.Struct):
+    customer_id: int
+    phone: str

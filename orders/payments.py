@@ -334,6 +334,8 @@ async def _decide(
         customer_id=order.customer_id,
         amount_fen=order.amount_fen,
         room_store_id=order.room_store_id,
+        broadcast_id=order.broadcast_id,
+        placed_by_guide_id=order.placed_by_guide_id,
         at=now,
     )
     outcome = (

@@ -7,16 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from litestar import Controller, Litestar, MediaType, Request, Router, get
+from litestar import Litestar, MediaType, Request, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.handlers import HTTPRouteHandler
 from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RapidocRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import attribution.controllers
@@ -79,7 +79,7 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-API_ROUTES: list[HTTPRouteHandler | type[Controller]] = [
+API_ROUTES: list[ControllerRouterHandler] = [
     healthz,
     *attribution.controllers.ROUTES,
     *live.controllers.ROUTES,

@@ -93,6 +93,7 @@ async def seed_chain(session: AsyncSession) -> list[int]:
     buyers = [(cid, rng.choice(stores)) for cid in org.customer_ids if rng.random() < 0.4]
     await _seed_purchase_history(session, products[:WINDOW_SIZE], list_prices, buyers)
     await _seed_till_sales(session, stores)
+    await _seed_online_sales(session, org, products[:WINDOW_SIZE], list_prices)
     window = [(pid, list_prices[pid] * 8 // 10) for pid in products[:WINDOW_SIZE]]
     to_launch = await _seed_tonight(session, org, window)
     await _seed_week(session, org)
@@ -148,7 +149,13 @@ async def _seed_org(session: AsyncSession, customers: int = 300, seed: int = 7) 
         if rng.random() < 0.7:  # most members were added by a guide; the rest are unbound
             guide_id = rng.choice(guides[store_id])
             await factories.add_binding(
-                session, customer.id, guide_id, store_id, source="import", bound_at=created_at
+                session,
+                customer.id,
+                guide_id,
+                store_id,
+                source="import",
+                bound_at=created_at,
+                actor=f"hq:{org.hq_staff_id}",
             )
     return org
 
@@ -216,6 +223,60 @@ async def _seed_purchase_history(
             in_store=True,
             at=order.paid_at,
         )
+
+
+ONLINE_BUYERS_PER_STORE = 16
+"""Members of each store who bought in past broadcasts; bound and unbound ones alike, so each
+store's credit shows both lines (its guides' and its rooms')."""
+
+
+async def _seed_online_sales(
+    session: AsyncSession,
+    org: Org,
+    products: list[int],
+    list_prices: dict[int, int],
+    seed: int = 13,
+) -> None:
+    """Paid orders of past broadcasts, in the buyer's store room or the hub room, each credited
+    as a payment would be (attribution/credit.py decides guide, store and reason)."""
+    rng = random.Random(seed)
+    now = utcnow()
+    deal = await factories.add_deal(
+        session,
+        products[0],
+        kind="regular",
+        status="ended",
+        price_fen=list_prices[products[0]] * 8 // 10,
+        stock=10_000,
+        starts_at=now - timedelta(days=90),
+        ends_at=now - timedelta(days=1),
+    )
+    homes = dict(
+        (await session.execute(select(Customer.id, Customer.home_store_id))).tuples().all()
+    )
+    written = 0
+    for store in org.stores:
+        members = [c for c in org.customer_ids if homes.get(c) == store.id]
+        for customer_id in rng.sample(members, min(ONLINE_BUYERS_PER_STORE, len(members))):
+            at = now - timedelta(days=rng.randrange(1, 60), minutes=rng.randrange(1440))
+            room_store_id = store.id if rng.random() < 0.75 else None
+            order = await factories.add_paid_order(
+                session,
+                deal,
+                customer_id,
+                room_store_id=room_store_id,
+                at=at,
+                idempotency_key=f"online-{written}",
+            )
+            written += 1
+            await credit_sale(
+                session,
+                order_id=order.id,
+                customer_id=customer_id,
+                amount_fen=order.amount_fen,
+                room_store_id=room_store_id,
+                at=at,
+            )
 
 
 async def _seed_till_sales(session: AsyncSession, stores: list[int], seed: int = 13) -> None:

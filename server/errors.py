@@ -58,9 +58,7 @@ def _field_errors(extra: Any) -> list[FieldError] | None:
 
 
 def _response(body: ErrorBody, headers: dict[str, str] | None = None) -> Response[ErrorBody]:
-    return Response(
-        body, status_code=body.status_code, headers=headers, media_type=MediaType.JSON
-    )
+    return Response(body, status_code=body.status_code, headers=headers, media_type=MediaType.JSON)
 
 
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:

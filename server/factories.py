@@ -18,7 +18,16 @@ from typing import Any, TypeVar
 import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution.models import Binding, Customer, Guide, InstoreSale, Region, Staff, Store
+from attribution.models import (
+    Binding,
+    BindingHistory,
+    Customer,
+    Guide,
+    InstoreSale,
+    Region,
+    Staff,
+    Store,
+)
 from live.models import Broadcast, Room, WindowItem
 from live.publish import LiveRooms
 from orders.deals import create_deal, launch_deal
@@ -72,9 +81,11 @@ async def add_guide(
     name: str = "陈导购",
     phone: str = "13900000001",
     share_code: str = "g-chen",
+    active: bool = True,
 ) -> Guide:
     return await _added(
-        session, Guide(store_id=store_id, name=name, phone=phone, share_code=share_code)
+        session,
+        Guide(store_id=store_id, name=name, phone=phone, share_code=share_code, active=active),
     )
 
 
@@ -119,7 +130,20 @@ async def add_binding(
     *,
     source: str = "share",
     bound_at: datetime | None = None,
+    actor: str = "hq:0",
 ) -> Binding:
+    """An open binding and its history row (`actor` made it)."""
+    at = bound_at or utcnow()
+    session.add(
+        BindingHistory(
+            customer_id=customer_id,
+            to_guide_id=guide_id,
+            to_store_id=store_id,
+            reason=source,
+            actor=actor,
+            at=at,
+        )
+    )
     return await _added(
         session,
         Binding(
@@ -127,7 +151,7 @@ async def add_binding(
             guide_id=guide_id,
             store_id=store_id,
             source=source,
-            bound_at=bound_at or utcnow(),
+            bound_at=at,
         ),
     )
 

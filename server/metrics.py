@@ -40,9 +40,7 @@ JOINS = Counter("storecast_room_joins", "Sockets that got their state", ["answer
 SNAPSHOT_BUILDS = Counter(
     "storecast_room_snapshot_builds", "Room snapshots read from the database (a join storm: ~0)"
 )
-ORDERS = Counter(
-    "storecast_orders", "Orders answered on the room socket", ["outcome", "reason"]
-)
+ORDERS = Counter("storecast_orders", "Orders answered on the room socket", ["outcome", "reason"])
 """outcome: accepted | rejected; reason: empty when accepted, else the rejection reason."""
 ORDER_SECONDS = Histogram(
     "storecast_order_accept_seconds",

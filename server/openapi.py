@@ -7,7 +7,7 @@ sends what it describes and fails on any answer it does not describe.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -80,28 +80,29 @@ def openapi_components() -> Components:
     return Components(security_schemes={BEARER: BEARER_SCHEME})
 
 
-def route_handlers(routes: Iterable[HTTPRouteHandler | type[Controller]]) -> list[HTTPRouteHandler]:
-    """The handlers of plain routes and of Controller classes (their class attributes)."""
-    handlers: list[HTTPRouteHandler] = []
+def http_handlers(routes: Iterable[object]) -> Iterator[HTTPRouteHandler]:
+    """The HTTP handlers among route functions and `Controller` classes (Litestar copies a
+    controller's handlers when it registers them, keeping what was set on them here)."""
     for route in routes:
-        if isinstance(route, type):
-            handlers.extend(h for h in vars(route).values() if isinstance(h, HTTPRouteHandler))
-        else:
-            handlers.append(route)
-    return handlers
+        if isinstance(route, HTTPRouteHandler):
+            yield route
+        elif isinstance(route, type) and issubclass(route, Controller):
+            yield from (v for v in vars(route).values() if isinstance(v, HTTPRouteHandler))
 
 
-def describe_errors(routes: Iterable[HTTPRouteHandler | type[Controller]]) -> None:
+def describe_errors(handlers: Iterable[object]) -> None:
     """Give each API route its bearer requirement and its error answers, all one `ErrorBody`.
 
     A route that declares an answer of its own for a status (POST /api/orders' rejection)
     keeps it. Done on the handlers before the app is built, as their decorators would."""
-    for handler in route_handlers(routes):
+    for handler in http_handlers(handlers):
         public = bool(handler.opt.get("public"))
         errors = ERRORS if public else {**ERRORS, **AUTH_ERRORS}
         declared = dict(handler.responses or {})
         for status, description in errors.items():
-            declared.setdefault(status, ResponseSpec(ErrorBody, description=description, generate_examples=False))
+            declared.setdefault(
+                status, ResponseSpec(ErrorBody, description=description, generate_examples=False)
+            )
         handler.responses = declared
         if not public:
             handler.security = [{BEARER: []}]

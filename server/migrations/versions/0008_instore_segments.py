@@ -2,7 +2,7 @@
 classes, tiers, sleeping), and an index on customers' phones for linking till sales
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import server.model_base
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
