@@ -16,7 +16,6 @@ from attribution.credit import (
     RULE_ROOM_STORE,
 )
 from attribution.schemas import BindingMode
-from live.publish import LiveRooms
 from orders.refunds import refund_order
 from server.services import Services
 from tests.attribution.chain import (
@@ -107,9 +106,8 @@ async def test_a_refund_reverses_exactly_the_refunded_amount_against_the_origina
     order_id = await buy(services, customer, deal, room_store_id=chain.store_b, quantity=3)
     # The customer moves to 张伟 of store B before the refunds: the reversal does not follow.
     await share(services, customer, "g-zhang")
-    rooms = LiveRooms(services.redis)
-    await refund_order(services, order_id, 1, rooms=rooms)
-    await refund_order(services, order_id, None, rooms=rooms)
+    await refund_order(services, order_id, 1)
+    await refund_order(services, order_id, None)
     sale, first, rest = await credit_rows(services, order_id)
     assert [c.amount_fen for c in (sale, first, rest)] == [29700, -9900, -19800]
     for reversal in (first, rest):
