@@ -21,6 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
+import live.followups_job
 import live.jobs
 import orders.jobs
 from live.publish import LiveRooms
@@ -43,6 +44,7 @@ JOB_FUNCTIONS: list[Any] = [*orders.jobs.JOB_FUNCTIONS]
 CRON_JOBS: list[Any] = [
     cron(heartbeat, second=0, run_at_startup=True),
     *live.jobs.CRON_JOBS,
+    *live.followups_job.CRON_JOBS,
     *orders.jobs.CRON_JOBS,
 ]
 

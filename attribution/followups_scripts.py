@@ -1,0 +1,30 @@
+"""The ready words a guide copies for each kind of task, in Chinese and English."""
+
+from __future__ import annotations
+
+from attribution.followups_schemas import TaskKind
+
+
+def broadcast_script(kind: str, nickname: str, ordered: list[str], minutes: int) -> tuple[str, str]:
+    """(zh, en) for a watched or ordered-unpaid task: names what the customer did."""
+    name = nickname or "亲"
+    name_en = nickname or "there"
+    if kind == TaskKind.ORDERED_UNPAID and ordered:
+        items = "、".join(ordered[:3])
+        items_en = ", ".join(ordered[:3])
+        return (
+            f"{name}您好，我是您的专属导购。看到您在直播间下单了{items}还没有付款，"
+            "直播价还为您保留着，需要我帮您留尺码或者到店试穿吗？",
+            f"Hi {name_en}, this is your personal stylist. You ordered {items_en} in the live "
+            "room but have not paid yet; the live price is still held for you. Shall I keep "
+            "your size or book a fitting in store?",
+        )
+    watched = f"看了{minutes}分钟" if minutes else "来过"
+    watched_en = f"watched for {minutes} minutes" if minutes else "dropped by"
+    return (
+        f"{name}您好，我是您的专属导购。感谢您今天{watched}我们的直播！"
+        "有看中的款式吗？我可以帮您留货、发细节图，或者约您到店试穿。",
+        f"Hi {name_en}, this is your personal stylist. Thank you, you {watched_en} our live "
+        "show today! Did anything catch your eye? I can hold a piece, send close-ups or "
+        "book you a fitting in store.",
+    )
