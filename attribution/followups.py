@@ -131,15 +131,10 @@ async def create_broadcast_tasks(
             select(Binding).where(Binding.customer_id.in_(wanted), Binding.ended_at.is_(None))
         )
     }
-    homes = dict(
-        (
-            await session.execute(
-                select(Customer.id, Customer.home_store_id).where(Customer.id.in_(wanted))
-            )
-        )
-        .tuples()
-        .all()
+    found = await session.execute(
+        select(Customer.id, Customer.home_store_id).where(Customer.id.in_(wanted))
     )
+    homes = {customer_id: home for customer_id, home in found.all()}
     tiers = await customer_tiers(session, wanted)
     contacted = await last_contacts(session, wanted)
     for customer_id in wanted:

@@ -90,7 +90,7 @@ async def viewer_activity(
     )
     totals: dict[int, list[int]] = {}
     longest: dict[int, tuple[int, int | None]] = {}
-    for customer_id, room_id, watch, likes, chats, taps in rows.tuples().all():
+    for customer_id, room_id, watch, likes, chats, taps in rows.all():
         sums = totals.setdefault(customer_id, [0, 0, 0, 0])
         for n, value in enumerate((watch, likes, chats, taps)):
             sums[n] += int(value or 0)
