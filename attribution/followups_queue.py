@@ -20,7 +20,7 @@ from attribution.followups_schemas import (
     TaskStatus,
 )
 from attribution.followups_scripts import broadcast_script
-from attribution.models import CarePlanStep, Customer, FollowupTask, SaleCredit
+from attribution.models import CarePlanStep, Customer, FollowupTask, Guide, SaleCredit
 from attribution.privacy import mask_phone
 from server.auth import Principal, Role
 
@@ -139,3 +139,11 @@ async def customer_card(session: AsyncSession, caller: Principal, task_id: int) 
     ]
     (read,) = await task_reads(session, [task])
     return CustomerCard(task=read, past_purchases=past)
+
+
+async def guide_share(session: AsyncSession, guide_id: int) -> tuple[str, int] | None:
+    """(share code, store id) of an active guide: what their share link carries."""
+    guide = await session.get(Guide, guide_id)
+    if guide is None or not guide.active:
+        return None
+    return guide.share_code, guide.store_id

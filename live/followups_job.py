@@ -71,11 +71,10 @@ async def viewer_activity(
 ) -> list[ViewerActivity]:
     """One record per customer across the family's rooms: their stays summed, the room of
     their longest stay named, and the people still present added with nothing recorded yet."""
-    rooms = dict(
-        (await session.execute(select(Room.id, Room.store_id).where(Room.broadcast_id.in_(family))))
-        .tuples()
-        .all()
+    found = await session.execute(
+        select(Room.id, Room.store_id).where(Room.broadcast_id.in_(family))
     )
+    rooms = {room_id: store_id for room_id, store_id in found.all()}
     rows = await session.execute(
         select(
             ViewerSession.customer_id,

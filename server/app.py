@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar, MediaType, Request, Router, get
+from litestar import Controller, Litestar, MediaType, Request, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
@@ -20,7 +20,9 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import attribution.controllers
+import attribution.followups_controllers
 import live.controllers
+import live.followups_share
 import orders.controllers
 from live.gateway import RoomGateway
 from live.publish import LiveRooms
@@ -83,11 +85,24 @@ API_ROUTES: list[HTTPRouteHandler] = [
     *live.controllers.ROUTES,
     *orders.controllers.ROUTES,
 ]
+API_CONTROLLERS: list[type[Controller]] = [
+    *attribution.followups_controllers.CONTROLLERS,
+    live.followups_share.GuideShareController,
+]
+
+
+def controller_handlers(controllers: list[type[Controller]]) -> list[HTTPRouteHandler]:
+    return [
+        handler
+        for controller in controllers
+        for handler in vars(controller).values()
+        if isinstance(handler, HTTPRouteHandler)
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
-    describe_errors(API_ROUTES)
+    describe_errors([*API_ROUTES, *controller_handlers(API_CONTROLLERS)])
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -109,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             index,
             *API_ROUTES,
+            *API_CONTROLLERS,
             create_static_files_router("/static", [STATIC_DIR], opt=PUBLIC, html_mode=False),
         ],
         lifespan=[lifespan],
