@@ -8,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.models import Guide, Staff, Store
-from live.models import Broadcast, Room
+from live.followups_job import tasks_for_end
+from live.models import Broadcast, BroadcastStatus, Room
 from live.publish import LiveRooms
 from orders.deals import launch_deal
 from server.auth import Principal, Role, TokenSigner
-from server.demo_chain import seed_chain
+from server.demo_chain import seed_chain, seed_last_night
 from server.services import services_scope
 from server.settings import Settings
 
@@ -60,9 +61,13 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
     """Load the demo chain once; on a database that has it, describe what is there."""
     async with services_scope(settings) as services, services.sessionmaker() as session:
         to_launch: list[int] = []
+        last_night = None
         async with session.begin():
             if await session.scalar(select(Store.id).limit(1)) is None:
                 to_launch = await seed_chain(session)
+                last_night = await seed_last_night(session)
+        if last_night is not None:  # as the worker would on its end: its follow-up tasks
+            await tasks_for_end(services, last_night)
         for deal_id in to_launch:  # after the commit: launching loads Redis and tells rooms
             await launch_deal(session, services.redis, deal_id, rooms=LiveRooms(services.redis))
         return await _summary(session)
@@ -83,12 +88,16 @@ async def _summary(session: AsyncSession) -> DemoSummary:
     hub_room = await session.scalar(
         select(Room.id)
         .join(Broadcast, Broadcast.id == Room.broadcast_id)
-        .where(Broadcast.kind == "hub")
+        .where(Broadcast.kind == "hub", Broadcast.status != BroadcastStatus.ENDED)
         .order_by(Room.id)
     )
     store_rooms = {
         r.store_id: r.id
-        for r in await session.scalars(select(Room).where(Room.store_id.is_not(None)))
+        for r in await session.scalars(
+            select(Room)
+            .join(Broadcast, Broadcast.id == Room.broadcast_id)
+            .where(Room.store_id.is_not(None), Broadcast.status != BroadcastStatus.ENDED)
+        )
         if r.store_id is not None
     }
     assert hq is not None and hub_room is not None, "demo data is incomplete"
