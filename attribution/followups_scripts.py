@@ -19,12 +19,12 @@ def broadcast_script(kind: str, nickname: str, ordered: list[str], minutes: int)
             "room but have not paid yet; the live price is still held for you. Shall I keep "
             "your size or book a fitting in store?",
         )
-    watched = f"看了{minutes}分钟" if minutes else "来过"
-    watched_en = f"watched for {minutes} minutes" if minutes else "dropped by"
+    watched = f"，看了{minutes}分钟" if minutes else ""
+    watched_en = f" for {minutes} minutes" if minutes else ""
     return (
-        f"{name}您好，我是您的专属导购。感谢您今天{watched}我们的直播！"
+        f"{name}您好，我是您的专属导购。感谢您来看我们的直播{watched}！"
         "有看中的款式吗？我可以帮您留货、发细节图，或者约您到店试穿。",
-        f"Hi {name_en}, this is your personal stylist. Thank you, you {watched_en} our live "
-        "show today! Did anything catch your eye? I can hold a piece, send close-ups or "
+        f"Hi {name_en}, this is your personal stylist. Thank you for watching our live show"
+        f"{watched_en}! Did anything catch your eye? I can hold a piece, send close-ups or "
         "book you a fitting in store.",
     )

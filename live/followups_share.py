@@ -37,8 +37,9 @@ async def store_room(session: AsyncSession, store_id: int) -> int | None:
 
 
 def qr_svg(url: str) -> str:
-    """The link as an SVG QR code (no XML declaration, so it can be inlined in a page)."""
-    return str(segno.make(url, error="m").svg_inline(scale=4, border=2))
+    """The link as an SVG QR code to inline in a page: no XML declaration, and a viewBox
+    instead of a size, so the page sizes it."""
+    return str(segno.make(url, error="m").svg_inline(border=2, omitsize=True))
 
 
 class GuideShareController(Controller):

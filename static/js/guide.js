@@ -40,7 +40,12 @@ function taskCard(task) {
     {},
     h(
       "button",
-      { class: "task", type: "button", dataset: { task: task.id }, onclick: () => openCard(task.id) },
+      {
+        class: "task",
+        type: "button",
+        dataset: { task: task.id, kind: task.kind, pool: task.in_pool ? "1" : "0", customer: task.customer_id },
+        onclick: () => openCard(task.id),
+      },
       h(
         "div",
         { class: "task-head" },
@@ -108,7 +113,7 @@ function renderCard(card) {
   const task = card.task;
   const sheet = $("#sheet");
   const reason = h("input", { id: "skip-reason", placeholder: t("wb.skip_reason"), maxlength: "200" });
-  sheet.replaceChildren(
+  const parts = [
     h(
       "h2",
       {},
@@ -165,7 +170,8 @@ function renderCard(card) {
         )
       : h("p", { class: "muted" }, t("wb.no_past")),
     h("button", { class: "small-btn", type: "button", onclick: closeCard, style: "justify-self:center" }, t("wb.close")),
-  );
+  ];
+  sheet.replaceChildren(...parts.filter(Boolean));
 }
 
 async function openCard(taskId) {
