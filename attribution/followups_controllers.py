@@ -4,8 +4,10 @@ HQ's rules and care plans."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from litestar import Controller, get, post, put
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.care import add_plan, edit_plan, list_plans
@@ -27,10 +29,12 @@ from attribution.followups_schemas import (
 )
 from attribution.models import Guide
 from server.auth import Principal, Role, allow
-from server.bounds import Id, PathId
+from server.bounds import INT32_MAX, PathId
 from server.errors import Forbidden, Invalid
 from server.model_base import utcnow
 
+QueryId = Annotated[int | None, Parameter(ge=1, le=INT32_MAX)]
+"""An optional row id in a query string (Litestar reads its bounds from `Parameter`)."""
 FIGURES_DAYS = 30
 """The period of the figures when none is asked for: the last 30 days."""
 
@@ -84,13 +88,16 @@ class FollowupController(Controller):
         caller: Principal,
         since: datetime | None = None,
         until: datetime | None = None,
-        guide_id: Id | None = None,
-        store_id: Id | None = None,
+        guide_id: QueryId = None,
+        store_id: QueryId = None,
     ) -> Figures:
         """Execution rate and touch-to-pay conversion for a guide, a store or the chain, each
         with its definition. A guide sees their own; a host their store's."""
         end = until or utcnow()
-        start = since or end - timedelta(days=FIGURES_DAYS)
+        try:
+            start = since or end - timedelta(days=FIGURES_DAYS)
+        except OverflowError as error:
+            raise BadPeriod("until is too early") from error
         if start.tzinfo is None or end.tzinfo is None or start >= end:
             raise BadPeriod("since and until are UTC times with a zone, since before until")
         if caller.role is Role.GUIDE:

@@ -8,10 +8,13 @@ from typing import Annotated
 
 import msgspec
 
-from server.bounds import NO_NUL, Count, Text64, Text500
+from server.bounds import NO_NUL, Text64, Text500
 
 SkipReason = Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)]
 Days = Annotated[int, msgspec.Meta(ge=1, le=365)]
+QuietDays = Annotated[int, msgspec.Meta(ge=0, le=365)]
+Offset = Annotated[int, msgspec.Meta(ge=0, le=366 * 24 * 60)]
+"""A care step's minutes after the payment: at most a year."""
 PlanCode = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern="^[0-9A-Za-z_-]+$")]
 
 
@@ -144,14 +147,14 @@ class Figures(msgspec.Struct):
 
 
 class Rules(msgspec.Struct, forbid_unknown_fields=True):
-    quiet_days: Count = 3
-    core_quiet_days: Count = 7
+    quiet_days: QuietDays = 3
+    core_quiet_days: QuietDays = 7
     expire_days: Days = 3
     convert_days: Days = 7
 
 
 class CareStepBody(msgspec.Struct, forbid_unknown_fields=True):
-    offset_minutes: Count
+    offset_minutes: Offset
     script_zh: Text500
     script_en: Text500
 
@@ -164,14 +167,17 @@ class CarePlanRead(msgspec.Struct):
     steps: list[CareStepBody]
 
 
+Steps = Annotated[list[CareStepBody], msgspec.Meta(max_length=20)]
+
+
 class CarePlanEdit(msgspec.Struct, forbid_unknown_fields=True):
     active: bool
-    steps: list[CareStepBody]
+    steps: Steps
     name: Text64 | None = None
 
 
 class CarePlanNew(msgspec.Struct, forbid_unknown_fields=True):
     code: PlanCode
     name: Text64
-    steps: list[CareStepBody]
+    steps: Steps
     active: bool = False
