@@ -1,6 +1,6 @@
 """The guide workbench in a real browser on a phone-sized screen, after the demo's ended
 broadcast: the guide sees exactly their non-buyers with what they watched, copies a script,
-completes a task, and HQ's figures move."""
+completes a task, and HQ's figures move; a task issued meanwhile appears without a reload."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,12 +16,13 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from attribution.models import Binding
+from attribution.models import Binding, FollowupTask
 from bench.processes import ServiceProcess
 from live.models import Broadcast, Room, ViewerSession
 from orders.models import Deal, Order
 from server.auth import Role
 from server.demo import load_demo_data
+from server.model_base import utcnow
 from server.services import open_services
 from server.settings import Settings
 from tests.conftest import ARTIFACTS
@@ -70,6 +72,28 @@ async def non_buyers_bound_to(settings: Settings, guide_id: int) -> set[str]:
                 )
             )
             return {str(c) for c in (viewers & bound) - buyers}
+    finally:
+        await services.close()
+
+
+async def new_task_for(settings: Settings, guide_id: int, customer_id: int) -> int:
+    """A task issued while the page is open (as the worker would after another broadcast)."""
+    services = await open_services(settings)
+    try:
+        async with services.sessionmaker() as session, session.begin():
+            now = utcnow()
+            task = FollowupTask(
+                kind="watched",
+                customer_id=customer_id,
+                guide_id=guide_id,
+                broadcast_id=999_999,
+                watch_seconds=600,
+                due_at=now,
+                expires_at=now + timedelta(days=3),
+            )
+            session.add(task)
+            await session.flush()
+            return task.id
     finally:
         await services.close()
 
@@ -125,6 +149,9 @@ def test_a_guide_works_the_queue_of_last_nights_non_buyers_on_a_phone(
             page.locator(f'.task[data-customer="{customer}"]:not([data-kind="care"])')
         ).to_have_count(0)
         expect(page.locator("#rate")).not_to_have_text("–")
+
+        new_task = _run_async(new_task_for(settings, guide_id, int(customer or 0)))
+        expect(page.locator(f'.task[data-task="{new_task}"]')).to_be_visible(timeout=15_000)
 
         page.locator("#tab-share").click()
         expect(page.locator("#qr svg")).to_be_visible()
