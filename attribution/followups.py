@@ -52,7 +52,9 @@ async def current_rules(session: AsyncSession) -> Rules:
     row = await session.get(FollowupRules, 1)
     if row is None:
         return Rules()
-    return Rules(row.quiet_days, row.core_quiet_days, row.expire_days, row.convert_days)
+    return Rules(
+        row.quiet_days, row.core_quiet_days, row.expire_days, row.convert_days, row.retouch_days
+    )
 
 
 async def set_rules(session: AsyncSession, rules: Rules) -> Rules:
@@ -63,6 +65,7 @@ async def set_rules(session: AsyncSession, rules: Rules) -> Rules:
         session.add(row)
     row.quiet_days, row.core_quiet_days = rules.quiet_days, rules.core_quiet_days
     row.expire_days, row.convert_days = rules.expire_days, rules.convert_days
+    row.retouch_days = rules.retouch_days
     return rules
 
 

@@ -1,5 +1,6 @@
 """What happens to a task after it is issued: done with an outcome, skipped with a reason,
-expired, converted by a payment, moved with its customer to another guide.
+expired, converted by a payment, touched once more when it did not convert, moved with its
+customer to another guide.
 
 A guide acts on their own tasks and on their store's pool (unbound customers); taking a pool
 task by completing it puts it in their name. Every refusal changes nothing.
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from attribution.followups import current_rules
 from attribution.followups_schemas import Outcome, TaskKind, TaskStatus
-from attribution.models import FollowupTask
+from attribution.models import Binding, FollowupTask
 from server.auth import Principal, Role
 from server.errors import Conflict, Forbidden, NotFound
 
@@ -131,3 +133,62 @@ async def open_task_ids(session: AsyncSession, customer_id: int) -> list[int]:
         )
     )
     return list(rows)
+
+
+RETOUCHED = (TaskKind.WATCHED.value, TaskKind.ORDERED_UNPAID.value)
+"""Follow-ups that get a second touch; a re-touch gets none, care steps have their own plan."""
+
+
+async def retouch_due(session: AsyncSession, now: datetime) -> int:
+    """One more touch of each follow-up done `retouch_days` ago that did not convert (a
+    customer who said they were not interested is left alone), for the customer's guide now
+    (unbound: the task's store pool). Idempotent: a task is re-touched once (unique)."""
+    rules = await current_rules(session)
+    again = aliased(FollowupTask)
+    originals = list(
+        await session.scalars(
+            select(FollowupTask)
+            .where(
+                FollowupTask.kind.in_(RETOUCHED),
+                FollowupTask.status == TaskStatus.DONE,
+                FollowupTask.outcome != Outcome.NOT_INTERESTED.value,
+                FollowupTask.converted_order_id.is_(None),
+                FollowupTask.closed_at <= now - timedelta(days=rules.retouch_days),
+                ~exists().where(again.retouch_of_id == FollowupTask.id),
+            )
+            .limit(1000)
+        )
+    )
+    if not originals:
+        return 0
+    bindings = {
+        b.customer_id: b
+        for b in await session.scalars(
+            select(Binding).where(
+                Binding.customer_id.in_({t.customer_id for t in originals}),
+                Binding.ended_at.is_(None),
+            )
+        )
+    }
+    for task in originals:
+        binding = bindings.get(task.customer_id)
+        session.add(
+            FollowupTask(
+                kind=TaskKind.RETOUCH.value,
+                customer_id=task.customer_id,
+                guide_id=binding.guide_id if binding else None,
+                store_id=binding.store_id if binding else task.store_id,
+                retouch_of_id=task.id,
+                watch_seconds=task.watch_seconds,
+                likes=task.likes,
+                chats=task.chats,
+                taps=task.taps,
+                ordered=list(task.ordered),
+                score=task.score,
+                created_at=now,
+                due_at=now,
+                expires_at=now + timedelta(days=rules.expire_days),
+            )
+        )
+    await session.flush()
+    return len(originals)

@@ -25,6 +25,8 @@ class TaskKind(StrEnum):
     """Ordered in the broadcast and did not pay."""
     CARE = "care"
     """A step of the after-sale care of a paid order."""
+    RETOUCH = "retouch"
+    """One more touch of a follow-up that did not convert."""
 
 
 class TaskStatus(StrEnum):
@@ -151,6 +153,7 @@ class Rules(msgspec.Struct, forbid_unknown_fields=True):
     core_quiet_days: QuietDays = 7
     expire_days: Days = 3
     convert_days: Days = 7
+    retouch_days: Days = 14
 
 
 class CareStepBody(msgspec.Struct, forbid_unknown_fields=True):

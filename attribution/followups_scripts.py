@@ -6,7 +6,7 @@ from attribution.followups_schemas import TaskKind
 
 
 def broadcast_script(kind: str, nickname: str, ordered: list[str], minutes: int) -> tuple[str, str]:
-    """(zh, en) for a watched or ordered-unpaid task: names what the customer did."""
+    """(zh, en) for a watched, ordered-unpaid or re-touch task: names what the customer did."""
     name = nickname or "亲"
     name_en = nickname or "there"
     if kind == TaskKind.ORDERED_UNPAID and ordered:
@@ -18,6 +18,13 @@ def broadcast_script(kind: str, nickname: str, ordered: list[str], minutes: int)
             f"Hi {name_en}, this is your personal stylist. You ordered {items_en} in the live "
             "room but have not paid yet; the live price is still held for you. Shall I keep "
             "your size or book a fitting in store?",
+        )
+    if kind == TaskKind.RETOUCH:
+        return (
+            f"{name}您好，我是您的专属导购。上次直播后和您聊过，最近到了几款新品，"
+            "也有会员专享的优惠，想给您发几张图看看吗？",
+            f"Hi {name_en}, this is your personal stylist again. Since we last spoke after the "
+            "live show, a few new pieces and a members' offer came in. May I send you photos?",
         )
     watched = f"，看了{minutes}分钟" if minutes else ""
     watched_en = f" for {minutes} minutes" if minutes else ""

@@ -160,6 +160,10 @@ class FollowupTask(Base):
     closed_by_guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id"))
     converted_order_id: Mapped[str | None] = mapped_column(String(32), default=None)
     converted_at: Mapped[datetime | None] = mapped_column(default=None)
+    retouch_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("followup_tasks.id"), unique=True, default=None
+    )
+    """The follow-up this task touches again (once: unique) when it did not convert."""
 
 
 class CarePlan(Base):
@@ -203,3 +207,5 @@ class FollowupRules(Base):
     """A task not done this long after it is due expires."""
     convert_days: Mapped[int] = mapped_column(default=7)
     """A payment this soon after a task converts it."""
+    retouch_days: Mapped[int] = mapped_column(default=14)
+    """A follow-up done and not converted this long ago gets one more touch."""

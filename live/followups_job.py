@@ -1,4 +1,5 @@
-"""The job that turns a broadcast's end into follow-up tasks, and the one that expires them.
+"""The job that turns a broadcast's end into follow-up tasks, and the one that expires them and
+issues the re-touches.
 
 It reads `events:broadcast_ended` with a consumer group, so each end is handled once across
 workers, and acknowledges an event only after its tasks' transaction commits: a worker killed
@@ -25,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.followups import TasksMade, create_broadcast_tasks
-from attribution.followups_outcomes import expire_due
+from attribution.followups_outcomes import expire_due, retouch_due
 from attribution.followups_schemas import ViewerActivity
 from live.models import Broadcast, BroadcastStatus, Room, ViewerSession
 from live.presence import present_people
@@ -147,13 +148,15 @@ async def followups_from_ends(ctx: dict[str, Any]) -> int:
     return await consume_ended(ctx["services"])
 
 
-async def expire_followups(ctx: dict[str, Any]) -> int:
+async def maintain_followups(ctx: dict[str, Any]) -> int:
+    """Expire the tasks past their time and issue the re-touches that are due."""
     services: Services = ctx["services"]
     async with services.sessionmaker() as session, session.begin():
-        return await expire_due(session, utcnow())
+        now = utcnow()
+        return await expire_due(session, now) + await retouch_due(session, now)
 
 
 CRON_JOBS = [
     cron(followups_from_ends, second=set(range(0, 60, 10)), run_at_startup=True),
-    cron(expire_followups, minute=set(range(0, 60, 5)), second=30),
+    cron(maintain_followups, minute=set(range(0, 60, 5)), second=30),
 ]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from attribution.care import after_sale
 from attribution.followups_figures import figures
-from attribution.followups_outcomes import move_open_tasks
+from attribution.followups_outcomes import move_open_tasks, retouch_due
 from attribution.models import FollowupTask
 from live.followups_job import tasks_for_end
 from server.auth import Role
@@ -68,7 +68,7 @@ async def test_the_queue_counts_each_kind_and_carries_what_the_customer_did_and_
     response = await client.get("/api/followups/queue", headers=guide(world, token_for, "a2"))
     body = response.json()
 
-    assert body["counts"] == {"watched": 1, "ordered_unpaid": 1, "care": 0}
+    assert body["counts"] == {"watched": 1, "ordered_unpaid": 1, "care": 0, "retouch": 0}
     first = body["tasks"][0]
     assert first["kind"] == "ordered_unpaid" and first["ordered"] == ["双面羊绒大衣"]
     assert first["watch_seconds"] == 360 and first["phone_masked"] == "138****0005"
@@ -234,3 +234,41 @@ async def test_a_guide_gets_a_share_link_with_a_qr_code_drawn_by_the_server(
     assert response.status_code == 200, response.text
     assert body["url"].endswith(f"room={world.room_a}&share=a1")
     assert body["qr_svg"].startswith("<svg") and "path" in body["qr_svg"]
+
+
+async def test_a_follow_up_not_converted_after_fourteen_days_gets_one_re_touch(
+    client: Client, world: FollowupWorld, token_for: Callable[..., str], services: Services
+) -> None:
+    c = world.customers
+    headers = guide(world, token_for, "a1")
+    for customer, outcome in ((c[0], "reached"), (c[2], "not_interested"), (c[3], "no_answer")):
+        task = await task_of(services, customer)
+        response = await client.post(
+            f"/api/followups/tasks/{task.id}/done", json={"outcome": outcome}, headers=headers
+        )
+        assert response.status_code == 200
+    now = utcnow()
+    async with services.sessionmaker() as session, session.begin():
+        await after_sale(  # c3 paid two days after the touch: converted, no re-touch
+            session,
+            order_id="o-c3",
+            customer_id=c[3],
+            guide_id=world.guide("a1"),
+            store_id=world.store_a,
+            paid_at=now + timedelta(days=2),
+            ordered=[],
+        )
+
+    async with services.sessionmaker() as session, session.begin():
+        assert await retouch_due(session, now + timedelta(days=13)) == 0
+    for _ in range(2):  # the second run finds nothing more to do
+        async with services.sessionmaker() as session, session.begin():
+            await retouch_due(session, now + timedelta(days=14, minutes=1))
+
+    async with services.sessionmaker() as session:
+        retouches = list(
+            await session.scalars(select(FollowupTask).where(FollowupTask.kind == "retouch"))
+        )
+    assert [(t.customer_id, t.guide_id) for t in retouches] == [(c[0], world.guide("a1"))]
+    async with services.sessionmaker() as session, session.begin():
+        assert await retouch_due(session, now + timedelta(days=40)) == 0  # once, never again

@@ -1,5 +1,5 @@
-"""attribution: follow-up tasks (broadcast non-buyers, after-sale care), care plans, and the
-brand's follow-up rules
+"""attribution: follow-up tasks (broadcast non-buyers, re-touches, after-sale care), care plans,
+and the brand's follow-up rules
 
 Revision ID: 0009
 Revises: 0006
@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('core_quiet_days', sa.Integer(), nullable=False),
     sa.Column('expire_days', sa.Integer(), nullable=False),
     sa.Column('convert_days', sa.Integer(), nullable=False),
+    sa.Column('retouch_days', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_followup_rules'))
     )
     op.create_table('care_plan_steps',
@@ -78,14 +79,17 @@ def upgrade() -> None:
     sa.Column('closed_by_guide_id', sa.Integer(), nullable=True),
     sa.Column('converted_order_id', sa.String(length=32), nullable=True),
     sa.Column('converted_at', server.model_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('retouch_of_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['care_step_id'], ['care_plan_steps.id'], name=op.f('fk_followup_tasks_care_step_id_care_plan_steps')),
     sa.ForeignKeyConstraint(['closed_by_guide_id'], ['guides.id'], name=op.f('fk_followup_tasks_closed_by_guide_id_guides')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_followup_tasks_customer_id_customers')),
     sa.ForeignKeyConstraint(['guide_id'], ['guides.id'], name=op.f('fk_followup_tasks_guide_id_guides')),
+    sa.ForeignKeyConstraint(['retouch_of_id'], ['followup_tasks.id'], name=op.f('fk_followup_tasks_retouch_of_id_followup_tasks')),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_followup_tasks_store_id_stores')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_followup_tasks')),
     sa.UniqueConstraint('broadcast_id', 'customer_id', name='uq_followup_tasks_broadcast'),
     sa.UniqueConstraint('order_id', 'care_step_id', name='uq_followup_tasks_care_step'),
+    sa.UniqueConstraint('retouch_of_id', name=op.f('uq_followup_tasks_retouch_of_id')),
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('followup_tasks', schema=None) as batch_op:
