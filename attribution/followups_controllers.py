@@ -12,10 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.care import add_plan, edit_plan, list_plans
 from attribution.followups import current_rules, set_rules
+from attribution.followups_campaigns import campaign_progress, start_campaign
 from attribution.followups_figures import figures
 from attribution.followups_outcomes import complete, skip
 from attribution.followups_queue import customer_card, queue_for, task_reads
 from attribution.followups_schemas import (
+    CampaignNew,
+    CampaignProgress,
+    CampaignRead,
     CarePlanEdit,
     CarePlanNew,
     CarePlanRead,
@@ -153,4 +157,22 @@ class CarePlanController(Controller):
             return await list_plans(db)
 
 
-CONTROLLERS = [FollowupController, CarePlanController]
+class CampaignController(Controller):
+    path = "/api/campaigns"
+    tags = ["followups"]  # noqa: RUF012
+
+    @post("/", opt=allow(Role.HQ), status_code=201)
+    async def start(self, data: CampaignNew, db: AsyncSession) -> CampaignRead:
+        """Touch a segment (sleeping customers of min_days to max_days) with an invitation:
+        a task per customer outside do-not-disturb, core customers protected. An empty
+        segment is a 409 and writes nothing."""
+        async with db.begin():
+            return await start_campaign(db, data, utcnow())
+
+    @get("/{campaign_id:int}/progress", opt=allow(Role.HQ))
+    async def progress(self, campaign_id: PathId, db: AsyncSession) -> CampaignProgress:
+        """Touched, paid and reactivation rate, in total and per region, store and guide."""
+        return await campaign_progress(db, campaign_id)
+
+
+CONTROLLERS = [FollowupController, CarePlanController, CampaignController]

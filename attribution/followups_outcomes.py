@@ -135,7 +135,7 @@ async def open_task_ids(session: AsyncSession, customer_id: int) -> list[int]:
     return list(rows)
 
 
-RETOUCHED = (TaskKind.WATCHED.value, TaskKind.ORDERED_UNPAID.value)
+RETOUCHED = (TaskKind.WATCHED.value, TaskKind.ORDERED_UNPAID.value, TaskKind.RECALL.value)
 """Follow-ups that get a second touch; a re-touch gets none, care steps have their own plan."""
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from attribution.followups_campaigns import campaign_scripts
 from attribution.followups_outcomes import NotYourTask, TaskNotFound, may_see
 from attribution.followups_schemas import (
     CustomerCard,
@@ -39,12 +40,17 @@ async def task_reads(session: AsyncSession, tasks: list[FollowupTask]) -> list[T
         s.id: s
         for s in await session.scalars(select(CarePlanStep).where(CarePlanStep.id.in_(step_ids)))
     }
+    invitations = await campaign_scripts(
+        session, {t.campaign_id for t in tasks if t.campaign_id is not None}
+    )
     reads = []
     for task in tasks:
         customer = customers[task.customer_id]
         step = steps.get(task.care_step_id) if task.care_step_id is not None else None
         if step is not None:
             zh, en = step.script_zh, step.script_en
+        elif task.campaign_id is not None and task.campaign_id in invitations:
+            zh, en = invitations[task.campaign_id]
         else:
             zh, en = broadcast_script(
                 task.kind, customer.nickname, task.ordered, task.watch_seconds // 60

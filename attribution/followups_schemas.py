@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -27,6 +27,8 @@ class TaskKind(StrEnum):
     """A step of the after-sale care of a paid order."""
     RETOUCH = "retouch"
     """One more touch of a follow-up that did not convert."""
+    RECALL = "recall"
+    """HQ's invitation to a sleeping customer (a recall campaign)."""
 
 
 class TaskStatus(StrEnum):
@@ -184,3 +186,48 @@ class CarePlanNew(msgspec.Struct, forbid_unknown_fields=True):
     name: Text64
     steps: Steps
     active: bool = False
+
+
+class CampaignNew(msgspec.Struct, forbid_unknown_fields=True):
+    """A recall campaign: the segment (sleeping customers whose last purchase is between
+    min_days and max_days ago) and the invitation each guide sends."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
+    invitation_url: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern="^https?://")]
+    script_zh: Text500
+    script_en: Text500
+    segment: Literal["sleeping"] = "sleeping"
+    min_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 180
+    max_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 720
+
+
+class CampaignRead(msgspec.Struct):
+    id: int
+    name: str
+    segment: str
+    min_days: int
+    max_days: int
+    invitation_url: str
+    touched_customers: int
+    """Tasks issued: the segment less do-not-disturb and protected core customers."""
+    left_out: int
+    """In the segment but contacted too recently, or core tier."""
+
+
+class ProgressRow(msgspec.Struct):
+    region_id: int | None
+    store_id: int | None
+    guide_id: int | None
+    issued: int
+    touched: int
+    """Tasks done (any outcome)."""
+    paid: int
+    """Touched customers who paid within the conversion window after."""
+    reactivation_rate: float
+
+
+class CampaignProgress(msgspec.Struct):
+    campaign_id: int
+    total: ProgressRow
+    rows: list[ProgressRow]
+    reactivation_rate_means: str

@@ -21,10 +21,10 @@ def broadcast_script(kind: str, nickname: str, ordered: list[str], minutes: int)
         )
     if kind == TaskKind.RETOUCH:
         return (
-            f"{name}您好，我是您的专属导购。上次直播后和您聊过，最近到了几款新品，"
+            f"{name}您好，我是您的专属导购。上次和您聊过之后，店里到了几款新品，"
             "也有会员专享的优惠，想给您发几张图看看吗？",
-            f"Hi {name_en}, this is your personal stylist again. Since we last spoke after the "
-            "live show, a few new pieces and a members' offer came in. May I send you photos?",
+            f"Hi {name_en}, this is your personal stylist again. Since we last spoke, a few new "
+            "pieces and a members' offer came in. May I send you photos?",
         )
     watched = f"，看了{minutes}分钟" if minutes else ""
     watched_en = f" for {minutes} minutes" if minutes else ""

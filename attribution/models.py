@@ -128,6 +128,7 @@ class FollowupTask(Base):
         # One broadcast task per customer across the hub room and its store rooms.
         UniqueConstraint("broadcast_id", "customer_id", name="uq_followup_tasks_broadcast"),
         UniqueConstraint("order_id", "care_step_id", name="uq_followup_tasks_care_step"),
+        UniqueConstraint("campaign_id", "customer_id", name="uq_followup_tasks_campaign"),
         NEVER_REUSED_IDS,
     )
 
@@ -164,6 +165,25 @@ class FollowupTask(Base):
         ForeignKey("followup_tasks.id"), unique=True, default=None
     )
     """The follow-up this task touches again (once: unique) when it did not convert."""
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("recall_campaigns.id"), default=None)
+
+
+class RecallCampaign(Base):
+    """HQ's invitation to a segment (sleeping customers of so many days): each customer outside
+    do-not-disturb becomes a task in their guide's queue, carrying the invitation link."""
+
+    __tablename__ = "recall_campaigns"
+    __table_args__ = NEVER_REUSED_IDS
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    segment: Mapped[str] = mapped_column(String(16))  # "sleeping"
+    min_days: Mapped[int]
+    max_days: Mapped[int]
+    invitation_url: Mapped[str] = mapped_column(String(500))
+    script_zh: Mapped[str] = mapped_column(String(500))
+    script_en: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CarePlan(Base):

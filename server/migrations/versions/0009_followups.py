@@ -1,5 +1,5 @@
-"""attribution: follow-up tasks (broadcast non-buyers, re-touches, after-sale care), care plans,
-and the brand's follow-up rules
+"""attribution: follow-up tasks (broadcast non-buyers, re-touches, recall campaigns,
+after-sale care), recall campaigns, care plans, and the brand's follow-up rules
 
 Revision ID: 0009
 Revises: 0006
@@ -38,6 +38,19 @@ def upgrade() -> None:
     sa.Column('convert_days', sa.Integer(), nullable=False),
     sa.Column('retouch_days', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_followup_rules'))
+    )
+    op.create_table('recall_campaigns',
+    sa.Column('id', sa.Integer(), sa.Identity(always=False), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('segment', sa.String(length=16), nullable=False),
+    sa.Column('min_days', sa.Integer(), nullable=False),
+    sa.Column('max_days', sa.Integer(), nullable=False),
+    sa.Column('invitation_url', sa.String(length=500), nullable=False),
+    sa.Column('script_zh', sa.String(length=500), nullable=False),
+    sa.Column('script_en', sa.String(length=500), nullable=False),
+    sa.Column('created_at', server.model_base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recall_campaigns')),
+    sqlite_autoincrement=True
     )
     op.create_table('care_plan_steps',
     sa.Column('id', sa.Integer(), sa.Identity(always=False), nullable=False),
@@ -80,6 +93,8 @@ def upgrade() -> None:
     sa.Column('converted_order_id', sa.String(length=32), nullable=True),
     sa.Column('converted_at', server.model_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('retouch_of_id', sa.Integer(), nullable=True),
+    sa.Column('campaign_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['recall_campaigns.id'], name=op.f('fk_followup_tasks_campaign_id_recall_campaigns')),
     sa.ForeignKeyConstraint(['care_step_id'], ['care_plan_steps.id'], name=op.f('fk_followup_tasks_care_step_id_care_plan_steps')),
     sa.ForeignKeyConstraint(['closed_by_guide_id'], ['guides.id'], name=op.f('fk_followup_tasks_closed_by_guide_id_guides')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_followup_tasks_customer_id_customers')),
@@ -88,6 +103,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_followup_tasks_store_id_stores')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_followup_tasks')),
     sa.UniqueConstraint('broadcast_id', 'customer_id', name='uq_followup_tasks_broadcast'),
+    sa.UniqueConstraint('campaign_id', 'customer_id', name='uq_followup_tasks_campaign'),
     sa.UniqueConstraint('order_id', 'care_step_id', name='uq_followup_tasks_care_step'),
     sa.UniqueConstraint('retouch_of_id', name=op.f('uq_followup_tasks_retouch_of_id')),
     sqlite_autoincrement=True
@@ -114,6 +130,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_care_plan_steps_plan_id'))
 
     op.drop_table('care_plan_steps')
+    op.drop_table('recall_campaigns')
     op.drop_table('followup_rules')
     op.drop_table('care_plans')
     # ### end Alembic commands ###
