@@ -68,7 +68,13 @@ async def test_the_queue_counts_each_kind_and_carries_what_the_customer_did_and_
     response = await client.get("/api/followups/queue", headers=guide(world, token_for, "a2"))
     body = response.json()
 
-    assert body["counts"] == {"watched": 1, "ordered_unpaid": 1, "care": 0, "retouch": 0}
+    assert body["counts"] == {
+        "watched": 1,
+        "ordered_unpaid": 1,
+        "care": 0,
+        "retouch": 0,
+        "recall": 0,
+    }
     first = body["tasks"][0]
     assert first["kind"] == "ordered_unpaid" and first["ordered"] == ["双面羊绒大衣"]
     assert first["watch_seconds"] == 360 and first["phone_masked"] == "138****0005"
