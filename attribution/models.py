@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Identity, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Identity, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.model_base import NEVER_REUSED_IDS, Base, utcnow
@@ -211,3 +211,119 @@ class PhoneUnmask(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     reason: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Follow-ups (attribution/followups*.py, attribution/care*.py): what a guide should do next.
+
+
+class FollowupTask(Base):
+    """One thing a guide should do for one customer: follow up a broadcast they watched without
+    paying, or one step of the after-sale care of a paid order. Unbound customers' tasks sit
+    in their store's pool (guide_id None) until one of its guides takes them."""
+
+    __tablename__ = "followup_tasks"
+    __table_args__ = (
+        # One broadcast task per customer across the hub room and its store rooms.
+        UniqueConstraint("broadcast_id", "customer_id", name="uq_followup_tasks_broadcast"),
+        UniqueConstraint("order_id", "care_step_id", name="uq_followup_tasks_care_step"),
+        UniqueConstraint("campaign_id", "customer_id", name="uq_followup_tasks_campaign"),
+        NEVER_REUSED_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # TaskKind
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id"), index=True)
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(default=None)
+    """The hub (or standalone store) broadcast the customer watched; no foreign key, as
+    attribution/ knows nothing of live/'s tables."""
+    order_id: Mapped[str | None] = mapped_column(String(32))
+    care_step_id: Mapped[int | None] = mapped_column(ForeignKey("care_plan_steps.id"))
+    watch_seconds: Mapped[int] = mapped_column(default=0)
+    likes: Mapped[int] = mapped_column(default=0)
+    chats: Mapped[int] = mapped_column(default=0)
+    taps: Mapped[int] = mapped_column(default=0)
+    ordered: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Names of what the customer ordered (and did not pay) or bought (care)."""
+    score: Mapped[int] = mapped_column(default=0)
+    """Higher first in the queue."""
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # TaskStatus
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    skip_reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """Not shown before: a care step's offset, or the end of a do-not-disturb window."""
+    expires_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_by_guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id"))
+    converted_order_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    converted_at: Mapped[datetime | None] = mapped_column(default=None)
+    retouch_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("followup_tasks.id"), unique=True, default=None
+    )
+    """The follow-up this task touches again (once: unique) when it did not convert."""
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("recall_campaigns.id"), default=None)
+
+
+class RecallCampaign(Base):
+    """HQ's invitation to a segment (sleeping customers of so many days): each customer outside
+    do-not-disturb becomes a task in their guide's queue, carrying the invitation link."""
+
+    __tablename__ = "recall_campaigns"
+    __table_args__ = NEVER_REUSED_IDS
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    segment: Mapped[str] = mapped_column(String(16))  # "sleeping"
+    min_days: Mapped[int]
+    max_days: Mapped[int]
+    invitation_url: Mapped[str] = mapped_column(String(500))
+    script_zh: Mapped[str] = mapped_column(String(500))
+    script_en: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CarePlan(Base):
+    """After-sale care (3315, 3369): steps at offsets after a paid order. Active plans apply to
+    every paid order credited to a guide."""
+
+    __tablename__ = "care_plans"
+    __table_args__ = NEVER_REUSED_IDS
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=False)
+
+
+class CarePlanStep(Base):
+    __tablename__ = "care_plan_steps"
+    __table_args__ = NEVER_REUSED_IDS
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("care_plans.id"), index=True)
+    position: Mapped[int]
+    offset_minutes: Mapped[int]
+    script_zh: Mapped[str] = mapped_column(String(500))
+    script_en: Mapped[str] = mapped_column(String(500))
+    retired: Mapped[bool] = mapped_column(default=False)
+    """An edited plan retires its old steps (tasks keep pointing at them) and adds new ones."""
+
+
+class FollowupRules(Base):
+    """The brand's follow-up settings, one row (id 1), edited by HQ."""
+
+    __tablename__ = "followup_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiet_days: Mapped[int] = mapped_column(default=3)
+    """Do-not-disturb: a customer contacted this recently is deferred to its end."""
+    core_quiet_days: Mapped[int] = mapped_column(default=7)
+    """The longer window of core-tier customers."""
+    expire_days: Mapped[int] = mapped_column(default=3)
+    """A task not done this long after it is due expires."""
+    convert_days: Mapped[int] = mapped_column(default=7)
+    """A payment this soon after a task converts it."""
+    retouch_days: Mapped[int] = mapped_column(default=14)
+    """A follow-up done and not converted this long ago gets one more touch."""

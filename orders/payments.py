@@ -33,11 +33,12 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.care import after_sale
 from attribution.credit import credit_sale
 from orders import scripts
 from orders.deals import LATE_REFUND_REASON
 from orders.keys import DealKeys
-from orders.models import Order, OrderEvent, Payment, Refund, RefundRequest
+from orders.models import Order, OrderEvent, Payment, Product, Refund, RefundRequest
 from orders.pay_links import sandbox_pay_url
 from orders.statuses import OrderStatus, PaymentOutcome
 from orders.tx import transaction
@@ -328,7 +329,7 @@ async def _decide(
     now = utcnow()
     if not await _guarded(session, order.id, was, OrderStatus.PAID, paid_at=now, closed_at=None):
         raise RuntimeError(f"order {order.id} changed under its row lock")
-    await credit_sale(
+    credit = await credit_sale(
         session,
         order_id=order.id,
         customer_id=order.customer_id,
@@ -337,6 +338,16 @@ async def _decide(
         broadcast_id=order.broadcast_id,
         placed_by_guide_id=order.placed_by_guide_id,
         at=now,
+    )
+    product = await session.get(Product, order.product_id)
+    await after_sale(  # follow-ups: the tasks this payment converts, the care it starts
+        session,
+        order_id=order.id,
+        customer_id=order.customer_id,
+        guide_id=credit.guide_id,
+        store_id=credit.store_id,
+        paid_at=now,
+        ordered=[product.name] if product else [],
     )
     outcome = (
         PaymentOutcome.APPLIED

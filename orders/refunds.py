@@ -14,6 +14,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.care import cancel_care
 from attribution.credit import reverse_credit
 from orders import scripts
 from orders.keys import DealKeys
@@ -103,6 +104,7 @@ async def refund_order(
                 )
             )
             await reverse_credit(session, order_id=order.id, refund_id=refund_id, amount_fen=amount)
+            await cancel_care(session, order.id, utcnow())
             deal = await session.get(Deal, order.deal_id)
             customer_id, deal_id = order.customer_id, order.deal_id
             broadcast_id = deal.broadcast_id if deal else None

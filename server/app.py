@@ -20,7 +20,9 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import attribution.controllers
+import attribution.followups_controllers
 import live.controllers
+import live.followups_share
 import live.schedule_controllers
 import orders.controllers
 from live.directory import RoomDirectoryController
@@ -86,6 +88,8 @@ API_ROUTES: list[ControllerRouterHandler] = [
     *live.schedule_controllers.ROUTES,
     RoomDirectoryController,
     *orders.controllers.ROUTES,
+    *attribution.followups_controllers.CONTROLLERS,
+    live.followups_share.GuideShareController,
 ]
 
 

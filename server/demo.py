@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.models import Guide, Staff, Store
 from attribution.segments import refresh_segments
-from live.models import Broadcast, Room
+from live.followups_job import tasks_for_end
+from live.models import Broadcast, BroadcastStatus, Room
 from live.publish import LiveRooms
 from orders.deals import launch_deal
 from server.auth import Principal, Role, TokenSigner
-from server.demo_chain import seed_chain
+from server.demo_chain import seed_chain, seed_last_night
 from server.model_base import utcnow
 from server.services import services_scope
 from server.settings import Settings
@@ -62,9 +63,13 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
     """Load the demo chain once; on a database that has it, describe what is there."""
     async with services_scope(settings) as services, services.sessionmaker() as session:
         to_launch: list[int] = []
+        last_night = None
         async with session.begin():
             if await session.scalar(select(Store.id).limit(1)) is None:
                 to_launch = await seed_chain(session)
+                last_night = await seed_last_night(session)
+        if last_night is not None:  # as the worker would on its end: its follow-up tasks
+            await tasks_for_end(services, last_night)
         rooms = LiveRooms(services.redis)
         for deal_id in to_launch:  # after the commit: launching loads Redis and tells rooms
             _, news = await launch_deal(session, services.redis, deal_id)
@@ -89,14 +94,17 @@ async def _summary(session: AsyncSession) -> DemoSummary:
     hub_room = await session.scalar(
         select(Room.id)
         .join(Broadcast, Broadcast.id == Room.broadcast_id)
-        .where(Broadcast.kind == "hub")
+        .where(Broadcast.kind == "hub", Broadcast.status != BroadcastStatus.ENDED)
         .order_by(Room.id)
     )
     # Each store's first room: tonight's relay (the week's schedule adds later ones).
     store_rooms = {
         r.store_id: r.id
         for r in await session.scalars(
-            select(Room).where(Room.store_id.is_not(None)).order_by(Room.id.desc())
+            select(Room)
+            .join(Broadcast, Broadcast.id == Room.broadcast_id)
+            .where(Room.store_id.is_not(None), Broadcast.status != BroadcastStatus.ENDED)
+            .order_by(Room.id.desc())
         )
         if r.store_id is not None
     }

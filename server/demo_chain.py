@@ -1,6 +1,7 @@
 """The demo chain's content: an HQ, two regions, three stores with hosts and guides, 300
-members, twenty products of a women's-wear chain with two years of purchase history, and
-tonight's hub broadcast relayed by every store, its window selling through deals.
+members, twenty products of a women's-wear chain with two years of purchase history, last
+night's ended broadcast whose non-buyers fill the guides' follow-up queues, and tonight's hub
+broadcast relayed by every store, its window selling through deals.
 
 Built with `server.factories`, like the tests' and benchmarks' worlds. Every random choice comes
 from a seeded generator, so each load writes the same chain.
@@ -15,10 +16,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.care import after_sale
 from attribution.credit import credit_sale
 from attribution.models import Customer, Store
 from live.models import BroadcastStatus, ScheduleNotice, ScheduleNoticeKind
-from orders.models import Deal, Order
+from orders.models import Deal, Order, Product
 from server import factories
 from server.model_base import utcnow
 
@@ -379,3 +381,88 @@ async def _seed_week(session: AsyncSession, org: Org) -> None:
         ScheduleNotice(broadcast_id=missed.id, kind=ScheduleNoticeKind.MISSED, recipient_id=0)
     )
     await session.flush()
+
+
+async def seed_last_night(session: AsyncSession, seed: int = 17) -> int:
+    """Last night's hub broadcast, relayed by every store and ended: sixty members watched, a
+    few bought (credited, their care begun) and a few left an order unpaid. Returns its id: the
+    follow-ups job turns its non-buyers into every guide's queue once this is committed."""
+    rng = random.Random(seed)
+    end = utcnow() - timedelta(hours=20)
+    start = end - timedelta(hours=2)
+    stores = list(await session.scalars(select(Store).order_by(Store.id)))
+    hub = await factories.add_broadcast(
+        session, title="昨晚上新 · 总部直播", status="ended", starts_at=start
+    )
+    hub.ended_at = end
+    rooms: dict[int | None, int] = {None: (await factories.add_room(session, hub.id)).id}
+    for store in stores:
+        relay, room = await factories.add_store_relay(session, hub, store)
+        relay.ended_at, rooms[store.id] = end, room.id
+    products = list(await session.scalars(select(Product).order_by(Product.id).limit(4)))
+    deals = [
+        await factories.add_deal(
+            session,
+            p.id,
+            kind="regular",
+            status="ended",
+            broadcast_id=hub.id,
+            price_fen=p.list_price_fen * 8 // 10,
+            stock=500,
+        )
+        for p in products
+    ]
+    members = list(
+        await session.execute(select(Customer.id, Customer.home_store_id).order_by(Customer.id))
+    )
+    for n, (customer_id, home) in enumerate(rng.sample(members, 60)):
+        room_store = home if rng.random() < 0.8 else None
+        joined = start + timedelta(minutes=rng.randrange(60))
+        await factories.add_viewer_session(
+            session,
+            rooms[room_store],
+            customer_id,
+            joined_at=joined,
+            watch_seconds=rng.randrange(60, 3600),
+            likes=rng.randrange(30),
+            chats=rng.randrange(4),
+            taps=rng.randrange(5),
+        )
+        deal = rng.choice(deals)
+        if n % 6 == 0:  # ten buyers, credited as the payment path would
+            order = await factories.add_paid_order(
+                session,
+                deal,
+                customer_id,
+                room_store_id=room_store,
+                at=joined,
+                idempotency_key=f"last-night-{n}",
+            )
+            credit = await credit_sale(
+                session,
+                order_id=order.id,
+                customer_id=customer_id,
+                amount_fen=order.amount_fen,
+                room_store_id=room_store,
+                at=joined,
+            )
+            await after_sale(
+                session,
+                order_id=order.id,
+                customer_id=customer_id,
+                guide_id=credit.guide_id,
+                store_id=credit.store_id,
+                paid_at=joined,
+                ordered=[products[deals.index(deal)].name],
+            )
+        elif n % 6 == 1 and n < 30:  # a few left their order unpaid
+            await factories.add_unpaid_order(
+                session,
+                deal,
+                customer_id,
+                room_store_id=room_store,
+                at=joined,
+                idempotency_key=f"last-night-{n}",
+                status="expired",
+            )
+    return hub.id

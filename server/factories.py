@@ -28,7 +28,7 @@ from attribution.models import (
     Staff,
     Store,
 )
-from live.models import Broadcast, Room, WindowItem
+from live.models import Broadcast, Room, ViewerSession, WindowItem
 from live.publish import LiveRooms
 from orders.deals import create_deal, launch_deal
 from orders.models import Deal, Order, OrderEvent, Product
@@ -348,5 +348,63 @@ async def add_instore_sale(
             customer_id=customer_id,
             amount_fen=amount_fen,
             sold_at=sold_at,
+        ),
+    )
+
+
+async def add_unpaid_order(
+    session: AsyncSession,
+    deal: Deal,
+    customer_id: int,
+    *,
+    room_store_id: int | None,
+    at: datetime,
+    idempotency_key: str,
+    status: str = "pending_payment",
+) -> Order:
+    """One unit ordered at `at` and not paid (still pending, or expired/cancelled)."""
+    return await _added(
+        session,
+        Order(
+            id=secrets.token_hex(12),
+            idempotency_key=idempotency_key,
+            customer_id=customer_id,
+            deal_id=deal.id,
+            product_id=deal.product_id,
+            broadcast_id=deal.broadcast_id,
+            room_store_id=room_store_id,
+            quantity=1,
+            unit_price_fen=deal.price_fen,
+            amount_fen=deal.price_fen,
+            status=status,
+            accepted_at=at,
+            pay_by=at + PAY_WITHIN,
+        ),
+    )
+
+
+async def add_viewer_session(
+    session: AsyncSession,
+    room_id: int,
+    customer_id: int,
+    *,
+    joined_at: datetime,
+    watch_seconds: int = 600,
+    likes: int = 0,
+    chats: int = 0,
+    taps: int = 0,
+) -> ViewerSession:
+    """One finished stay in a room, as the worker flushes it from Redis."""
+    return await _added(
+        session,
+        ViewerSession(
+            room_id=room_id,
+            customer_id=customer_id,
+            joined_at=joined_at,
+            left_at=joined_at + timedelta(seconds=watch_seconds),
+            watch_seconds=watch_seconds,
+            likes=likes,
+            chats=chats,
+            taps=taps,
         ),
     )

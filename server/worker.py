@@ -23,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
 import attribution.jobs
+import live.followups_job
 import live.jobs
 import orders.jobs
 from live.publish import LiveRooms
@@ -46,6 +47,7 @@ CRON_JOBS: list[Any] = [
     cron(heartbeat, second=0, run_at_startup=True),
     *attribution.jobs.CRON_JOBS,
     *live.jobs.CRON_JOBS,
+    *live.followups_job.CRON_JOBS,
     *orders.jobs.CRON_JOBS,
 ]
 
