@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from attribution.followups import TasksMade, create_broadcast_tasks
 from attribution.followups_outcomes import expire_due, retouch_due
 from attribution.followups_schemas import ViewerActivity
+from live.keys import BROADCAST_ENDED_EVENTS
 from live.models import Broadcast, BroadcastStatus, Room, ViewerSession
 from live.presence import present_people
 from orders.queries import buyers_of
@@ -36,7 +37,7 @@ from server.services import Services
 
 log = structlog.get_logger()
 
-ENDED_STREAM = "events:broadcast_ended"
+ENDED_STREAM = BROADCAST_ENDED_EVENTS
 GROUP = "followups"
 CONSUMER = "followups"
 """One name for every worker: a restarted worker finds the events its predecessor left pending."""

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from attribution.followups_queue import queue_for
 from attribution.models import FollowupTask
-from live.publish import LiveRooms
 from orders.refunds import refund_order
 from server import factories
 from server.auth import Principal, Role
@@ -79,7 +78,7 @@ async def test_a_paid_order_gets_the_3315_steps_for_its_guide_at_3_minutes_3_15_
 async def test_a_refund_cancels_the_care_steps_not_yet_done(services: Services) -> None:
     order_id, guide, paid_at = await bound_buyer_pays(services)
 
-    await refund_order(services, order_id, rooms=LiveRooms(services.redis))
+    await refund_order(services, order_id)
 
     assert {t.status for t in await care_tasks(services, order_id)} == {"cancelled"}
     with time_machine.travel(paid_at + 3 * DAY + MIN, tick=False):
