@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
@@ -36,8 +36,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from attribution.credit import credit_sale
 from orders import scripts
 from orders.deals import LATE_REFUND_REASON
+from orders.groups_settle import on_paid as group_member_paid
+from orders.groups_terms import GROUP_KIND
 from orders.keys import DealKeys
-from orders.models import Order, OrderEvent, Payment, Refund, RefundRequest
+from orders.models import Deal, Order, OrderEvent, Payment, Refund, RefundRequest
 from orders.pay_links import sandbox_pay_url
 from orders.statuses import OrderStatus, PaymentOutcome
 from orders.tx import transaction
@@ -214,6 +216,7 @@ async def handle_notification(
 async def apply_payment(services: Services, note: Notification) -> PaymentResult:
     """Record one outcome for this transaction id; see the module docstring."""
     taken: list[Taken] = []
+    after: list[Callable[[], Awaitable[None]]] = []
     try:
         async with services.sessionmaker() as session, transaction(session):
             if not await _lock_order(session, note.order_id):
@@ -225,7 +228,7 @@ async def apply_payment(services: Services, note: Notification) -> PaymentResult
             assert order is not None
             if seen is not None:
                 return PaymentResult(PaymentOutcome.DUPLICATE, order.status)
-            result = await _decide(services, session, order, note, taken)
+            result = await _decide(services, session, order, note, taken, after)
     except NotReady as exc:
         await _undo(services, taken)
         log.warning("orders.payment_not_ready", order_id=note.order_id, reason=str(exc))
@@ -249,6 +252,8 @@ async def apply_payment(services: Services, note: Notification) -> PaymentResult
             await scripts.SETTLE(
                 keys=[took.keys.state, took.keys.holds], args=[took.hold_id], client=services.redis
             )
+    for then in after:
+        await then()
     log.info("orders.payment", order_id=note.order_id, outcome=result.outcome)
     return result
 
@@ -281,6 +286,7 @@ async def _decide(
     order: Order,
     note: Notification,
     taken: list[Taken],
+    after: list[Callable[[], Awaitable[None]]],
 ) -> PaymentResult:
     def record(outcome: PaymentOutcome) -> None:
         session.add(
@@ -342,6 +348,10 @@ async def _decide(
         else PaymentOutcome.APPLIED_LATE
     )
     record(outcome)
+    if await session.scalar(select(Deal.kind).where(Deal.id == order.deal_id)) == GROUP_KIND:
+        formed = await group_member_paid(session, services.redis, order)
+        if formed is not None:
+            after.append(formed)
     session.add(
         OrderEvent(
             order_id=order.id,
