@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
+from litestar import Controller
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Components, OpenAPIType, Schema, SecurityScheme
@@ -79,17 +80,29 @@ def openapi_components() -> Components:
     return Components(security_schemes={BEARER: BEARER_SCHEME})
 
 
-def describe_errors(handlers: Iterable[HTTPRouteHandler]) -> None:
+def _handlers(
+    routes: Iterable[HTTPRouteHandler | type[Controller]],
+) -> Iterable[HTTPRouteHandler]:
+    for route in routes:
+        if isinstance(route, type):
+            yield from (v for v in vars(route).values() if isinstance(v, HTTPRouteHandler))
+        else:
+            yield route
+
+
+def describe_errors(routes: Iterable[HTTPRouteHandler | type[Controller]]) -> None:
     """Give each API route its bearer requirement and its error answers, all one `ErrorBody`.
 
     A route that declares an answer of its own for a status (POST /api/orders' rejection)
     keeps it. Done on the handlers before the app is built, as their decorators would."""
-    for handler in handlers:
+    for handler in _handlers(routes):
         public = bool(handler.opt.get("public"))
         errors = ERRORS if public else {**ERRORS, **AUTH_ERRORS}
         declared = dict(handler.responses or {})
         for status, description in errors.items():
-            declared.setdefault(status, ResponseSpec(ErrorBody, description=description, generate_examples=False))
+            declared.setdefault(
+                status, ResponseSpec(ErrorBody, description=description, generate_examples=False)
+            )
         handler.responses = declared
         if not public:
             handler.security = [{BEARER: []}]
