@@ -87,6 +87,6 @@ JOB_FUNCTIONS = [expire_orders, settle_group]
 CRON_JOBS = [
     cron(sweep_expired, second=30),
     cron(reconcile_stock, second=45),
-    cron(sweep_groups, second=15),
+    cron(sweep_groups, second=15, run_at_startup=True),
     cron(send_refunds, second=set(range(0, 60, 5)), run_at_startup=True),
 ]

@@ -68,9 +68,7 @@ async def run_out_of_time(services: Services, group_id: str) -> None:
     """The group's time limit has passed."""
     past = utcnow() - timedelta(seconds=1)
     async with services.sessionmaker() as session, session.begin():
-        await session.execute(
-            update(GroupBuy).where(GroupBuy.id == group_id).values(deadline=past)
-        )
+        await session.execute(update(GroupBuy).where(GroupBuy.id == group_id).values(deadline=past))
     deal_id = deal_of_group(group_id)
     assert deal_id is not None
     await services.redis.hset(  # type: ignore[misc]

@@ -161,7 +161,9 @@ async def test_a_sweep_finishes_refunds_a_killed_run_left_half_done(
     rooms = LiveRooms(services.redis)
     deal = await group_deal(services, world, size=5)
     leader = await opened(services, world, deal)
-    members = [leader] + [await joined(services, world, deal, leader.group_id, c) for c in (1, 2, 3)]
+    members = [leader] + [
+        await joined(services, world, deal, leader.group_id, c) for c in (1, 2, 3)
+    ]
     for member in members:
         await pay(services, member)  # type: ignore[arg-type]
     await run_out_of_time(services, leader.group_id)
@@ -215,7 +217,9 @@ async def test_a_member_who_never_pays_gives_the_seat_back(
     assert isinstance(await open_group(expiring, request(world, deal, 1), ""), GroupOrder)
 
 
-async def test_many_joining_at_once_never_overfill_a_group(services: Services, world: World) -> None:
+async def test_many_joining_at_once_never_overfill_a_group(
+    services: Services, world: World
+) -> None:
     deal = await group_deal(services, world, size=5)
     leader = await opened(services, world, deal)
     for c in (1, 2, 3):
