@@ -5,6 +5,7 @@ import { formatClock, startCountdowns, syncClock } from "./clock.js";
 import { $, h, icon } from "./dom.js";
 import { applyStatic, currentLang, onLangChange, t, toggleLang } from "./i18n.js";
 import { newId } from "./ids.js";
+import { GroupSheet } from "./group-sheet.js";
 import { Likes } from "./hearts.js";
 import { MyOrders } from "./my-orders.js";
 import { OrderSheet } from "./order-sheet.js";
@@ -226,9 +227,12 @@ const sheet = new OrderSheet({
   onOpenItem: (item) => socket.send({ type: "tap", item_id: item.item_id }),
 });
 const orders = new MyOrders({ el: $("#orders-sheet"), backdrop, api, state });
+const groups = new GroupSheet({ el: $("#group-sheet"), backdrop, api, roomId, shareCode });
 
 function onOpen(item) {
-  sheet.open(item);
+  const deal = state.dealOf(item);
+  if (deal?.kind === "group_buy") groups.open(item, deal);
+  else sheet.open(item);
 }
 
 $("#like").append(icon("heart"));
@@ -251,12 +255,14 @@ addEventListener("keydown", (e) => {
   if (e.key === "Escape") {
     sheet.close();
     orders.close();
+    groups.close();
   }
 });
 onLangChange(() => {
   if (state.ready) renderAll();
   if (sheet.isOpen) sheet.render();
   if (orders.isOpen) orders.render();
+  if (groups.isOpen) groups.render();
 });
 
 applyStatic();
