@@ -64,9 +64,9 @@ async def _room(rooms: Rooms, db: AsyncSession, room_id: int | None) -> SellingR
 
 
 def _request(caller: Principal, room: SellingRoom | None, deal_id: int, key: str) -> IntakeRequest:
+    # Outside a room the sale counts for the customer's home store, or HQ's own line when the
+    # link brought a customer with none: a share link works without a broadcast.
     store_id = room.store_id if room else caller.store_id
-    if store_id is None:
-        raise GroupInvalid("invalid_request: room_id is needed: no store to credit")
     return IntakeRequest(
         customer_id=caller.sub,
         deal_id=deal_id,
@@ -130,8 +130,8 @@ class GroupBuyController(Controller):
         placed = await open_group(services, request, data.share_code)
         if isinstance(placed, Rejected):
             raise _refusal(placed)
-        suffix = f"&s={data.share_code}" if data.share_code else ""
-        return _placed(services, placed, f"/group.html?g={placed.group_id}{suffix}")
+        suffix = f"&share={data.share_code}" if data.share_code else ""
+        return _placed(services, placed, f"/static/group.html?g={placed.group_id}{suffix}")
 
     @post("/groups/{group_id:str}/join", opt=allow(Role.VIEWER), status_code=201)
     async def join_group(

@@ -21,8 +21,8 @@ OPEN_GROUPS_SHOWN = 20
 
 
 def share_path(group: GroupBuy) -> str:
-    suffix = f"&s={group.sharer_code}" if group.sharer_code else ""
-    return f"/group.html?g={group.id}{suffix}"
+    suffix = f"&share={group.sharer_code}" if group.sharer_code else ""
+    return f"/static/group.html?g={group.id}{suffix}"
 
 
 async def group_reads(

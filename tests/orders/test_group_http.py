@@ -43,7 +43,7 @@ async def test_a_viewer_opens_a_group_and_another_joins_through_its_link(
     body = opened.json()
     group_id = body["group_id"]
     assert body["amount_due_fen"] == 1990
-    assert body["share_path"] == f"/group.html?g={group_id}&s=G001"
+    assert body["share_path"] == f"/static/group.html?g={group_id}&share=G001"
     # The share page reads the group without a login: one member, masked.
     page = (await client.get(f"/api/group-buys/groups/{group_id}")).json()
     assert (page["members"], page["size"], page["status"]) == (1, 2, "open")
