@@ -35,7 +35,8 @@ export class GroupSheet {
 
   open(item, deal) {
     if (this.dealId !== deal.deal_id) {
-      this.placed = null;
+      // The group this viewer opened or joined stays on the sheet after paying and coming back.
+      this.placed = JSON.parse(localStorage.getItem(placedKey(deal.deal_id)) || "null");
       this.mine = null;
       this.data = null;
       this.attempt = null;
@@ -86,6 +87,7 @@ export class GroupSheet {
       }
       this.placed.action = action;
       this.attempt = null;
+      localStorage.setItem(placedKey(this.dealId), JSON.stringify(this.placed));
     } catch (err) {
       if (err.status !== 0) this.attempt = null; // refused: a new try is a new request
       toast(refusalText(err), "error");
@@ -155,7 +157,9 @@ export class GroupSheet {
   }
 
   groupsView(d) {
-    const mineId = this.placed?.group_id;
+    // A group of ours that formed or failed no longer stops us opening or joining another.
+    const done = this.mine && this.mine.status !== "open";
+    const mineId = done ? null : this.placed?.group_id;
     const rows = d.groups
       .filter((g) => g.group_id !== mineId)
       .map((g) =>
@@ -193,6 +197,10 @@ export class GroupSheet {
           ),
     );
   }
+}
+
+function placedKey(dealId) {
+  return `storecast.group.deal.${dealId}`;
 }
 
 export async function copy(text) {

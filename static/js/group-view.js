@@ -49,7 +49,7 @@ export function groupRow(group, { mine = false, action = null } = {}) {
             group.size > group.members ? t("group.need", { n: group.size - group.members }) + " · " : "",
             countdown("span", group.deadline_ms, "group.left"),
           )
-        : h("span", { class: "group-line", "data-testid": "group-status" }, groupStatusText(group)),
+        : h("span", { class: "group-line", "data-testid": "group-row-status" }, groupStatusText(group)),
       mine ? h("span", { class: "group-mine" }, t("group.mine")) : null,
     ),
     action,
