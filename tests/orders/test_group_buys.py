@@ -132,6 +132,10 @@ async def test_a_retried_open_gets_its_first_group(services: Services, world: Wo
     retry = await open_group(services, request(world, deal, 0, key="same"), "")
     assert isinstance(first, GroupOrder) and isinstance(retry, GroupOrder)
     assert retry.group_id == first.group_id and retry.order.repeated
+    # One settlement job at the group's deadline, for the worker.
+    due_ms = await services.redis.zscore("arq:queue", f"group:{first.group_id}")
+    deadline = (await group_row(services, first.group_id)).deadline
+    assert due_ms == int(deadline.timestamp() * 1000)
 
 
 async def test_an_unfilled_group_refunds_each_paid_member_exactly_once(
