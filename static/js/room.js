@@ -5,6 +5,7 @@ import { formatClock, startCountdowns, syncClock } from "./clock.js";
 import { $, h, icon } from "./dom.js";
 import { applyStatic, currentLang, onLangChange, t, toggleLang } from "./i18n.js";
 import { newId } from "./ids.js";
+import { GroupCards } from "./group-cards.js";
 import { GroupSheet } from "./group-sheet.js";
 import { Likes } from "./hearts.js";
 import { MyOrders } from "./my-orders.js";
@@ -118,6 +119,7 @@ function renderWindow() {
   $("#cards").replaceChildren(
     ...(cards.length ? cards : [h("li", { class: "empty muted" }, t("room.window_empty"))]),
   );
+  groupCards.decorate(items.map((item) => [item, state.dealOf(item)]));
   renderOnAir();
   sheet.refresh();
 }
@@ -228,6 +230,7 @@ const sheet = new OrderSheet({
 });
 const orders = new MyOrders({ el: $("#orders-sheet"), backdrop, api, state });
 const groups = new GroupSheet({ el: $("#group-sheet"), backdrop, api, roomId, shareCode });
+const groupCards = new GroupCards({ api, root: $("#cards") });
 
 function onOpen(item) {
   const deal = state.dealOf(item);

@@ -68,6 +68,11 @@ def test_a_viewer_opens_a_group_a_friend_joins_through_the_link_and_both_see_it_
     leader.goto(room_url)
     card = leader.locator(f'#cards .card[data-item-id="{item_id}"]')
     expect(card.locator(".deal-badge")).to_contain_text("拼团")
+    # The card says how many groups are filling and the time the nearest one has left.
+    teaser = card.get_by_test_id("group-teaser")
+    expect(teaser).to_contain_text("1 个团在拼 · 还差 1 人 · 剩 01:5")
+    card.scroll_into_view_if_needed()
+    leader.screenshot(path=artifacts / "group-room-card.png", animations="disabled")
     card.get_by_test_id("buy").click()
     sheet = leader.locator("#group-sheet")
     expect(sheet.get_by_test_id("group-price")).to_have_text(price)
