@@ -54,6 +54,8 @@ from live.ratelimit import TokenBucket, viewer_buckets
 from live.rooms import RoomContext, room_context
 from live.snapshot import build_snapshot
 from live.streams import StreamBus, channel, decode_offset, stream_name
+from orders.groups_schemas import GroupPlace
+from orders.groups_socket import handle_group_frame
 from orders.realtime import handle_order_frame
 from orders.schemas import OrderPlace
 from server.auth import Principal, Role, TokenError
@@ -339,6 +341,11 @@ class RoomGateway:
                 viewer.engagement.taps += 1
             case OrderPlace():
                 await self._order(viewer, frame)
+            case GroupPlace():
+                self._reply(
+                    viewer,
+                    await handle_group_frame(self.services, viewer.principal, viewer.room, frame),
+                )
 
     def _reply(self, viewer: Viewer, frame: msgspec.Struct) -> None:
         # Straight into the socket's buffer, as fanout does: `send()` would also wait for the

@@ -139,6 +139,13 @@ async def _first_answer(services: Services, deal_id: int, placed: Accepted) -> G
     return GroupOrder(found.decode() if found else "", placed)
 
 
+async def share_path_of(services: Services, deal_id: int, group_id: str) -> str:
+    """The group's share page, carrying the share code its leader came through."""
+    sharer = await services.redis.hget(GroupKeys(deal_id).group(group_id), "sharer")  # type: ignore[misc]
+    suffix = f"&share={sharer.decode()}" if sharer else ""
+    return f"/static/group.html?g={group_id}{suffix}"
+
+
 def insert_group(session: AsyncSession, group: GroupBuy) -> Any:
     """An INSERT of the group's row that does nothing if it is there already."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"

@@ -7,7 +7,7 @@ from litestar import Controller, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.announce import Rooms, SellingRoom
-from orders.groups import GroupOrder, join_group, open_group
+from orders.groups import join_group, open_group, share_path_of
 from orders.groups_schemas import (
     DealGroupsRead,
     GroupJoin,
@@ -16,9 +16,9 @@ from orders.groups_schemas import (
     GroupRead,
     PathGroupId,
 )
+from orders.groups_socket import placed_reply
 from orders.groups_views import deal_groups, my_groups, one_group
 from orders.intake import IntakeRequest, Rejected
-from orders.payments import pay_url
 from server.auth import PUBLIC, Principal, Role, allow
 from server.bounds import PathId
 from server.errors import Conflict, Invalid, NotFound
@@ -78,17 +78,6 @@ def _request(caller: Principal, room: SellingRoom | None, deal_id: int, key: str
     )
 
 
-def _placed(services: Services, placed: GroupOrder, share_path: str) -> GroupPlaced:
-    return GroupPlaced(
-        group_id=placed.group_id,
-        order_id=placed.order.order_id,
-        amount_due_fen=placed.order.amount_fen,
-        pay_by=placed.order.pay_by_iso,
-        pay_url=pay_url(services.settings, placed.order.order_id),
-        share_path=share_path,
-    )
-
-
 class GroupBuyController(Controller):
     path = "/api/group-buys"
     tags = ("group-buys",)
@@ -130,8 +119,8 @@ class GroupBuyController(Controller):
         placed = await open_group(services, request, data.share_code)
         if isinstance(placed, Rejected):
             raise _refusal(placed)
-        suffix = f"&share={data.share_code}" if data.share_code else ""
-        return _placed(services, placed, f"/static/group.html?g={placed.group_id}{suffix}")
+        share_path = await share_path_of(services, deal_id, placed.group_id)
+        return placed_reply(services, data.idempotency_key, placed, share_path)
 
     @post("/groups/{group_id:str}/join", opt=allow(Role.VIEWER), status_code=201)
     async def join_group(
@@ -151,8 +140,8 @@ class GroupBuyController(Controller):
         placed = await join_group(services, request, group_id)
         if isinstance(placed, Rejected):
             raise _refusal(placed)
-        group = await one_group(db, services.redis, placed.group_id)
-        return _placed(services, placed, group.share_path if group else "")
+        share_path = await share_path_of(services, deal_id, placed.group_id)
+        return placed_reply(services, data.idempotency_key, placed, share_path)
 
     @get("/mine", opt=allow(Role.VIEWER))
     async def mine(

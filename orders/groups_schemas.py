@@ -14,6 +14,7 @@ from server.bounds import Id, NonEmpty64, Text32
 
 GROUP_ID_PATTERN = r"^[0-9]{1,10}-[0-9a-f]{12}$"
 PathGroupId = Annotated[str, Parameter(min_length=3, max_length=32, pattern=GROUP_ID_PATTERN)]
+GroupId = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=GROUP_ID_PATTERN)]
 
 
 class GroupOpen(msgspec.Struct, forbid_unknown_fields=True):
@@ -29,9 +30,28 @@ class GroupJoin(msgspec.Struct, forbid_unknown_fields=True):
     room_id: Id | None = None
 
 
-class GroupPlaced(msgspec.Struct):
+class GroupPlace(msgspec.Struct, tag="group.place", tag_field="type", forbid_unknown_fields=True):
+    """The room socket's open (no `group_id`) or join of a group of `deal_id`."""
+
+    idempotency_key: NonEmpty64
+    deal_id: Id
+    group_id: GroupId | None = None
+    share_code: Text32 = ""
+    """When opening: the guide share code the leader came through."""
+
+
+class GroupRejected(msgspec.Struct, tag="group.rejected", tag_field="type"):
+    idempotency_key: str
+    reason: str
+    """group_full | group_expired | group_closed | already_in_group | unknown_group |
+    foreign_group | not_a_group_deal | group_only | the order's own reasons"""
+    detail: str = ""
+
+
+class GroupPlaced(msgspec.Struct, tag="group.placed", tag_field="type"):
     """The member's order in the group: pay it to take the seat for good."""
 
+    idempotency_key: str
     group_id: str
     order_id: str
     amount_due_fen: int
