@@ -1,9 +1,10 @@
 // The group-buy sheet of the viewer room: the deal's open groups with their progress and
 // countdowns, "start a group" and "join", then the member's order to pay and the share link.
 //
-// Progress is polled (every POLL_MS while the sheet is open) rather than pushed on the room
-// socket: a group changes a few times in its life, and the share page, outside any room, reads
-// the same endpoint.
+// Opening and joining go over the room socket (`group.place`, answered `group.placed` or
+// `group.rejected` with our idempotency key), or over HTTP while the socket is down. Progress is
+// polled (every POLL_MS while the sheet is open) rather than pushed on the room socket: a group
+// changes a few times in its life, and the share page, outside any room, reads the same endpoint.
 
 import { countdown, serverNow } from "./clock.js";
 import { h, icon } from "./dom.js";
@@ -14,10 +15,12 @@ import { groupRow, groupStatusText, refusalText, shareUrl } from "./group-view.j
 import { toast } from "./toast.js";
 
 const POLL_MS = 3000;
+const ANSWER_WITHIN_MS = 8000;
 
 export class GroupSheet {
-  constructor({ el, backdrop, api, roomId, shareCode }) {
-    Object.assign(this, { el, backdrop, api, roomId, shareCode });
+  constructor({ el, backdrop, api, socket, roomId, shareCode }) {
+    Object.assign(this, { el, backdrop, api, socket, roomId, shareCode });
+    this.waiting = null; // timer while a socket request is out
     this.item = null;
     this.dealId = null;
     this.data = null; // DealGroupsRead
@@ -76,6 +79,19 @@ export class GroupSheet {
     const body = { idempotency_key: this.attempt.key, room_id: Number(this.roomId) || null };
     this.busy = true;
     this.render();
+    if (this.socket?.isOpen) {
+      const frame = { type: "group.place", idempotency_key: this.attempt.key, deal_id: this.dealId };
+      if (groupId) frame.group_id = groupId;
+      else frame.share_code = this.shareCode || "";
+      this.socket.send(frame);
+      this.waiting = setTimeout(() => {
+        this.waiting = null;
+        this.busy = false; // the key is kept: a retry is answered as the same request
+        toast(t("order.timeout"), "error");
+        this.render();
+      }, ANSWER_WITHIN_MS);
+      return;
+    }
     try {
       if (action === "open") {
         this.placed = await this.api.post(`/api/group-buys/deals/${this.dealId}/open`, {
@@ -95,6 +111,23 @@ export class GroupSheet {
       this.busy = false;
     }
     await this.load();
+    this.render();
+  }
+
+  /** group.placed / group.rejected for one of our socket requests. */
+  answer(frame) {
+    if (!this.attempt || frame.idempotency_key !== this.attempt.key) return;
+    clearTimeout(this.waiting);
+    this.waiting = null;
+    this.busy = false;
+    if (frame.type === "group.placed") {
+      this.placed = { ...frame, action: this.attempt.action.startsWith("open") ? "open" : "join" };
+      localStorage.setItem(placedKey(this.dealId), JSON.stringify(this.placed));
+    } else {
+      toast(refusalText(`${frame.reason}: ${frame.detail || ""}`), "error");
+    }
+    this.attempt = null;
+    this.load();
     this.render();
   }
 

@@ -197,6 +197,10 @@ function onFrame(f) {
     case "order.rejected":
       sheet.answer(f);
       return;
+    case "group.placed":
+    case "group.rejected":
+      groups.answer(f);
+      return;
   }
   const changed = state.apply(f);
   if (changed === "counts") {
@@ -229,7 +233,7 @@ const sheet = new OrderSheet({
   onOpenItem: (item) => socket.send({ type: "tap", item_id: item.item_id }),
 });
 const orders = new MyOrders({ el: $("#orders-sheet"), backdrop, api, state });
-const groups = new GroupSheet({ el: $("#group-sheet"), backdrop, api, roomId, shareCode });
+const groups = new GroupSheet({ el: $("#group-sheet"), backdrop, api, socket, roomId, shareCode });
 const groupCards = new GroupCards({ api, root: $("#cards") });
 
 function onOpen(item) {

@@ -1,6 +1,6 @@
-"""A group-buy in real browsers: a viewer opens a group from the room and pays, a second viewer
-on another device joins through the share link alone (no broadcast), pays, and both see the
-group fill."""
+"""A group-buy in real browsers: a viewer opens a group from the room (over the room socket)
+and pays, a second viewer on another device joins through the share link alone (no
+broadcast), pays, and both see the group fill."""
 
 from __future__ import annotations
 
@@ -79,6 +79,7 @@ def test_a_viewer_opens_a_group_a_friend_joins_through_the_link_and_both_see_it_
     # The demo's own group waits for a second member: real members only, masked.
     expect(sheet.locator(".group-row").first.get_by_test_id("group-progress")).to_have_text("1/2 人")
     leader.screenshot(path=artifacts / "group-room-sheet.png", animations="disabled")
+    expect(leader.locator("#banner")).to_be_hidden()  # the socket is up: the open goes over it
     sheet.get_by_test_id("group-open").click()
     expect(sheet).to_contain_text("开团成功")
     expect(sheet.locator(".group-row.is-mine").get_by_test_id("group-progress")).to_have_text(
