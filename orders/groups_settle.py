@@ -96,6 +96,17 @@ async def on_paid(
     return tell_redis
 
 
+async def seat_held(client: redis.asyncio.Redis, order: Order) -> bool:
+    """Whether the order still holds its seat: one that expired gave it back (`release_seat`),
+    and a payment arriving after that must not add a member beyond the group's size."""
+    keys = GroupKeys(order.deal_id)
+    group_id = await client.hget(keys.order_groups, order.id)  # type: ignore[misc]
+    if group_id is None:
+        return False
+    seat = await client.hget(keys.group(group_id.decode()), f"m:{order.customer_id}")  # type: ignore[misc]
+    return seat is not None and seat.decode() == order.id
+
+
 def _insert_member(session: AsyncSession, order: Order, group_id: str) -> Any:
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -37,6 +37,7 @@ from attribution.credit import credit_sale
 from orders import scripts
 from orders.deals import LATE_REFUND_REASON
 from orders.groups_settle import on_paid as group_member_paid
+from orders.groups_settle import seat_held
 from orders.groups_terms import GROUP_KIND
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent, Payment, Refund, RefundRequest
@@ -56,6 +57,7 @@ SIGNATURE_HEADER = "Wechatpay-Signature"
 MAX_CLOCK_SKEW_S = 300
 """A notification older than this is refused even with a good signature (WeChat's 5 minutes):
 a replay outside the window fails verification, one inside it is deduplicated."""
+GROUP_SEAT_LOST_REASON = "paid_after_group_seat_lost"
 LATE_HOLD_S = 60
 """A unit re-taken for a payment that arrived after expiry is held this long before the
 reconciler may consider the hold leaked; the payment commits in milliseconds."""
@@ -317,6 +319,12 @@ async def _decide(
         refund_payment(session, order, note, "duplicate_payment")
         return PaymentResult(PaymentOutcome.REFUNDED_DUPLICATE, order.status)
     was = order.status
+    grouped = await session.scalar(select(Deal.kind).where(Deal.id == order.deal_id)) == GROUP_KIND
+    if grouped and was == OrderStatus.EXPIRED and not await seat_held(services.redis, order):
+        # Its seat went to someone else when it expired: no member beyond the group's size.
+        record(PaymentOutcome.REFUNDED_LATE)
+        refund_payment(session, order, note, GROUP_SEAT_LOST_REASON)
+        return PaymentResult(PaymentOutcome.REFUNDED_LATE, order.status)
     reason = await _take_units(services, order, taken)
     if reason:
         late = was == OrderStatus.EXPIRED
@@ -348,7 +356,7 @@ async def _decide(
         else PaymentOutcome.APPLIED_LATE
     )
     record(outcome)
-    if await session.scalar(select(Deal.kind).where(Deal.id == order.deal_id)) == GROUP_KIND:
+    if grouped:
         formed = await group_member_paid(session, services.redis, order)
         if formed is not None:
             after.append(formed)

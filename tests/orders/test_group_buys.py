@@ -236,3 +236,27 @@ async def test_many_joining_at_once_never_overfill_a_group(
     assert await seats(services, leader.group_id) == 5
     members = await services.redis.hkeys(GroupKeys(deal).group(leader.group_id))  # type: ignore[misc]
     assert sum(k.startswith(b"m:") for k in members) == 5
+
+
+async def test_a_payment_after_the_seat_went_to_someone_else_is_refunded_not_seated(
+    expiring: Services, world: World
+) -> None:
+    rooms = LiveRooms(expiring.redis)
+    deal = await group_deal(expiring, world, size=2)
+    leader = await opened(expiring, world, deal)
+    late = await joined(expiring, world, deal, leader.group_id, 1)
+    assert isinstance(late, GroupOrder)
+    await OrderPersister(expiring).drain()
+    from orders.expiry import expire_order
+
+    assert await expire_order(expiring, late.order.order_id, rooms=rooms)
+    taker = await joined(expiring, world, deal, leader.group_id, 2)
+    assert isinstance(taker, GroupOrder)
+    result = await pay(expiring, late)
+    assert result.outcome == "refunded_late"
+    assert await member_statuses(expiring, leader.group_id) == []
+    assert await refunds(expiring) == [(late.order.order_id, "paid_after_group_seat_lost")]
+    await pay(expiring, leader)
+    await pay(expiring, taker)
+    assert (await group_row(expiring, leader.group_id)).status == GroupStatus.FORMED
+    assert sorted(await member_statuses(expiring, leader.group_id)) == ["paid", "paid"]
