@@ -23,7 +23,9 @@ Then it waits for the worker to drain the streams, checks the database, and driv
 directly again for a few seconds: when that rate moved by more than 15 %, the machine's speed
 changed during the run and it says so. Last line:
 `orders ratio=R accepted_per_s=N p50_ms=A p99_ms=B oversold=0 lost=0 duplicates=0`, where R is
-the sustained accepted rate over the direct-script rate.
+the sustained accepted rate over the direct-script rate. The line before it is the group-join
+storm's (bench/group_storm.py): joins accepted per second against the direct script, p99,
+members over size.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from pathlib import Path
 import uvloop
 from sqlalchemy import func, select
 
+from bench.group_storm import SIZE as GROUP_SIZE
+from bench.group_storm import group_storm
 from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
 from bench.order_client import OrderConnection, Pacer, Sustained, connect
 from bench.processes import ServiceProcess, app_process, worker_process
@@ -397,6 +401,11 @@ async def run(options: Options) -> str:
                     f"direct script again: {again:.0f} calls/s ({again / direct:.0%} of the first)"
                     + ("" if abs(again / direct - 1) <= DRIFT else "; the machine's speed moved")
                 )
+                # 6. the group-join storm, on the same direct footing (bench/group_storm.py)
+                async with services.sessionmaker() as session:
+                    tee = await session.scalar(select(Product.id).where(Product.sku == "MD0009"))
+                leaders = seeded.customer_ids[: max(1, viewers // GROUP_SIZE)]
+                print(await group_storm(services, int(tee or 0), leaders, viewers, again))
                 lost = len(accepted_ids - set(in_db))
                 duplicates = len(in_db) - len(set(in_db)) + len(set(in_db) - accepted_ids)
                 flash_left = int(

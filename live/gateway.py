@@ -56,6 +56,8 @@ from live.ratelimit import TokenBucket, viewer_buckets
 from live.rooms import RoomContext, RoomContexts
 from live.snapshot import RoomSnapshots, not_on_sale, room_streams
 from live.streams import StreamBus, channel, decode_offset
+from orders.groups_schemas import GroupPlace
+from orders.groups_socket import handle_group_frame
 from orders.intake import take_order
 from orders.schemas import OrderPlace, OrderRejected
 from server.auth import Principal, Role, TokenError
@@ -357,6 +359,11 @@ class RoomGateway:
                 viewer.engagement.taps += 1
             case OrderPlace():
                 await self._order(viewer, frame)
+            case GroupPlace():
+                self._reply(
+                    viewer,
+                    await handle_group_frame(self.services, viewer.principal, viewer.room, frame),
+                )
 
     def _reply(self, viewer: Viewer, frame: msgspec.Struct) -> None:
         # Straight into the socket's buffer, as fanout does: `send()` would also wait for the

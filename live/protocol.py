@@ -12,6 +12,7 @@ from typing import Annotated
 
 import msgspec
 
+from orders.groups_schemas import GroupPlace, GroupPlaced, GroupRejected
 from orders.schemas import DealView, OrderAccepted, OrderPlace, OrderRejected
 from server.bounds import NO_NUL, Id, Int32, StreamOffset, Text16
 
@@ -60,7 +61,7 @@ class Ping(Frame, tag="ping", forbid_unknown_fields=True):
     pass
 
 
-ClientFrame = Hello | Resume | Like | ChatSend | Tap | Ping | OrderPlace
+ClientFrame = Hello | Resume | Like | ChatSend | Tap | Ping | OrderPlace | GroupPlace
 
 
 # ---- server to client ------------------------------------------------------------------
@@ -219,6 +220,8 @@ ServerFrame = (
     | Pong
     | OrderAccepted
     | OrderRejected
+    | GroupPlaced
+    | GroupRejected
 )
 
 client_decoder = msgspec.json.Decoder(ClientFrame)

@@ -38,6 +38,8 @@ def viewer_buckets() -> dict[str, TokenBucket]:
         "tap": TokenBucket(rate=5, burst=10),
         # A shopper buying in a flash sale taps a few items a second at most; more is a script.
         "order.place": TokenBucket(rate=4, burst=8),
+        # Opening or joining a group is an order too.
+        "group.place": TokenBucket(rate=4, burst=8),
         # A socket resumes once; more is a client bug or an attack on snapshots.
         "resume": TokenBucket(rate=0.1, burst=2),
     }

@@ -6,15 +6,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import orders.groups_controllers
 import orders.prepay
 import orders.sandbox
 from orders.deals import (
@@ -68,7 +70,9 @@ REJECTION_RESPONSES = {
     for status in (400, 403, 404, 409, 429)
 }
 NOTIFY_RESPONSES = {
-    status: ResponseSpec(dict[str, str], generate_examples=False, description="FAIL and why, as the provider expects")
+    status: ResponseSpec(
+        dict[str, str], generate_examples=False, description="FAIL and why, as the provider expects"
+    )
     for status in (400, 401, 409)
 }
 REJECTION_STATUS = {
@@ -156,9 +160,7 @@ async def _read(db: AsyncSession, services: Services, orders: list[Order]) -> li
             refunded_quantity=int(refunded.get(o.id) or 0),
             paid_at=o.paid_at.isoformat() if o.paid_at else None,
             pay_url=(
-                pay_url(services.settings, o.id)
-                if o.status == OrderStatus.PENDING_PAYMENT
-                else ""
+                pay_url(services.settings, o.id) if o.status == OrderStatus.PENDING_PAYMENT else ""
             ),
         )
         for o in orders
@@ -191,7 +193,9 @@ async def _own_order(db: AsyncSession, principal: Principal, order_id: str) -> O
 
 @get("/api/orders/{order_id:str}", opt=allow(Role.VIEWER, Role.HQ), tags=["orders"])
 async def read_order(
-    order_id: PathOrderId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
+    order_id: PathOrderId,
+    request: Request[Principal, str, State],
+    db: NamedDependency[AsyncSession],
 ) -> OrderRead:
     order = await _own_order(db, request.user, order_id)
     return (await _read(db, request.app.state.services, [order]))[0]
@@ -372,7 +376,7 @@ async def read_deal(
     return await _deal_reply(db, request.app.state.services, deal_id)
 
 
-ROUTES = [
+ROUTES: list[HTTPRouteHandler | type[Controller]] = [
     room_order_feed,
     place_order,
     my_orders,
@@ -381,6 +385,7 @@ ROUTES = [
     payment_notify,
     *orders.sandbox.ROUTES,
     *orders.prepay.ROUTES,
+    *orders.groups_controllers.ROUTES,
     plan_deal,
     deal_add_stock,
     deal_launch,

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders import scripts
+from orders.groups_terms import GROUP_KIND, GroupTermsError, group_terms
 from orders.keys import GROUP, STREAMS_KEY, DealKeys
 from orders.models import Deal, Order, Product, Refund, units_kept
 from orders.rooms_port import RoomNews, Rooms, deal_state
@@ -27,8 +28,8 @@ from orders.tx import transaction
 from server.bounds import INT32_MAX
 from server.redis import GATES_KEY, is_rebuilt
 
-KINDS = frozenset({"flash_sale", "regular"})
-NOT_BUILT_KINDS = frozenset({"group_buy", "coupon_pack", "on_behalf"})
+KINDS = frozenset({"flash_sale", "regular", GROUP_KIND})
+NOT_BUILT_KINDS = frozenset({"coupon_pack", "on_behalf"})
 """Planned kinds whose rules do not exist yet: accepted, they would sell as plain sales."""
 POLICIES = frozenset({"hold", "first_paid"})
 LATE_REFUND_REASON = "paid_after_expiry_sold_out"
@@ -62,6 +63,11 @@ async def create_deal(session: AsyncSession, data: DealCreate, *, rooms: Rooms) 
         raise DealError("price_fen, stock and per_customer_limit must not be negative")
     if data.starts_at_ms and data.ends_at_ms and data.ends_at_ms <= data.starts_at_ms:
         raise DealError("ends_at_ms must be after starts_at_ms")
+    if data.kind == GROUP_KIND:
+        try:
+            group_terms(data.params)
+        except GroupTermsError as exc:
+            raise DealError(str(exc)) from exc
     async with transaction(session):
         if await session.get(Product, data.product_id) is None:
             raise DealError(f"no product {data.product_id}")

@@ -17,6 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 
 from orders import scripts
+from orders.groups_settle import release_seat
+from orders.groups_terms import GROUP_KIND
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent
 from orders.rooms_port import RoomNews, Rooms, stock_left
@@ -52,16 +54,18 @@ async def expire_order(services: Services, order_id: str) -> Expired | None:
         session.add(OrderEvent(order_id=order_id, kind="expired", at=now))
         row = (
             await session.execute(
-                select(Order.deal_id, Deal.broadcast_id)
+                select(Order.deal_id, Deal.broadcast_id, Deal.kind, Order.customer_id)
                 .join(Deal, Deal.id == Order.deal_id)
                 .where(Order.id == order_id)
             )
         ).one()
-    deal_id, broadcast_id = row
+    deal_id, broadcast_id, kind, customer_id = row
     keys = DealKeys(deal_id)
     left = await scripts.RELEASE(
         keys=[keys.state, keys.buyers, keys.holds], args=[order_id], client=services.redis
     )
+    if kind == GROUP_KIND:
+        await release_seat(services.redis, deal_id, order_id, customer_id)
     return Expired(order_id, stock_left(broadcast_id, deal_id, left))
 
 

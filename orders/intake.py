@@ -13,9 +13,11 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import msgspec
+from redis.commands.core import AsyncScript
 from sqlalchemy import select
 
 from orders import scripts
@@ -51,6 +53,16 @@ class IntakeRequest(msgspec.Struct, frozen=True):
     broadcast_id: int | None = None
     hub_broadcast_id: int | None = None
     room_store_id: int | None = None
+
+
+@dataclass(frozen=True)
+class KindScript:
+    """A deal kind's script that wraps reserve.lua (orders/scripts.py `_with_reserve`): its
+    keys and arguments follow reserve's."""
+
+    script: AsyncScript
+    keys: list[str] = field(default_factory=list)
+    args: list[str | int] = field(default_factory=list)
 
 
 class Accepted(msgspec.Struct, frozen=True):
@@ -136,8 +148,11 @@ async def _claim(batcher: RedisBatcher, request: IntakeRequest, claim: str) -> b
     return Rejected("retry", "this key is in use by another request; send it again")
 
 
-async def place_order(services: Services, request: IntakeRequest) -> Accepted | Rejected:
-    """Take an order or say why not. Called by the room socket and by POST /api/orders."""
+async def place_order(
+    services: Services, request: IntakeRequest, kind: KindScript | None = None
+) -> Accepted | Rejected:
+    """Take an order or say why not. Called by the room socket and by POST /api/orders, and
+    with its kind's script by a kind that adds checks of its own (orders/groups.py)."""
     refused = validate(request)
     if refused:
         return refused
@@ -150,13 +165,14 @@ async def place_order(services: Services, request: IntakeRequest) -> Accepted | 
     now_ms = int(time.time() * 1000)
     keys = DealKeys(request.deal_id)
     reply = await batcher.script(
-        scripts.RESERVE,
+        kind.script if kind else scripts.RESERVE,
         [
             keys.state,
             keys.buyers,
             keys.holds,
             keys.idempotency(request.customer_id, request.idempotency_key),
             keys.stream,
+            *(kind.keys if kind else ()),
         ],
         [
             ids.next(now_ms),
@@ -170,6 +186,7 @@ async def place_order(services: Services, request: IntakeRequest) -> Accepted | 
             request.room_store_id or "",
             request.idempotency_key,
             IDEMPOTENCY_TTL_S,
+            *(kind.args if kind else ()),
         ],
     )
     outcome = reply[0].decode()

@@ -16,6 +16,8 @@ from arq.cron import cron
 
 from orders.expiry import expire_order as expire
 from orders.expiry import sweep_expired as sweep
+from orders.groups_settle import settle_group as settle
+from orders.groups_settle import sweep_groups as sweep_group_deadlines
 from orders.persister import OrderPersister
 from orders.reconcile import reconcile_all
 from orders.refund_sender import send_due_refunds
@@ -42,6 +44,16 @@ async def sweep_expired(ctx: dict[str, Any]) -> int:
     if count:
         log.warning("orders.sweep_expired", count=count)
     return count
+
+
+async def settle_group(ctx: dict[str, Any], group_id: str) -> str | None:
+    """Scheduled when a group opens, at its deadline (job id `group:<group id>`)."""
+    return await settle(ctx["services"], group_id, rooms=ctx["rooms"])
+
+
+async def sweep_groups(ctx: dict[str, Any]) -> int:
+    """The backstop of `settle_group`: groups past their deadline, refunds left half-done."""
+    return await sweep_group_deadlines(ctx["services"], rooms=ctx["rooms"])
 
 
 async def reconcile_stock(ctx: dict[str, Any]) -> int:
@@ -74,9 +86,10 @@ async def stop_tasks(ctx: dict[str, Any]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-JOB_FUNCTIONS = [expire_orders]
+JOB_FUNCTIONS = [expire_orders, settle_group]
 CRON_JOBS = [
     cron(sweep_expired, second=30),
     cron(reconcile_stock, second=45),
+    cron(sweep_groups, second=15, run_at_startup=True),
     cron(send_refunds, second=set(range(0, 60, 5)), run_at_startup=True),
 ]

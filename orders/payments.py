@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
@@ -37,8 +37,11 @@ from attribution.care import after_sale
 from attribution.credit import credit_sale
 from orders import scripts
 from orders.deals import LATE_REFUND_REASON
+from orders.groups_settle import on_paid as group_member_paid
+from orders.groups_settle import seat_held
+from orders.groups_terms import GROUP_KIND
 from orders.keys import DealKeys
-from orders.models import Order, OrderEvent, Payment, Product, Refund, RefundRequest
+from orders.models import Deal, Order, OrderEvent, Payment, Product, Refund, RefundRequest
 from orders.pay_links import sandbox_pay_url
 from orders.statuses import OrderStatus, PaymentOutcome
 from orders.tx import transaction
@@ -55,6 +58,7 @@ SIGNATURE_HEADER = "Wechatpay-Signature"
 MAX_CLOCK_SKEW_S = 300
 """A notification older than this is refused even with a good signature (WeChat's 5 minutes):
 a replay outside the window fails verification, one inside it is deduplicated."""
+GROUP_SEAT_LOST_REASON = "paid_after_group_seat_lost"
 LATE_HOLD_S = 60
 """A unit re-taken for a payment that arrived after expiry is held this long before the
 reconciler may consider the hold leaked; the payment commits in milliseconds."""
@@ -215,6 +219,7 @@ async def handle_notification(
 async def apply_payment(services: Services, note: Notification) -> PaymentResult:
     """Record one outcome for this transaction id; see the module docstring."""
     taken: list[Taken] = []
+    after: list[Callable[[], Awaitable[None]]] = []
     try:
         async with services.sessionmaker() as session, transaction(session):
             if not await _lock_order(session, note.order_id):
@@ -226,7 +231,7 @@ async def apply_payment(services: Services, note: Notification) -> PaymentResult
             assert order is not None
             if seen is not None:
                 return PaymentResult(PaymentOutcome.DUPLICATE, order.status)
-            result = await _decide(services, session, order, note, taken)
+            result = await _decide(services, session, order, note, taken, after)
     except NotReady as exc:
         await _undo(services, taken)
         log.warning("orders.payment_not_ready", order_id=note.order_id, reason=str(exc))
@@ -250,6 +255,8 @@ async def apply_payment(services: Services, note: Notification) -> PaymentResult
             await scripts.SETTLE(
                 keys=[took.keys.state, took.keys.holds], args=[took.hold_id], client=services.redis
             )
+    for then in after:
+        await then()
     log.info("orders.payment", order_id=note.order_id, outcome=result.outcome)
     return result
 
@@ -282,6 +289,7 @@ async def _decide(
     order: Order,
     note: Notification,
     taken: list[Taken],
+    after: list[Callable[[], Awaitable[None]]],
 ) -> PaymentResult:
     def record(outcome: PaymentOutcome) -> None:
         session.add(
@@ -312,6 +320,12 @@ async def _decide(
         refund_payment(session, order, note, "duplicate_payment")
         return PaymentResult(PaymentOutcome.REFUNDED_DUPLICATE, order.status)
     was = order.status
+    grouped = await session.scalar(select(Deal.kind).where(Deal.id == order.deal_id)) == GROUP_KIND
+    if grouped and was == OrderStatus.EXPIRED and not await seat_held(services.redis, order):
+        # Its seat went to someone else when it expired: no member beyond the group's size.
+        record(PaymentOutcome.REFUNDED_LATE)
+        refund_payment(session, order, note, GROUP_SEAT_LOST_REASON)
+        return PaymentResult(PaymentOutcome.REFUNDED_LATE, order.status)
     reason = await _take_units(services, order, taken)
     if reason:
         late = was == OrderStatus.EXPIRED
@@ -355,6 +369,10 @@ async def _decide(
         else PaymentOutcome.APPLIED_LATE
     )
     record(outcome)
+    if grouped:
+        formed = await group_member_paid(session, services.redis, order)
+        if formed is not None:
+            after.append(formed)
     session.add(
         OrderEvent(
             order_id=order.id,

@@ -120,7 +120,8 @@ class RefundRead(msgspec.Struct):
 
 class DealCreate(msgspec.Struct, forbid_unknown_fields=True):
     kind: Text16
-    """flash_sale or regular; group_buy, coupon_pack and on_behalf are refused until built."""
+    """flash_sale, regular or group_buy (its params: group_size, group_minutes,
+    auto_complete_at); coupon_pack and on_behalf are refused until built."""
     product_id: Id
     price_fen: Count
     stock: Count

@@ -21,7 +21,18 @@ def _script(name: str) -> AsyncScript:
     return _loader.register_script((LUA_DIR / f"{name}.lua").read_text())
 
 
+def _with_reserve(name: str) -> AsyncScript:
+    """A script that runs reserve.lua as its local function `reserve()` (the `--@reserve.lua`
+    line), so a kind's own checks and writes share one atomic step with the deal's."""
+    text = (LUA_DIR / f"{name}.lua").read_text()
+    return _loader.register_script(
+        text.replace("--@reserve.lua", (LUA_DIR / "reserve.lua").read_text())
+    )
+
+
 RESERVE = _script("reserve")
+GROUP_JOIN = _with_reserve("group_join")
+GROUP_LEAVE = _script("group_leave")
 RELEASE = _script("release")
 TAKE = _script("take")
 UNTAKE = _script("untake")

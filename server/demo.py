@@ -13,8 +13,10 @@ from live.followups_job import tasks_for_end
 from live.models import Broadcast, BroadcastStatus, Room
 from live.publish import LiveRooms
 from orders.deals import launch_deal
+from orders.groups_models import GroupBuy, GroupStatus
+from orders.groups_views import share_path
 from server.auth import Principal, Role, TokenSigner
-from server.demo_chain import seed_chain, seed_last_night
+from server.demo_chain import open_demo_group, seed_chain, seed_last_night
 from server.model_base import utcnow
 from server.services import services_scope
 from server.settings import Settings
@@ -29,6 +31,8 @@ class DemoSummary:
     """(guide id, store id, share code)"""
     hub_room_id: int
     store_rooms: dict[int, int]
+    group_share_path: str | None = None
+    """The share page of tonight's first open group-buy."""
 
     def describe(self, settings: Settings) -> str:
         signer = TokenSigner(settings.auth.secret, settings.auth.token_ttl_seconds)
@@ -55,6 +59,8 @@ class DemoSummary:
                 f"  viewer room via {share_code}'s share  "
                 f"{base}/static/room.html?room={room}&share={share_code}"
             )
+        if self.group_share_path:
+            lines.append(f"  open group-buy    {base}{self.group_share_path}")
         lines.append(f"  HQ token: {hq_token}")
         return "\n".join(lines)
 
@@ -76,6 +82,7 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
             await rooms.publish(news)
         if to_launch:  # the worker refreshes them nightly; a fresh demo has them at once
             await refresh_segments(session, today=utcnow())
+            await open_demo_group(services)
         return await _summary(session)
 
 
@@ -109,4 +116,8 @@ async def _summary(session: AsyncSession) -> DemoSummary:
         if r.store_id is not None
     }
     assert hq is not None and hub_room is not None, "demo data is incomplete"
-    return DemoSummary(hq, hosts, guides, hub_room, store_rooms)
+    group = await session.scalar(
+        select(GroupBuy).where(GroupBuy.status == GroupStatus.OPEN).order_by(GroupBuy.opened_at)
+    )
+    share = share_path(group) if group else None
+    return DemoSummary(hq, hosts, guides, hub_room, store_rooms, share)

@@ -18,11 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.care import after_sale
 from attribution.credit import credit_sale
-from attribution.models import Customer, Store
+from attribution.models import Customer, Guide, Store
 from live.models import BroadcastStatus, ScheduleNotice, ScheduleNoticeKind
+from orders.groups import GroupOrder, open_group
+from orders.groups_terms import GROUP_KIND
+from orders.intake import IntakeRequest
 from orders.models import Deal, Order, Product
+from orders.payments import handle_notification, provider_for
+from orders.persister import OrderPersister
 from server import factories
 from server.model_base import utcnow
+from server.services import Services
 
 STORES = [  # (region, code, name, city)
     ("华东大区", "SH01", "上海南京路店", "上海"),
@@ -70,6 +76,8 @@ PRODUCTS = [  # (name, English name, list price in yuan)
 WINDOW_SIZE = 8
 """Products in tonight's window; the history sells the same ones."""
 FLASH_SALES = 2
+GROUP_BUY = {"group_size": 2, "group_minutes": 120}
+"""The window's last item sells as a group-buy of two, and tonight already has one group open."""
 """The first window products get a flash sale (a draft the host launches on air)."""
 TILL_SALES_PER_STORE = 120
 """In-store receipts per store over two years: enough for every store's figures and segments."""
@@ -320,15 +328,18 @@ async def _seed_tonight(
     to_launch: list[int] = []
     for n, item in enumerate(items):
         flash = n < FLASH_SALES
+        group = n == len(items) - 1
         deal = await factories.add_deal(
             session,
             item.product_id,
-            kind="flash_sale" if flash else "regular",
+            kind="flash_sale" if flash else "group_buy" if group else "regular",
             broadcast_id=hub.id,
-            price_fen=item.price_fen * 6 // 10 if flash else item.price_fen,
+            price_fen=item.price_fen * 6 // 10 if flash or group else item.price_fen,
             stock=50 if flash else 500,
             per_customer_limit=2 if flash else 0,
         )
+        if group:
+            deal.params = dict(GROUP_BUY)
         item.deal_id = deal.id
         if not flash:
             to_launch.append(deal.id)
@@ -466,3 +477,33 @@ async def seed_last_night(session: AsyncSession, seed: int = 17) -> int:
                 status="expired",
             )
     return hub.id
+
+
+async def open_demo_group(services: Services) -> None:
+    """Tonight's group-buy with one group open: a customer who came through a guide's share
+    opened it and paid, and waits for a second member."""
+    async with services.sessionmaker() as session:
+        deal_id = await session.scalar(select(Deal.id).where(Deal.kind == GROUP_KIND))
+        leader = await session.scalar(
+            select(Customer).where(Customer.home_store_id.is_not(None)).order_by(Customer.id)
+        )
+        if deal_id is None or leader is None:
+            return
+        share = await session.scalar(
+            select(Guide.share_code).where(Guide.store_id == leader.home_store_id)
+        )
+    request = IntakeRequest(
+        customer_id=leader.id,
+        deal_id=deal_id,
+        quantity=1,
+        idempotency_key="demo-group",
+        room_store_id=leader.home_store_id,
+    )
+    placed = await open_group(services, request, share or "")
+    if not isinstance(placed, GroupOrder):
+        return
+    await OrderPersister(services).drain()
+    headers, body = provider_for(services).notification(
+        placed.order.order_id, placed.order.amount_fen
+    )
+    await handle_notification(services, headers, body)

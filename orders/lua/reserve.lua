@@ -4,7 +4,8 @@
 -- KEYS[1] state hash   KEYS[2] buyers hash   KEYS[3] holds hash
 -- KEYS[4] idempotency record                 KEYS[5] order stream
 -- ARGV: order_id, customer_id, quantity, fingerprint, now_ms, pay_within_ms,
---       broadcast_id, hub_broadcast_id, room_store_id, idempotency_key, idem_ttl_s
+--       broadcast_id, hub_broadcast_id, room_store_id, idempotency_key, idem_ttl_s,
+--       [grouped: 'group' when group_join.lua wraps this script]
 --
 -- Returns {"accepted", order_id, amount_fen, pay_by_ms}
 --      or {"again", order_id, amount_fen, pay_by_ms}   (same key, same request)
@@ -41,7 +42,14 @@ end
 if d[5] ~= '' and now >= tonumber(d[5]) then
   return {'rejected', 'deal_not_live', 'the deal has ended'}
 end
-if d[7] ~= '' and d[7] ~= ARGV[7] and d[7] ~= ARGV[8] then
+-- A group_buy deal sells only through a group (group_join.lua passes ARGV[12] 'group'), and a
+-- group's share link sells it outside any room.
+local grouped = ARGV[12] == 'group'
+if (d[10] == 'group_buy') ~= grouped then
+  return {'rejected', grouped and 'not_a_group_deal' or 'group_only',
+    grouped and 'this deal sells no groups' or 'open or join a group to buy this deal'}
+end
+if not grouped and d[7] ~= '' and d[7] ~= ARGV[7] and d[7] ~= ARGV[8] then
   return {'rejected', 'deal_not_live', 'the deal is not sold in this room'}
 end
 

@@ -51,7 +51,8 @@ export function dealRow(deal) {
 function buyButton(item, deal, onBuy) {
   const phase = dealPhase(deal, serverNow());
   if (!deal || phase === "draft" || phase === "over") return null;
-  const label = phase === "sold_out" ? t("deal.sold_out") : phase === "upcoming" ? t("deal.not_started") : t("buy");
+  const buy = deal.kind === "group_buy" ? t("deal.group_buy") : t("buy");
+  const label = phase === "sold_out" ? t("deal.sold_out") : phase === "upcoming" ? t("deal.not_started") : buy;
   return h(
     "button",
     {

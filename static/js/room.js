@@ -5,6 +5,8 @@ import { formatClock, startCountdowns, syncClock } from "./clock.js";
 import { $, h, icon } from "./dom.js";
 import { applyStatic, currentLang, onLangChange, t, toggleLang } from "./i18n.js";
 import { newId } from "./ids.js";
+import { GroupCards } from "./group-cards.js";
+import { GroupSheet } from "./group-sheet.js";
 import { Likes } from "./hearts.js";
 import { MyOrders } from "./my-orders.js";
 import { OrderSheet } from "./order-sheet.js";
@@ -113,6 +115,7 @@ function renderWindow() {
   $("#cards").replaceChildren(
     ...(cards.length ? cards : [h("li", { class: "empty muted" }, t("room.window_empty"))]),
   );
+  groupCards.decorate(items.map((item) => [item, state.dealOf(item)]));
   renderOnAir();
   sheet.refresh();
 }
@@ -190,6 +193,10 @@ function onFrame(f) {
     case "order.rejected":
       sheet.answer(f);
       return;
+    case "group.placed":
+    case "group.rejected":
+      groups.answer(f);
+      return;
   }
   const changed = state.apply(f);
   if (changed === "counts") {
@@ -228,9 +235,13 @@ const sheet = new OrderSheet({
   onOpenItem: (item) => socket.send({ type: "tap", item_id: item.item_id }),
 });
 const orders = new MyOrders({ el: $("#orders-sheet"), backdrop, api, state });
+const groups = new GroupSheet({ el: $("#group-sheet"), backdrop, api, socket, roomId, shareCode });
+const groupCards = new GroupCards({ api, root: $("#cards") });
 
 function onOpen(item) {
-  sheet.open(item);
+  const deal = state.dealOf(item);
+  if (deal?.kind === "group_buy") groups.open(item, deal);
+  else sheet.open(item);
 }
 
 $("#like").append(icon("heart"));
@@ -253,12 +264,14 @@ addEventListener("keydown", (e) => {
   if (e.key === "Escape") {
     sheet.close();
     orders.close();
+    groups.close();
   }
 });
 onLangChange(() => {
   if (state.ready) renderAll();
   if (sheet.isOpen) sheet.render();
   if (orders.isOpen) orders.render();
+  if (groups.isOpen) groups.render();
 });
 
 applyStatic();
