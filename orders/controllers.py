@@ -32,7 +32,8 @@ from orders.deals import (
 from orders.intake import take_order
 from orders.keys import http_rate
 from orders.models import Deal, Order, Refund
-from orders.payments import MalformedNotification, SignatureError, handle_notification, pay_url
+from orders.pay_links import pay_url
+from orders.payments import MalformedNotification, SignatureError, handle_notification
 from orders.refunds import RefundError, refund_order
 from orders.rooms_port import Rooms, SellingRoom
 from orders.sales_feed import room_order_feed

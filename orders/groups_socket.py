@@ -7,7 +7,7 @@ from __future__ import annotations
 from orders.groups import GroupOrder, join_group, open_group, share_path_of
 from orders.groups_schemas import GroupPlace, GroupPlaced, GroupRejected
 from orders.intake import IntakeRequest
-from orders.payments import pay_url
+from orders.pay_links import pay_url
 from orders.rooms_port import SellingRoom
 from server.auth import Principal, Role
 from server.services import Services

@@ -24,7 +24,7 @@ from orders import scripts
 from orders.keys import DealKeys, idempotency_claim
 from orders.models import Deal
 from orders.notices import notices_of
-from orders.payments import pay_url
+from orders.pay_links import pay_url
 from orders.redis_batch import RedisBatcher
 from orders.rooms_port import SellingRoom
 from orders.schemas import OrderAccepted, OrderPlace, OrderRejected

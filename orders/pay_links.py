@@ -35,3 +35,11 @@ def sandbox_pay_url(settings: Settings, order_id: str) -> str:
     """The sandbox pay page of an order; the page asks the API as the signed-in viewer."""
     base = settings.public_url.rstrip("/")
     return f"{base}/pay/sandbox/{quote(order_id)}?pay_token={pay_token(settings, order_id)}"
+
+
+def pay_url(settings: Settings, order_id: str) -> str:
+    """Where an accepted order's payer goes: the sandbox's page, or nothing (WeChat Pay is
+    paid from the mini-program)."""
+    return (
+        sandbox_pay_url(settings, order_id) if settings.orders.payment_provider == "sandbox" else ""
+    )

@@ -172,12 +172,6 @@ def configured_provider(services: Services) -> PaymentProvider:
     return found
 
 
-def pay_url(settings: Settings, order_id: str) -> str:
-    return (
-        sandbox_pay_url(settings, order_id) if settings.orders.payment_provider == "sandbox" else ""
-    )
-
-
 class PaymentResult(msgspec.Struct, frozen=True):
     outcome: PaymentOutcome
     order_status: OrderStatus | None = None

@@ -178,7 +178,7 @@ async def test_a_sweep_finishes_refunds_a_killed_run_left_half_done(
         group = await session.get(type(await group_row(services, leader.group_id)), leader.group_id)
         assert group is not None
         group.status = GroupStatus.FAILED
-    await refund_order(services, leader.order.order_id, reason="group_failed", rooms=rooms)
+    await refund_order(services, leader.order.order_id, reason="group_failed")
     assert await sweep_groups(services, rooms=rooms) == 1
     await sweep_groups(services, rooms=rooms)
     assert len(await refunds(services)) == 4
@@ -205,7 +205,6 @@ async def test_hq_auto_completion_keeps_a_group_with_enough_real_members(
 async def test_a_member_who_never_pays_gives_the_seat_back(
     expiring: Services, world: World
 ) -> None:
-    rooms = LiveRooms(expiring.redis)
     deal = await group_deal(expiring, world, size=2)
     leader = await opened(expiring, world, deal)
     late = await joined(expiring, world, deal, leader.group_id, 1)
@@ -214,7 +213,7 @@ async def test_a_member_who_never_pays_gives_the_seat_back(
     await OrderPersister(expiring).drain()
     from orders.expiry import expire_order
 
-    assert await expire_order(expiring, late.order.order_id, rooms=rooms)
+    assert await expire_order(expiring, late.order.order_id)
     assert await seats(expiring, leader.group_id) == 1
     assert isinstance(await joined(expiring, world, deal, leader.group_id, 2), GroupOrder)
     # The one who let the seat go may open a group of their own.
@@ -241,7 +240,6 @@ async def test_many_joining_at_once_never_overfill_a_group(
 async def test_a_payment_after_the_seat_went_to_someone_else_is_refunded_not_seated(
     expiring: Services, world: World
 ) -> None:
-    rooms = LiveRooms(expiring.redis)
     deal = await group_deal(expiring, world, size=2)
     leader = await opened(expiring, world, deal)
     late = await joined(expiring, world, deal, leader.group_id, 1)
@@ -249,7 +247,7 @@ async def test_a_payment_after_the_seat_went_to_someone_else_is_refunded_not_sea
     await OrderPersister(expiring).drain()
     from orders.expiry import expire_order
 
-    assert await expire_order(expiring, late.order.order_id, rooms=rooms)
+    assert await expire_order(expiring, late.order.order_id)
     taker = await joined(expiring, world, deal, leader.group_id, 2)
     assert isinstance(taker, GroupOrder)
     result = await pay(expiring, late)

@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from orders.intake import Accepted
 from orders.models import Order
-from orders.pay_links import pay_token
-from orders.payments import pay_url
+from orders.pay_links import pay_token, pay_url
 from orders.persister import OrderPersister
 from server.auth import Role
 from server.services import Services
