@@ -16,7 +16,7 @@ import redis.asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders import announce, scripts
+from orders import announce, coupons, scripts
 from orders.announce import Rooms
 from orders.keys import GROUP, STREAMS_KEY, DealKeys
 from orders.models import Deal, Order, Product, Refund, units_kept
@@ -26,8 +26,8 @@ from orders.tx import transaction
 from server.bounds import INT32_MAX
 from server.redis import GATES_KEY, is_rebuilt
 
-KINDS = frozenset({"flash_sale", "regular"})
-NOT_BUILT_KINDS = frozenset({"group_buy", "coupon_pack", "on_behalf"})
+KINDS = frozenset({"flash_sale", "regular", "coupon_pack", "on_behalf"})
+NOT_BUILT_KINDS = frozenset({"group_buy"})
 """Planned kinds whose rules do not exist yet: accepted, they would sell as plain sales."""
 POLICIES = frozenset({"hold", "first_paid"})
 LATE_REFUND_REASON = "paid_after_expiry_sold_out"
@@ -61,6 +61,13 @@ async def create_deal(session: AsyncSession, data: DealCreate, *, rooms: Rooms) 
         raise DealError("price_fen, stock and per_customer_limit must not be negative")
     if data.starts_at_ms and data.ends_at_ms and data.ends_at_ms <= data.starts_at_ms:
         raise DealError("ends_at_ms must be after starts_at_ms")
+    per_customer_limit = data.per_customer_limit
+    if data.kind == coupons.KIND:
+        try:
+            coupons.pack_terms(dict(data.params))
+        except coupons.PackError as exc:
+            raise DealError(str(exc)) from exc
+        per_customer_limit = 1  # a pack is claimed once per customer
     async with transaction(session):
         if await session.get(Product, data.product_id) is None:
             raise DealError(f"no product {data.product_id}")
@@ -74,7 +81,7 @@ async def create_deal(session: AsyncSession, data: DealCreate, *, rooms: Rooms) 
             broadcast_id=data.broadcast_id,
             price_fen=data.price_fen,
             stock=data.stock,
-            per_customer_limit=data.per_customer_limit,
+            per_customer_limit=per_customer_limit,
             starts_at=from_ms(data.starts_at_ms),
             ends_at=from_ms(data.ends_at_ms),
             stock_policy=data.stock_policy,

@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 
-from orders import announce, scripts
+from orders import announce, coupons, scripts
 from orders.announce import Rooms
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent
@@ -43,6 +43,7 @@ async def expire_order(services: Services, order_id: str, *, rooms: Rooms) -> bo
         if cast(CursorResult[Any], changed).rowcount != 1:
             return False
         session.add(OrderEvent(order_id=order_id, kind="expired", at=now))
+        customer_id, freed = await coupons.give_back(session, order_id)
         row = (
             await session.execute(
                 select(Order.deal_id, Deal.broadcast_id)
@@ -55,6 +56,7 @@ async def expire_order(services: Services, order_id: str, *, rooms: Rooms) -> bo
     left = await scripts.RELEASE(
         keys=[keys.state, keys.buyers, keys.holds], args=[order_id], client=services.redis
     )
+    await coupons.mirror_give_back(services.redis, customer_id, order_id, freed)
     if left is not None:
         await announce.stock(rooms, broadcast_id, deal_id, int(left))
     return True

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.credit import credit_sale
-from orders import scripts
+from orders import coupons, scripts
 from orders.deals import LATE_REFUND_REASON
 from orders.keys import DealKeys
 from orders.models import Order, OrderEvent, Payment, Refund, RefundRequest
@@ -336,6 +336,7 @@ async def _decide(
         room_store_id=order.room_store_id,
         at=now,
     )
+    await coupons.issue_pack(session, order, now)
     outcome = (
         PaymentOutcome.APPLIED
         if was == OrderStatus.PENDING_PAYMENT

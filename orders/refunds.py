@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.credit import reverse_credit
-from orders import announce, scripts
+from orders import announce, coupons, scripts
 from orders.announce import Rooms
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent, Refund, RefundRequest
@@ -104,6 +104,9 @@ async def refund_order(
                 )
             )
             await reverse_credit(session, order_id=order.id, refund_id=refund_id, amount_fen=amount)
+            freed: list[int] = []
+            if status == OrderStatus.REFUNDED:  # the coupons come back with the last unit
+                _, freed = await coupons.give_back(session, order.id, valid_at=utcnow())
             deal = await session.get(Deal, order.deal_id)
             customer_id, deal_id = order.customer_id, order.deal_id
             broadcast_id = deal.broadcast_id if deal else None
@@ -116,6 +119,7 @@ async def refund_order(
             if order is None or refund is None:
                 raise
             return RefundDone(refund.id, order_id, refund.quantity, refund.amount_fen, order.status)
+    await coupons.mirror_give_back(services.redis, customer_id, order_id, freed)
     keys = DealKeys(deal_id)
     left = await scripts.RESTOCK(
         keys=[keys.state, keys.restocked, keys.buyers],

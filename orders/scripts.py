@@ -17,11 +17,12 @@ LUA_DIR = Path(__file__).parent / "lua"
 _loader = redis.asyncio.Redis()  # only hashes the scripts; never opens a connection
 
 
-def _script(name: str) -> AsyncScript:
-    return _loader.register_script((LUA_DIR / f"{name}.lua").read_text())
+def _script(name: str, *prelude: str) -> AsyncScript:
+    text = "".join((LUA_DIR / f"{part}.lua").read_text() for part in (*prelude, name))
+    return _loader.register_script(text)
 
 
-RESERVE = _script("reserve")
+RESERVE = _script("reserve", "coupon")
 RELEASE = _script("release")
 TAKE = _script("take")
 UNTAKE = _script("untake")
@@ -30,3 +31,4 @@ RESTOCK = _script("restock")
 LOAD = _script("load")
 ADD_STOCK = _script("add_stock")
 RECONCILE = _script("reconcile")
+COUPON_RETURN = _script("coupon_return")
