@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution.models import Binding, Customer, Region, Store
+from attribution.models import Binding, Customer, Guide, Region, Store
 from attribution.privacy import mask_name, mask_phone
 from attribution.schemas import CustomerProfile, StoreRead
 
@@ -51,3 +51,17 @@ async def masked_names(session: AsyncSession, customer_ids: list[int]) -> dict[i
 async def openid_of(session: AsyncSession, customer_id: int) -> str | None:
     """The mini-program openid of a customer: what WeChat Pay names the payer by."""
     return await session.scalar(select(Customer.openid).where(Customer.id == customer_id))
+
+
+async def guide_store(session: AsyncSession, guide_id: int) -> int | None:
+    """The store of an active guide (None if there is none): who may place orders in its name."""
+    return await session.scalar(
+        select(Guide.store_id).where(Guide.id == guide_id, Guide.active.is_(True))
+    )
+
+
+async def guide_names(session: AsyncSession, guide_ids: list[int]) -> dict[int, str]:
+    if not guide_ids:
+        return {}
+    rows = await session.execute(select(Guide.id, Guide.name).where(Guide.id.in_(guide_ids)))
+    return {guide_id: name for guide_id, name in rows.all()}

@@ -6,15 +6,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import orders.coupons_controllers
+import orders.on_behalf_controllers
 import orders.prepay
 import orders.sandbox
 from orders.announce import Rooms, SellingRoom
@@ -370,7 +373,7 @@ async def read_deal(
     return await _deal_reply(db, request.app.state.services, deal_id)
 
 
-ROUTES = [
+ROUTES: list[HTTPRouteHandler | type[Controller]] = [
     room_order_feed,
     place_order,
     my_orders,
@@ -384,4 +387,6 @@ ROUTES = [
     deal_launch,
     deal_stop,
     read_deal,
+    *orders.coupons_controllers.ROUTES,
+    *orders.on_behalf_controllers.ROUTES,
 ]

@@ -236,6 +236,8 @@ def discount(chosen: Sequence[Chosen], product_id: int, gross_fen: int, at: date
     """The rules of orders/lua/coupon.lua, for quotes and "my coupons": the amount off, or why
     the set is refused. Every minimum is met by the order's full price; the order still pays at
     least one fen."""
+    if len({c.id for c in chosen}) != len(chosen):
+        return "a coupon is chosen twice"
     total = 0
     for coupon in chosen:
         if coupon.used:

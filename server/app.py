@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar, MediaType, Request, Router, get
+from litestar import Controller, Litestar, MediaType, Request, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
@@ -77,7 +77,7 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-API_ROUTES: list[HTTPRouteHandler] = [
+API_ROUTES: list[HTTPRouteHandler | type[Controller]] = [
     healthz,
     *attribution.controllers.ROUTES,
     *live.controllers.ROUTES,
