@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.queries import customer_profile, guide_names, guide_store
+from orders.deals import deal_terms
 from orders.intake import Accepted, IntakeRequest, place_order
 from orders.models import Order, OrderEvent, Product
 from orders.on_behalf_schemas import HOLD_MINUTES_MAX, OnBehalfCreate, OnBehalfPlaced, OnBehalfView
@@ -53,17 +54,22 @@ async def place_for_customer(
         raise Invalid("guide_id: name the guide the customer asked")
     store = await guide_store(db, guide_id)
     customer = await customer_profile(db, data.customer_id)
+    terms = await deal_terms(db, data.deal_id)
     await db.rollback()  # end the reads; the intake does not wait on SQL
     if store is None or store != caller.store_id:
         raise Forbidden("the guide is not one of your store's")
     if customer is None:
         raise NotFound(f"no customer {data.customer_id}")
+    if terms is None:
+        raise NotFound(f"no deal {data.deal_id}")
     request = IntakeRequest(
         customer_id=data.customer_id,
         deal_id=data.deal_id,
         quantity=data.quantity,
         idempotency_key=data.idempotency_key,
         coupon_ids=tuple(data.coupon_ids),
+        # Sold where the deal sells: the guide builds the order its broadcast's rooms take.
+        broadcast_id=terms.broadcast_id,
         room_store_id=store,
         placed_by_guide_id=guide_id,
         pay_within_s=data.hold_minutes * 60,

@@ -12,7 +12,7 @@ from live.models import Broadcast, Room
 from live.publish import LiveRooms
 from orders.deals import launch_deal
 from server.auth import Principal, Role, TokenSigner
-from server.demo_chain import seed_chain
+from server.demo_chain import place_waiting_on_behalf, seed_chain
 from server.services import services_scope
 from server.settings import Settings
 
@@ -65,6 +65,8 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
                 to_launch = await seed_chain(session)
         for deal_id in to_launch:  # after the commit: launching loads Redis and tells rooms
             await launch_deal(session, services.redis, deal_id, rooms=LiveRooms(services.redis))
+        if to_launch:
+            await place_waiting_on_behalf(services, to_launch)
         return await _summary(session)
 
 

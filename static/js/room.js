@@ -6,6 +6,7 @@ import { $, h, icon } from "./dom.js";
 import { applyStatic, currentLang, onLangChange, t, toggleLang } from "./i18n.js";
 import { newId } from "./ids.js";
 import { Likes } from "./hearts.js";
+import { CouponPicker, MyCoupons } from "./coupons.js";
 import { MyOrders } from "./my-orders.js";
 import { OrderSheet } from "./order-sheet.js";
 import { onAirCard, productCard } from "./products.js";
@@ -224,7 +225,9 @@ const sheet = new OrderSheet({
   state,
   socket,
   onOpenItem: (item) => socket.send({ type: "tap", item_id: item.item_id }),
+  coupons: new CouponPicker({ api, onChange: () => sheet.isOpen && !sheet.accepted && sheet.render() }),
 });
+const myCoupons = new MyCoupons({ el: $("#coupons-sheet"), backdrop, api });
 const orders = new MyOrders({ el: $("#orders-sheet"), backdrop, api, state });
 
 function onOpen(item) {
@@ -238,6 +241,7 @@ $("#like").addEventListener("click", () => {
 });
 $("#orders-open .dock-orders-icon").append(icon("bag"));
 $("#orders-open").addEventListener("click", () => orders.open());
+$("#coupons-open").addEventListener("click", () => myCoupons.open());
 $("#lang").addEventListener("click", toggleLang);
 $("#chat-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -251,12 +255,14 @@ addEventListener("keydown", (e) => {
   if (e.key === "Escape") {
     sheet.close();
     orders.close();
+    myCoupons.close();
   }
 });
 onLangChange(() => {
   if (state.ready) renderAll();
   if (sheet.isOpen) sheet.render();
   if (orders.isOpen) orders.render();
+  if (myCoupons.isOpen) myCoupons.render();
 });
 
 applyStatic();

@@ -15,12 +15,14 @@ from sqlalchemy import select
 
 from live.publish import LiveRooms
 from orders.expiry import sweep_expired
-from orders.models import Order
+from orders.models import Deal, Order
 from orders.persister import OrderPersister
 from server import factories
 from server.auth import Role
+from server.demo import load_demo_data
 from server.model_base import utcnow
 from server.services import Services
+from server.settings import Settings
 from tests.orders.conftest import Order_, World, make_deal, stock_left
 from tests.orders.test_coupons import buy_pack, pack_deal
 from tests.orders.test_payments import order_status, pay
@@ -178,3 +180,16 @@ async def test_a_host_names_a_guide_of_their_store_and_coupons_apply(
             )
         ).one()
     assert tuple(row) == (guide, 11100)
+
+
+async def test_the_demo_sells_the_pack_and_has_an_order_waiting_for_its_customer(
+    settings: Settings, services: Services
+) -> None:
+    await load_demo_data(settings)
+    await OrderPersister(services).drain()
+    async with services.sessionmaker() as session:
+        pack = await session.scalar(select(Deal).where(Deal.kind == "coupon_pack"))
+        waiting = await session.scalar(select(Order).where(Order.placed_by_guide_id.is_not(None)))
+    assert pack is not None and (pack.price_fen, pack.status) == (110, "live")
+    assert waiting is not None and waiting.status == "pending_payment"
+    assert waiting.pay_by - utcnow() > timedelta(hours=23)
