@@ -19,9 +19,9 @@ from attribution.credit import credit_sale
 from attribution.models import Binding, Store
 from live.models import WindowItem
 from orders import coupons
+from orders.models import Deal, Order
 from orders.on_behalf import place_for_customer
 from orders.on_behalf_schemas import OnBehalfCreate
-from orders.models import Deal, Order
 from server import factories
 from server.auth import Principal, Role
 from server.model_base import utcnow
@@ -262,7 +262,7 @@ async def _seed_coupon_pack(session: AsyncSession, hub_id: int, position: int) -
         name="1111元优惠券包",
         name_en="1,111-yuan coupon pack",
         list_price_fen=PACK_PRICE_FEN,
-        image_url="/static/img/product-1.svg",
+        image_url="/static/img/coupon-pack.svg",
     )
     item = WindowItem(
         broadcast_id=hub_id, product_id=product.id, position=position, price_fen=PACK_PRICE_FEN
