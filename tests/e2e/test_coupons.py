@@ -1,6 +1,8 @@
 """The 1.1-yuan coupon pack in a real browser: a viewer buys it in a store room, pays in the
 sandbox, and its coupons lower the next order's price as the rules say."""
 
+# ruff: noqa: F811 (the room's browser fixtures, imported from test_pages, are parameters here)
+
 from __future__ import annotations
 
 import re
