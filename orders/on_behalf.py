@@ -41,7 +41,7 @@ class NotYetWritten(Conflict):
 
 def confirm_url(settings: Settings, order_id: str) -> str:
     base = settings.public_url.rstrip("/")
-    return f"{base}/on-behalf.html?order={quote(order_id)}&token={pay_token(settings, order_id)}"
+    return f"{base}/static/on-behalf.html?order={quote(order_id)}&token={pay_token(settings, order_id)}"
 
 
 async def place_for_customer(
