@@ -79,7 +79,7 @@ function render() {
         h("button", { type: "button", class: "small-btn", onclick: copy }, s("copy")),
       )
     : null;
-  panel.replaceChildren(h("header", { class: "panel-head" }, h("h2", {}, s("title"))), form, answer);
+  panel.replaceChildren(h("header", { class: "panel-head" }, h("h2", {}, s("title"))), form, ...(answer ? [answer] : []));
 }
 
 async function copy(event) {

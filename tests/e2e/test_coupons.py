@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bench.processes import ServiceProcess
+from server.auth import Role
 from tests.e2e.test_pages import (  # noqa: F401 (fixtures)
     Chain,
     _yuan,
@@ -115,4 +116,50 @@ def test_a_viewer_buys_the_pack_and_its_coupons_lower_the_next_order(
     pack_card.get_by_test_id("buy").click()
     sheet.get_by_role("button", name=re.compile("领取券包")).click()
     expect(sheet.locator(".sheet-error")).to_have_text("券包已领取过")
+    assert js_errors == []
+
+
+def test_a_host_holds_an_order_for_a_viewer_who_confirms_and_pays_through_the_link(
+    page: Page,
+    phone: Callable[[], Page],
+    chain: Chain,
+    start_worker_process: Callable[..., ServiceProcess],
+    token_for: Callable[..., str],
+    artifacts: Path,
+    js_errors: list[str],
+) -> None:
+    start_worker_process()
+    room_id, store_id, share = chain.store_room(0)
+    staff_id = next(staff for staff, store, _ in chain.demo.hosts if store == store_id)
+    guide_id = next(guide for guide, store, _ in chain.demo.guides if store == store_id)
+    viewer = phone()
+    viewer.goto(chain.room_url(room_id, share, nick="吴先生"))
+    expect(viewer.locator("#banner")).to_be_hidden()
+    customer_id = viewer.evaluate(
+        f"JSON.parse(localStorage.getItem('storecast.viewer.{room_id}')).customer_id"
+    )
+
+    page.goto(chain.host_url(room_id, token_for(Role.HOST, staff_id, store_id)))
+    form = page.locator("#on-behalf form")
+    form.locator('input[name="customer_id"]').fill(str(customer_id))
+    form.locator('input[name="guide_id"]').fill(str(guide_id))
+    form.locator('select[name="deal_id"]').select_option(label="高腰阔腿裤 · ¥319.20")
+    form.locator('input[name="quantity"]').fill("2")
+    form.get_by_role("button", name="生成订单并发送链接").click()
+    link = page.get_by_test_id("on-behalf-link").locator("input")
+    expect(link).to_have_value(re.compile(r"/static/on-behalf\.html\?order="))
+    page.screenshot(path=artifacts / "host-on-behalf.png", animations="disabled")
+
+    viewer.goto(link.input_value())
+    for _ in range(20):  # "on its way" until the worker has written the order
+        if viewer.get_by_test_id("confirm").count():
+            break
+        viewer.wait_for_timeout(500)
+        viewer.reload()
+    expect(viewer.locator("#confirm")).to_contain_text("× 2")
+    viewer.screenshot(path=artifacts / "on-behalf-confirm.png", animations="disabled")
+    viewer.get_by_test_id("confirm").click()
+    viewer.get_by_test_id("pay").click()
+    viewer.get_by_role("button", name=re.compile("确认支付")).click()
+    expect(viewer.locator("#result")).to_contain_text("支付成功")
     assert js_errors == []
