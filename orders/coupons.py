@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders import scripts
 from orders.coupons_models import Coupon
+from orders.keys import DealKeys
 from orders.models import Deal, Order
 from server.model_base import utcnow
 
@@ -85,6 +86,43 @@ def pack_terms(params: dict[str, Any]) -> PackTerms:
     except ValueError as exc:
         raise PackError("params.scope lists product ids, comma separated") from exc
     return PackTerms(tuple(coupons), bool(params.get("stackable", True)), valid_days, product_ids)
+
+
+async def load_store_cap(client: redis.asyncio.Redis, deal: Deal) -> None:
+    """Give reserve.lua a pack deal's budget per store (packs claimed through each store's
+    rooms; 0 for none). Its counts live in the deal's state hash, as `store:<id>`."""
+    if deal.kind == KIND:
+        cap = int(deal.params.get("store_cap") or 0)
+        await client.hset(DealKeys(deal.id).state, "store_cap", str(cap))  # type: ignore[misc]
+
+
+async def release_store_claim(
+    client: redis.asyncio.Redis, deal_id: int, store_id: int | None, quantity: int
+) -> None:
+    """An unpaid pack claim expired: its store's budget gets the packs back."""
+    await client.hincrby(DealKeys(deal_id).state, f"store:{store_id or ''}", -quantity)  # type: ignore[misc]
+
+
+async def void_pack(session: AsyncSession, pack_order_id: str, at: datetime) -> list[int]:
+    """A refunded pack: its coupons not spent end now (those spent stay spent). Returns their
+    ids, for `mirror_void` once the transaction commits."""
+    ids = list(
+        await session.scalars(
+            select(Coupon.id).where(
+                Coupon.pack_order_id == pack_order_id,
+                Coupon.used_order_id.is_(None),
+                Coupon.valid_until > at,
+            )
+        )
+    )
+    if ids:
+        await session.execute(update(Coupon).where(Coupon.id.in_(ids)).values(valid_until=at))
+    return ids
+
+
+async def mirror_void(client: redis.asyncio.Redis, customer_id: int, coupon_ids: list[int]) -> None:
+    if coupon_ids:
+        await scripts.COUPON_VOID(keys=[mirror_key(customer_id)], args=coupon_ids, client=client)
 
 
 def mirror_key(customer_id: int) -> str:

@@ -152,7 +152,9 @@ async def load_terms(
         deal.stock,
         gate or ("open" if await is_rebuilt(client) else "closed"),
     ]
-    return int(await scripts.LOAD(keys=[keys.state], args=args, client=client))
+    left = int(await scripts.LOAD(keys=[keys.state], args=args, client=client))
+    await coupons.load_store_cap(client, deal)
+    return left
 
 
 async def ensure_stream(client: redis.asyncio.Redis, deal_id: int) -> None:

@@ -46,17 +46,21 @@ async def expire_order(services: Services, order_id: str, *, rooms: Rooms) -> bo
         customer_id, freed = await coupons.give_back(session, order_id)
         row = (
             await session.execute(
-                select(Order.deal_id, Deal.broadcast_id)
+                select(
+                    Order.deal_id, Deal.broadcast_id, Deal.kind, Order.room_store_id, Order.quantity
+                )
                 .join(Deal, Deal.id == Order.deal_id)
                 .where(Order.id == order_id)
             )
         ).one()
-    deal_id, broadcast_id = row
+    deal_id, broadcast_id, kind, room_store_id, quantity = row
     keys = DealKeys(deal_id)
     left = await scripts.RELEASE(
         keys=[keys.state, keys.buyers, keys.holds], args=[order_id], client=services.redis
     )
     await coupons.mirror_give_back(services.redis, customer_id, order_id, freed)
+    if left is not None and kind == coupons.KIND:
+        await coupons.release_store_claim(services.redis, deal_id, room_store_id, quantity)
     if left is not None:
         await announce.stock(rooms, broadcast_id, deal_id, int(left))
     return True

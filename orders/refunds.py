@@ -105,8 +105,10 @@ async def refund_order(
             )
             await reverse_credit(session, order_id=order.id, refund_id=refund_id, amount_fen=amount)
             freed: list[int] = []
+            voided: list[int] = []
             if status == OrderStatus.REFUNDED:  # the coupons come back with the last unit
                 _, freed = await coupons.give_back(session, order.id, valid_at=utcnow())
+                voided = await coupons.void_pack(session, order.id, utcnow())
             deal = await session.get(Deal, order.deal_id)
             customer_id, deal_id = order.customer_id, order.deal_id
             broadcast_id = deal.broadcast_id if deal else None
@@ -120,6 +122,7 @@ async def refund_order(
                 raise
             return RefundDone(refund.id, order_id, refund.quantity, refund.amount_fen, order.status)
     await coupons.mirror_give_back(services.redis, customer_id, order_id, freed)
+    await coupons.mirror_void(services.redis, customer_id, voided)
     keys = DealKeys(deal_id)
     left = await scripts.RESTOCK(
         keys=[keys.state, keys.restocked, keys.buyers],

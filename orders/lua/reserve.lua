@@ -60,6 +60,14 @@ if limit > 0 and bought + quantity > limit then
 end
 local stock = tonumber(d[8])
 if stock < quantity then return {'rejected', 'sold_out', stock .. ' left'} end
+-- A pack deal's budget per store: packs claimed through each store's rooms (orders/coupons.py).
+local store_claims = 'store:' .. ARGV[9]
+if d[10] == 'coupon_pack' then
+  local cap = tonumber(redis.call('HGET', KEYS[1], 'store_cap') or '0')
+  if cap > 0 and tonumber(redis.call('HGET', KEYS[1], store_claims) or '0') + quantity > cap then
+    return {'rejected', 'sold_out', "this store's packs are all claimed"}
+  end
+end
 if d[10] == 'on_behalf' and guide == '' then
   return {'rejected', 'deal_not_live', 'a guide places the orders of this deal'}
 end
@@ -94,6 +102,7 @@ else
 end
 redis.call('HINCRBY', KEYS[2], customer, quantity)
 if coupons ~= '' then coupon_spend(KEYS[6], coupons, order_id) end
+if d[10] == 'coupon_pack' then redis.call('HINCRBY', KEYS[1], store_claims, quantity) end
 redis.call('SET', KEYS[4], fingerprint .. '|' .. order_id .. '|' .. amount .. '|' .. pay_by,
   'EX', tonumber(ARGV[11]))
 -- The entry: the order id, and the rest packed as one msgpack array of 16 (array16 0xdc 0x0010,

@@ -258,3 +258,38 @@ async def test_coupons_are_refused_on_the_plain_intake_path_when_not_owned(
     )
     placed = await place_order(services, request)
     assert isinstance(placed, Rejected) and placed.reason == "invalid_coupon"
+
+
+async def test_a_stores_pack_budget_is_spent_by_claims_and_refilled_by_expiry(
+    services: Services, world: World, order: Order_, persister: OrderPersister
+) -> None:
+    pack = await pack_deal(services, world, store_cap=2)
+    first, second = await order(pack, customer=0), await order(pack, customer=1)
+    assert isinstance(first, Accepted) and isinstance(second, Accepted)
+    refused = await order(pack, customer=2)
+    assert isinstance(refused, Rejected) and refused.reason == "sold_out"
+    assert "store" in refused.detail
+    await persister.drain()
+    with time_machine.travel(utcnow() + timedelta(hours=1), tick=False):
+        assert await sweep_expired(services, rooms=LiveRooms(services.redis)) == 2
+        again = await order(pack, customer=2)
+    assert isinstance(again, Accepted)
+
+
+async def test_a_refunded_pack_ends_its_unspent_coupons(
+    services: Services, world: World, order: Order_, persister: OrderPersister
+) -> None:
+    pack = await pack_deal(services, world)
+    deal = await make_deal(services, world, price_fen=299 * YUAN, stock=5)
+    a, b1, *_ = await buy_pack(services, order, persister, pack, 0)
+    async with services.sessionmaker() as session:
+        pack_order = await session.scalar(select(Coupon.pack_order_id).where(Coupon.id == a))
+    assert pack_order is not None
+    below = await order(deal, coupon_ids=(a, b1))  # refused, but the mirror has both now
+    assert isinstance(below, Rejected)
+    await refund_order(services, pack_order, rooms=LiveRooms(services.redis))
+    async with services.sessionmaker() as session:
+        ends = list(await session.scalars(select(Coupon.valid_until).where(Coupon.id.in_([a, b1]))))
+    assert all(end <= utcnow() for end in ends)
+    placed = await order(deal, coupon_ids=(a,))
+    assert isinstance(placed, Rejected) and "not valid now" in placed.detail
