@@ -3,6 +3,7 @@ the link and pays; unconfirmed, the hold expires and the units go back."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlparse
@@ -13,6 +14,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from attribution.credit import credit_sale
+from attribution.models import SaleCredit
 from live.publish import LiveRooms
 from orders.expiry import sweep_expired
 from orders.models import Deal, Order
@@ -193,3 +196,31 @@ async def test_the_demo_sells_the_pack_and_has_an_order_waiting_for_its_customer
     assert pack is not None and (pack.price_fen, pack.status) == (110, "live")
     assert waiting is not None and waiting.status == "pending_payment"
     assert waiting.pay_by - utcnow() > timedelta(hours=23)
+
+
+@pytest.mark.skipif(
+    "placed_by_guide_id" not in inspect.signature(credit_sale).parameters,
+    reason="attribution's on-behalf credit rule (issue 16) is not merged yet",
+)
+async def test_the_paid_on_behalf_order_is_credited_to_the_guide_who_placed_it(
+    client: Client,
+    services: Services,
+    world: World,
+    token_for: Callable[..., str],
+    persister: OrderPersister,
+) -> None:
+    deal = await make_deal(services, world, price_fen=5000, stock=10)
+    guide = await add_guide(services, world.store_id)
+    placed = await client.post(
+        "/api/on-behalf-orders",
+        json={"idempotency_key": "ob-c", "customer_id": world.customer_ids[5], "deal_id": deal},
+        headers=bearer(token_for(Role.GUIDE, guide, world.store_id)),
+    )
+    order_id = placed.json()["order_id"]
+    await persister.drain()
+    await pay(services, order_id, 5000)
+    async with services.sessionmaker() as session:
+        credited = await session.scalar(
+            select(SaleCredit.guide_id).where(SaleCredit.order_id == order_id)
+        )
+    assert credited == guide
