@@ -199,6 +199,9 @@ class Taken:
     keys: DealKeys
     hold_id: str
     how: str
+    customer_id: int = 0
+    coupons_freed: tuple[int, ...] = ()
+    """A cancelled order's coupons, given back in SQL; the mirror follows after the commit."""
 
 
 async def handle_notification(
@@ -244,6 +247,9 @@ async def apply_payment(services: Services, note: Notification) -> PaymentResult
                 keys=[took.keys.state, took.keys.buyers, took.keys.holds],
                 args=[took.hold_id],
                 client=services.redis,
+            )
+            await coupons.mirror_give_back(
+                services.redis, took.customer_id, took.hold_id, list(took.coupons_freed)
             )
         else:
             await scripts.SETTLE(
@@ -320,7 +326,10 @@ async def _decide(
         if was == OrderStatus.PENDING_PAYMENT:
             # first_paid and nothing left: the order is cancelled; its entry (counted, not
             # held) is released once this commits.
-            taken.append(Taken(DealKeys(order.deal_id), order.id, "cancelled"))
+            customer_id, freed = await coupons.give_back(session, order.id)
+            taken.append(
+                Taken(DealKeys(order.deal_id), order.id, "cancelled", customer_id, tuple(freed))
+            )
             await _guarded(session, order.id, was, OrderStatus.CANCELLED, closed_at=utcnow())
             session.add(OrderEvent(order_id=order.id, kind="cancelled", data={"reason": reason}))
             return PaymentResult(outcome, OrderStatus.CANCELLED)

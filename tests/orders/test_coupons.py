@@ -5,7 +5,9 @@ give them back."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -19,6 +21,7 @@ from orders.intake import Accepted, IntakeRequest, Rejected, place_order
 from orders.persister import OrderPersister
 from orders.refunds import refund_order
 from server import factories
+from server.auth import Role
 from server.model_base import utcnow
 from server.services import Services
 from tests.orders.conftest import Order_, World, make_deal, stock_left
@@ -293,3 +296,60 @@ async def test_a_refunded_pack_ends_its_unspent_coupons(
     assert all(end <= utcnow() for end in ends)
     placed = await order(deal, coupon_ids=(a,))
     assert isinstance(placed, Rejected) and "not valid now" in placed.detail
+
+
+async def test_a_first_paid_order_cancelled_for_want_of_stock_returns_its_coupons(
+    services: Services, world: World, order: Order_, persister: OrderPersister
+) -> None:
+    pack = await pack_deal(services, world)
+    deal = await make_deal(
+        services, world, price_fen=299 * YUAN, stock=1, stock_policy="first_paid"
+    )
+    (a, *_) = await buy_pack(services, order, persister, pack, 0)
+    mine = await order(deal, customer=0, coupon_ids=(a,))
+    theirs = await order(deal, customer=1)
+    assert isinstance(mine, Accepted) and isinstance(theirs, Accepted)
+    await persister.drain()
+    await pay(services, theirs.order_id, theirs.amount_fen)
+    await pay(services, mine.order_id, mine.amount_fen)
+    assert await order_status(services, mine.order_id) == "cancelled"
+    assert await coupon_users(services, [a]) == [None]
+    value = await services.redis.hget(mirror_key(world.customer_ids[0]), str(a))  # type: ignore[misc]
+    assert value is not None and value.endswith(b"|")
+
+
+async def test_my_coupons_say_what_each_saves_and_the_quote_prices_a_choice(
+    services: Services,
+    world: World,
+    order: Order_,
+    persister: OrderPersister,
+    client: Any,
+    token_for: Callable[..., str],
+) -> None:
+    pack = await pack_deal(services, world)
+    deal = await make_deal(services, world, price_fen=1000 * YUAN, stock=5)
+    a, b1, b2, c = await buy_pack(services, order, persister, pack, 0)
+    me = {
+        "Authorization": f"Bearer {token_for(Role.VIEWER, world.customer_ids[0], world.store_id)}"
+    }
+    mine = (await client.get("/api/coupons/mine", params={"deal_id": deal}, headers=me)).json()
+    saves = {row["id"]: (row["saves_fen"], row["short_by_fen"]) for row in mine}
+    assert saves == {a: (11100, 0), b1: (30000, 0), b2: (30000, 0), c: (0, 30000)}
+    quote = await client.post(
+        "/api/coupons/quote", json={"deal_id": deal, "coupon_ids": [a, b1, b2]}, headers=me
+    )
+    assert quote.json() == {
+        "gross_fen": 100000,
+        "discount_fen": 71100,
+        "due_fen": 28900,
+        "refusal": "",
+    }
+    too_much = await client.post(
+        "/api/coupons/quote", json={"deal_id": deal, "coupon_ids": [c]}, headers=me
+    )
+    assert "needs a spend" in too_much.json()["refusal"]
+    other_store = {"Authorization": f"Bearer {token_for(Role.GUIDE, 1, world.store_id + 1000)}"}
+    path = f"/api/customers/{world.customer_ids[0]}/coupons"
+    assert (await client.get(path, headers=other_store)).status_code == 404
+    host = {"Authorization": f"Bearer {token_for(Role.HOST, 1, world.store_id)}"}
+    assert len((await client.get(path, headers=host)).json()) == 4
