@@ -29,7 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from orders import deals
+from orders import coupons, deals
 from orders.intake import IDEMPOTENCY_TTL_S, IntakeRequest, fingerprint
 from orders.keys import RESTORE_LOCK, STREAMS_KEY, DealKeys, idempotency_claim
 from orders.models import Deal, Order, Refund
@@ -67,6 +67,7 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
                     Order.idempotency_key,
                     Order.amount_fen,
                     Order.accepted_at,
+                    Order.room_store_id,
                 ).where(Order.deal_id == deal_id)
             )
         ).all()
@@ -86,7 +87,10 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
     buyers: dict[int, int] = defaultdict(int)
     held_units = 0
     answers: list[tuple[str, str, str]] = []
-    for order_id, customer, quantity, status, pay_by, key, amount, accepted_at in orders:
+    store_claims: dict[str, int] = defaultdict(int)  # a coupon pack's budget per store
+    for order_id, customer, quantity, status, pay_by, key, amount, accepted_at, store in orders:
+        if status == OrderStatus.PENDING_PAYMENT or status in SOLD:
+            store_claims[f"store:{store or ''}"] += quantity
         pay_by_ms = int(pay_by.timestamp() * 1000)
         if status == OrderStatus.PENDING_PAYMENT:
             holds[order_id] = f"{quantity}|{customer}|{pay_by_ms}|{held}"
@@ -115,6 +119,8 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
         if counts:
             pipe.hset(keys.buyers, mapping=counts)
         pipe.hset(keys.state, mapping={"stock": left, "total": deal.stock})
+        if deal.kind == coupons.KIND and store_claims:
+            pipe.hset(keys.state, mapping=dict(store_claims))
         pipe.hincrby(keys.state, "version", 1)
         if sold.refund_ids:
             pipe.sadd(keys.restocked, *sold.refund_ids)

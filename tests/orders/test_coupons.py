@@ -18,8 +18,10 @@ from orders.coupons import DEMO_PACK_PARAMS, mirror_key
 from orders.coupons_models import Coupon
 from orders.expiry import sweep_expired
 from orders.intake import Accepted, IntakeRequest, Rejected, place_order
+from orders.keys import DealKeys
 from orders.persister import OrderPersister
 from orders.refunds import refund_order
+from orders.restore import rebuild_deal
 from server import factories
 from server.auth import Role
 from server.model_base import utcnow
@@ -353,3 +355,16 @@ async def test_my_coupons_say_what_each_saves_and_the_quote_prices_a_choice(
     assert (await client.get(path, headers=other_store)).status_code == 404
     host = {"Authorization": f"Bearer {token_for(Role.HOST, 1, world.store_id)}"}
     assert len((await client.get(path, headers=host)).json()) == 4
+
+
+async def test_a_rebuilt_redis_keeps_each_stores_pack_budget_spent(
+    services: Services, world: World, order: Order_, persister: OrderPersister
+) -> None:
+    pack = await pack_deal(services, world, store_cap=2)
+    assert all([isinstance(await order(pack, customer=c), Accepted) for c in (0, 1)])
+    await persister.drain()
+    await services.redis.delete(DealKeys(pack).state)  # Redis lost the deal
+    await rebuild_deal(services, pack)
+    await services.redis.hset(DealKeys(pack).state, "gate", "open")  # type: ignore[misc]
+    refused = await order(pack, customer=2)
+    assert isinstance(refused, Rejected) and refused.reason == "sold_out"
