@@ -213,6 +213,21 @@ async def record_use(session: AsyncSession, uses: Iterable[tuple[str, str]]) -> 
         )
 
 
+async def spent_by_orders(session: AsyncSession, deal_id: int) -> dict[str, tuple[int, ...]]:
+    """The coupons each order of a deal spends (rebuilding its answers after a restart)."""
+    rows = await session.execute(
+        select(Coupon.used_order_id, Coupon.id)
+        .join(Order, Order.id == Coupon.used_order_id)
+        .where(Order.deal_id == deal_id)
+        .order_by(Coupon.id)
+    )
+    spent: dict[str, tuple[int, ...]] = {}
+    for order_id, coupon_id in rows.all():
+        if order_id is not None:
+            spent[order_id] = (*spent.get(order_id, ()), coupon_id)
+    return spent
+
+
 async def give_back(
     session: AsyncSession, order_id: str, *, valid_at: datetime | None = None
 ) -> tuple[int, list[int]]:

@@ -82,6 +82,7 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
             ).all()
         )
         sold = await deals.sold_units(session, deal_id)
+        spent = await coupons.spent_by_orders(session, deal_id)
     held = "1" if deal.stock_policy == "hold" else "0"
     holds: dict[str, str] = {}
     buyers: dict[int, int] = defaultdict(int)
@@ -99,7 +100,9 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
         elif status in SOLD:
             buyers[customer] += quantity - int(refunded.get(order_id) or 0)
         if accepted_at >= since:
-            request = IntakeRequest(customer, deal_id, quantity, key)
+            request = IntakeRequest(
+                customer, deal_id, quantity, key, coupon_ids=spent.get(order_id, ())
+            )
             answers.append(
                 (
                     keys.idempotency(customer, key),
@@ -152,11 +155,14 @@ async def restore_answers(services: Services, deal_id: int) -> int:
                 ).where(Order.deal_id == deal_id, Order.accepted_at >= since)
             )
         ).all()
+        spent = await coupons.spent_by_orders(session, deal_id)
     if not orders:
         return 0
     async with services.redis.pipeline(transaction=False) as pipe:
         for order_id, customer, quantity, key, amount, pay_by in orders:
-            request = IntakeRequest(customer, deal_id, quantity, key)
+            request = IntakeRequest(
+                customer, deal_id, quantity, key, coupon_ids=spent.get(order_id, ())
+            )
             answer = f"{fingerprint(request)}|{order_id}|{amount}|{int(pay_by.timestamp() * 1000)}"
             pipe.set(keys.idempotency(customer, key), answer, ex=IDEMPOTENCY_TTL_S, nx=True)
             pipe.set(idempotency_claim(customer, key), deal_id, ex=IDEMPOTENCY_TTL_S, nx=True)

@@ -21,7 +21,7 @@ from orders.intake import Accepted, IntakeRequest, Rejected, place_order
 from orders.keys import DealKeys
 from orders.persister import OrderPersister
 from orders.refunds import refund_order
-from orders.restore import rebuild_deal
+from orders.restore import rebuild_deal, restore_answers
 from server import factories
 from server.auth import Role
 from server.model_base import utcnow
@@ -368,3 +368,18 @@ async def test_a_rebuilt_redis_keeps_each_stores_pack_budget_spent(
     await services.redis.hset(DealKeys(pack).state, "gate", "open")  # type: ignore[misc]
     refused = await order(pack, customer=2)
     assert isinstance(refused, Rejected) and refused.reason == "sold_out"
+
+
+async def test_after_a_rebuild_a_coupon_orders_retry_gets_its_first_answer(
+    services: Services, world: World, order: Order_, persister: OrderPersister
+) -> None:
+    pack = await pack_deal(services, world)
+    deal = await make_deal(services, world, price_fen=299 * YUAN, stock=5)
+    (a, *_) = await buy_pack(services, order, persister, pack, 0)
+    first = await order(deal, key="with-a", coupon_ids=(a,))
+    assert isinstance(first, Accepted)
+    await persister.drain()
+    await services.redis.delete(DealKeys(deal).idempotency(world.customer_ids[0], "with-a"))
+    await restore_answers(services, deal)
+    again = await order(deal, key="with-a", coupon_ids=(a,))
+    assert isinstance(again, Accepted) and again.repeated and again.order_id == first.order_id
