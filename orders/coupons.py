@@ -103,6 +103,16 @@ async def release_store_claim(
     await client.hincrby(DealKeys(deal_id).state, f"store:{store_id or ''}", -quantity)  # type: ignore[misc]
 
 
+async def pack_spent(session: AsyncSession, pack_order_id: str) -> bool:
+    """Whether an order of the pack's coupons spent one (then the pack is not refundable)."""
+    spent = await session.scalar(
+        select(Coupon.id)
+        .where(Coupon.pack_order_id == pack_order_id, Coupon.used_order_id.is_not(None))
+        .limit(1)
+    )
+    return spent is not None
+
+
 async def void_pack(session: AsyncSession, pack_order_id: str, at: datetime) -> list[int]:
     """A refunded pack: its coupons not spent end now (those spent stay spent). Returns their
     ids, for `mirror_void` once the transaction commits."""

@@ -62,6 +62,8 @@ async def refund_order(
                 raise RefundError("no such order")
             if order.status not in REFUNDABLE:
                 raise RefundError(f"an order that is {order.status} cannot be refunded")
+            if await coupons.pack_spent(session, order.id):
+                raise RefundError("a coupon of this pack is spent: the pack cannot be refunded")
             before = await refunded_units(session, order_id)
             remaining = order.quantity - before
             units = remaining if quantity is None else quantity

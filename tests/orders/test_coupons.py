@@ -20,7 +20,7 @@ from orders.expiry import sweep_expired
 from orders.intake import Accepted, IntakeRequest, Rejected, place_order
 from orders.keys import DealKeys
 from orders.persister import OrderPersister
-from orders.refunds import refund_order
+from orders.refunds import RefundError, refund_order
 from orders.restore import rebuild_deal, restore_answers
 from server import factories
 from server.auth import Role
@@ -383,3 +383,19 @@ async def test_after_a_rebuild_a_coupon_orders_retry_gets_its_first_answer(
     await restore_answers(services, deal)
     again = await order(deal, key="with-a", coupon_ids=(a,))
     assert isinstance(again, Accepted) and again.repeated and again.order_id == first.order_id
+
+
+async def test_a_pack_whose_coupon_is_spent_cannot_be_refunded(
+    services: Services, world: World, order: Order_, persister: OrderPersister
+) -> None:
+    pack = await pack_deal(services, world)
+    deal = await make_deal(services, world, price_fen=299 * YUAN, stock=5)
+    (a, *_) = await buy_pack(services, order, persister, pack, 0)
+    assert isinstance(await order(deal, coupon_ids=(a,)), Accepted)
+    await persister.drain()
+    async with services.sessionmaker() as session:
+        pack_order = await session.scalar(select(Coupon.pack_order_id).where(Coupon.id == a))
+    assert pack_order is not None
+    with pytest.raises(RefundError, match="spent"):
+        await refund_order(services, pack_order, rooms=LiveRooms(services.redis))
+    assert await order_status(services, pack_order) == "paid"
