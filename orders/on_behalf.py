@@ -18,7 +18,7 @@ from attribution.queries import customer_profile, guide_names, guide_store
 from orders.deals import deal_terms
 from orders.intake import Accepted, IntakeRequest, place_order
 from orders.models import Order, OrderEvent, Product
-from orders.on_behalf_schemas import HOLD_MINUTES_MAX, OnBehalfCreate, OnBehalfPlaced, OnBehalfView
+from orders.on_behalf_schemas import OnBehalfCreate, OnBehalfPlaced, OnBehalfView
 from orders.pay_links import pay_token, pay_token_matches
 from orders.payments import pay_url
 from orders.statuses import OrderStatus
@@ -27,7 +27,6 @@ from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services import Services
 from server.settings import Settings
 
-HOLD_MINUTES_MIN = 5
 CONFIRMED = "confirmed"
 
 
@@ -47,8 +46,6 @@ def confirm_url(settings: Settings, order_id: str) -> str:
 async def place_for_customer(
     services: Services, db: AsyncSession, caller: Principal, data: OnBehalfCreate
 ) -> OnBehalfPlaced:
-    if not HOLD_MINUTES_MIN <= data.hold_minutes <= HOLD_MINUTES_MAX:
-        raise Invalid(f"hold_minutes must be {HOLD_MINUTES_MIN}-{HOLD_MINUTES_MAX}")
     guide_id = caller.sub if caller.role is Role.GUIDE else data.guide_id
     if guide_id is None:
         raise Invalid("guide_id: name the guide the customer asked")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from orders.schemas import CouponIds
 from orders.statuses import OrderStatus
 from server.bounds import Id, Int32, NonEmpty64
 
+HOLD_MINUTES_MIN = 5
 HOLD_MINUTES_MAX = 24 * 60
 
 
@@ -21,8 +24,8 @@ class OnBehalfCreate(msgspec.Struct, forbid_unknown_fields=True):
     coupon_ids: CouponIds = []
     guide_id: Id | None = None
     """The guide the customer asked; a guide placing it is that guide, a host must name one."""
-    hold_minutes: int = msgspec.field(default=30)
-    """How long the units are held for the customer to confirm and pay (5-1440)."""
+    hold_minutes: Annotated[int, msgspec.Meta(ge=HOLD_MINUTES_MIN, le=HOLD_MINUTES_MAX)] = 30
+    """How long the units are held for the customer to confirm and pay."""
 
 
 class OnBehalfPlaced(msgspec.Struct):
