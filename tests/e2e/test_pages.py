@@ -186,7 +186,7 @@ def test_a_viewer_like_moves_the_host_console_count(
     hidden_id = hub_row.get_attribute("data-item-id")
     hub_row.get_by_role("button", name="隐藏", exact=True).click()
     expect(hub_row.get_by_role("button", name="恢复显示", exact=True)).to_be_visible()
-    expect(viewer.locator("#cards .card")).to_have_count(7)
+    expect(viewer.locator("#cards .card")).to_have_count(8)
     expect(viewer.locator(f'#cards .card[data-item-id="{hidden_id}"]')).to_have_count(0)
 
     # Chat reaches the host, who mutes its author; the viewer is told on the next line.
