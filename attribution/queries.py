@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution.models import Binding, Customer, Region, Staff, Store
+from attribution.models import Binding, Customer, Guide, Region, Staff, Store
 from attribution.privacy import mask_name, mask_phone
 from attribution.schemas import CustomerProfile, StaffRead, StoreRead
 
@@ -64,3 +64,17 @@ async def staff_members(session: AsyncSession) -> list[StaffRead]:
     """HQ's staff and every store's hosts: who a schedule slot can name as its host."""
     rows = await session.scalars(select(Staff).order_by(Staff.store_id.nulls_first(), Staff.id))
     return [StaffRead(s.id, s.role, s.name, s.store_id) for s in rows]
+
+
+async def guide_store(session: AsyncSession, guide_id: int) -> int | None:
+    """The store of an active guide (None if there is none): who may place orders in its name."""
+    return await session.scalar(
+        select(Guide.store_id).where(Guide.id == guide_id, Guide.active.is_(True))
+    )
+
+
+async def guide_names(session: AsyncSession, guide_ids: list[int]) -> dict[int, str]:
+    if not guide_ids:
+        return {}
+    rows = await session.execute(select(Guide.id, Guide.name).where(Guide.id.in_(guide_ids)))
+    return {guide_id: name for guide_id, name in rows.all()}

@@ -16,7 +16,9 @@ from litestar.params import JSONBody
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import orders.coupons_controllers
 import orders.groups_controllers
+import orders.on_behalf_controllers
 import orders.prepay
 import orders.sandbox
 from orders.deals import (
@@ -392,4 +394,6 @@ ROUTES: list[HTTPRouteHandler | type[Controller]] = [
     deal_launch,
     deal_stop,
     read_deal,
+    *orders.coupons_controllers.ROUTES,
+    *orders.on_behalf_controllers.ROUTES,
 ]

@@ -17,7 +17,7 @@ import redis.asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders import scripts
+from orders import coupons, scripts
 from orders.groups_terms import GROUP_KIND, GroupTermsError, group_terms
 from orders.keys import GROUP, STREAMS_KEY, DealKeys
 from orders.models import Deal, Order, Product, Refund, units_kept
@@ -28,8 +28,7 @@ from orders.tx import transaction
 from server.bounds import INT32_MAX
 from server.redis import GATES_KEY, is_rebuilt
 
-KINDS = frozenset({"flash_sale", "regular", GROUP_KIND})
-NOT_BUILT_KINDS = frozenset({"coupon_pack", "on_behalf"})
+KINDS = frozenset({"flash_sale", "regular", GROUP_KIND, coupons.KIND, "on_behalf"})
 """Planned kinds whose rules do not exist yet: accepted, they would sell as plain sales."""
 POLICIES = frozenset({"hold", "first_paid"})
 LATE_REFUND_REASON = "paid_after_expiry_sold_out"
@@ -53,8 +52,6 @@ def from_ms(ms: int | None) -> datetime | None:
 
 async def create_deal(session: AsyncSession, data: DealCreate, *, rooms: Rooms) -> Deal:
     """HQ plans a deal; it sells once launched."""
-    if data.kind in NOT_BUILT_KINDS:
-        raise DealError(f"deal kind {data.kind} is not built yet; kinds on sale: {sorted(KINDS)}")
     if data.kind not in KINDS:
         raise DealError(f"kind must be one of {sorted(KINDS)}")
     if data.stock_policy not in POLICIES:
@@ -68,6 +65,13 @@ async def create_deal(session: AsyncSession, data: DealCreate, *, rooms: Rooms) 
             group_terms(data.params)
         except GroupTermsError as exc:
             raise DealError(str(exc)) from exc
+    per_customer_limit = data.per_customer_limit
+    if data.kind == coupons.KIND:
+        try:
+            coupons.pack_terms(dict(data.params))
+        except coupons.PackError as exc:
+            raise DealError(str(exc)) from exc
+        per_customer_limit = 1  # a pack is claimed once per customer
     async with transaction(session):
         if await session.get(Product, data.product_id) is None:
             raise DealError(f"no product {data.product_id}")
@@ -81,7 +85,7 @@ async def create_deal(session: AsyncSession, data: DealCreate, *, rooms: Rooms) 
             broadcast_id=data.broadcast_id,
             price_fen=data.price_fen,
             stock=data.stock,
-            per_customer_limit=data.per_customer_limit,
+            per_customer_limit=per_customer_limit,
             starts_at=from_ms(data.starts_at_ms),
             ends_at=from_ms(data.ends_at_ms),
             stock_policy=data.stock_policy,
@@ -152,7 +156,9 @@ async def load_terms(
         deal.stock,
         gate or ("open" if await is_rebuilt(client) else "closed"),
     ]
-    return int(await scripts.LOAD(keys=[keys.state], args=args, client=client))
+    left = int(await scripts.LOAD(keys=[keys.state], args=args, client=client))
+    await coupons.load_store_cap(client, deal)
+    return left
 
 
 async def ensure_stream(client: redis.asyncio.Redis, deal_id: int) -> None:

@@ -16,7 +16,7 @@ import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 
-from orders import scripts
+from orders import coupons, scripts
 from orders.groups_settle import release_seat
 from orders.groups_terms import GROUP_KIND
 from orders.keys import DealKeys
@@ -52,20 +52,31 @@ async def expire_order(services: Services, order_id: str) -> Expired | None:
         if cast(CursorResult[Any], changed).rowcount != 1:
             return None
         session.add(OrderEvent(order_id=order_id, kind="expired", at=now))
+        customer_id, freed = await coupons.give_back(session, order_id)
         row = (
             await session.execute(
-                select(Order.deal_id, Deal.broadcast_id, Deal.kind, Order.customer_id)
+                select(
+                    Order.deal_id,
+                    Deal.broadcast_id,
+                    Deal.kind,
+                    Order.customer_id,
+                    Order.room_store_id,
+                    Order.quantity,
+                )
                 .join(Deal, Deal.id == Order.deal_id)
                 .where(Order.id == order_id)
             )
         ).one()
-    deal_id, broadcast_id, kind, customer_id = row
+    deal_id, broadcast_id, kind, customer_id, room_store_id, quantity = row
     keys = DealKeys(deal_id)
     left = await scripts.RELEASE(
         keys=[keys.state, keys.buyers, keys.holds], args=[order_id], client=services.redis
     )
     if kind == GROUP_KIND:
         await release_seat(services.redis, deal_id, order_id, customer_id)
+    await coupons.mirror_give_back(services.redis, customer_id, order_id, freed)
+    if left is not None and kind == coupons.KIND:
+        await coupons.release_store_claim(services.redis, deal_id, room_store_id, quantity)
     return Expired(order_id, stock_left(broadcast_id, deal_id, left))
 
 

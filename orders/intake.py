@@ -20,7 +20,7 @@ import msgspec
 from redis.commands.core import AsyncScript
 from sqlalchemy import select
 
-from orders import scripts
+from orders import coupons, scripts
 from orders.keys import DealKeys, idempotency_claim
 from orders.models import Deal
 from orders.notices import notices_of
@@ -53,6 +53,10 @@ class IntakeRequest(msgspec.Struct, frozen=True):
     broadcast_id: int | None = None
     hub_broadcast_id: int | None = None
     room_store_id: int | None = None
+    placed_by_guide_id: int | None = None
+    """The guide placing the order for the customer (orders/on_behalf.py)."""
+    pay_within_s: int | None = None
+    """How long the order holds its units unpaid; the settings' pay window when None."""
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,8 @@ def validate(request: IntakeRequest) -> Rejected | None:
     key = request.idempotency_key
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         return Rejected("invalid_request", f"idempotency_key must be 1-{MAX_KEY_LENGTH} characters")
-    if request.coupon_ids:
-        return Rejected("invalid_coupon", "this deal takes no coupons")
+    if len(set(request.coupon_ids)) != len(request.coupon_ids):
+        return Rejected("invalid_coupon", "a coupon is chosen twice")
     return None
 
 
@@ -162,30 +166,37 @@ async def place_order(
     claimed = await _claim(batcher, request, claim)
     if isinstance(claimed, Rejected):
         return claimed
-    now_ms = int(time.time() * 1000)
     keys = DealKeys(request.deal_id)
+    script_keys = [
+        keys.state,
+        keys.buyers,
+        keys.holds,
+        keys.idempotency(request.customer_id, request.idempotency_key),
+        keys.stream,
+    ]
+    if request.coupon_ids:
+        async with services.sessionmaker() as session:
+            await coupons.fill_mirror(session, client, request.customer_id, request.coupon_ids)
+        script_keys.append(coupons.mirror_key(request.customer_id))
+    pay_within_s = request.pay_within_s or services.settings.orders.pay_within_seconds
+    now_ms = int(time.time() * 1000)
     reply = await batcher.script(
         kind.script if kind else scripts.RESERVE,
-        [
-            keys.state,
-            keys.buyers,
-            keys.holds,
-            keys.idempotency(request.customer_id, request.idempotency_key),
-            keys.stream,
-            *(kind.keys if kind else ()),
-        ],
+        [*script_keys, *(kind.keys if kind else ())],
         [
             ids.next(now_ms),
             request.customer_id,
             request.quantity,
             fingerprint(request),
             now_ms,
-            services.settings.orders.pay_within_seconds * 1000,
+            pay_within_s * 1000,
             request.broadcast_id or "",
             request.hub_broadcast_id or "",
             request.room_store_id or "",
             request.idempotency_key,
             IDEMPOTENCY_TTL_S,
+            ",".join(map(str, request.coupon_ids)),
+            request.placed_by_guide_id or "",
             *(kind.args if kind else ()),
         ],
     )

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.care import after_sale
 from attribution.credit import credit_sale
-from orders import scripts
+from orders import coupons, scripts
 from orders.deals import LATE_REFUND_REASON
 from orders.groups_settle import on_paid as group_member_paid
 from orders.groups_settle import seat_held
@@ -198,6 +198,9 @@ class Taken:
     keys: DealKeys
     hold_id: str
     how: str
+    customer_id: int = 0
+    coupons_freed: tuple[int, ...] = ()
+    """A cancelled order's coupons, given back in SQL; the mirror follows after the commit."""
 
 
 async def handle_notification(
@@ -244,6 +247,9 @@ async def apply_payment(services: Services, note: Notification) -> PaymentResult
                 keys=[took.keys.state, took.keys.buyers, took.keys.holds],
                 args=[took.hold_id],
                 client=services.redis,
+            )
+            await coupons.mirror_give_back(
+                services.redis, took.customer_id, took.hold_id, list(took.coupons_freed)
             )
         else:
             await scripts.SETTLE(
@@ -329,7 +335,10 @@ async def _decide(
         if was == OrderStatus.PENDING_PAYMENT:
             # first_paid and nothing left: the order is cancelled; its entry (counted, not
             # held) is released once this commits.
-            taken.append(Taken(DealKeys(order.deal_id), order.id, "cancelled"))
+            customer_id, freed = await coupons.give_back(session, order.id)
+            taken.append(
+                Taken(DealKeys(order.deal_id), order.id, "cancelled", customer_id, tuple(freed))
+            )
             await _guarded(session, order.id, was, OrderStatus.CANCELLED, closed_at=utcnow())
             session.add(OrderEvent(order_id=order.id, kind="cancelled", data={"reason": reason}))
             return PaymentResult(outcome, OrderStatus.CANCELLED)
@@ -357,6 +366,7 @@ async def _decide(
         paid_at=now,
         ordered=[product.name] if product else [],
     )
+    await coupons.issue_pack(session, order, now)
     outcome = (
         PaymentOutcome.APPLIED
         if was == OrderStatus.PENDING_PAYMENT

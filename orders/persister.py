@@ -30,6 +30,7 @@ from arq.connections import ArqRedis
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders import coupons
 from orders.keys import GROUP, STREAMS_KEY, DealKeys, deal_id_of_stream
 from orders.models import Order
 from orders.statuses import OrderStatus
@@ -82,6 +83,11 @@ class StreamOrder(msgspec.Struct, array_like=True, frozen=True):
     room_store: int | None
     key: str
     policy: str
+    discount: int = 0
+    coupons: str = ""
+    """The coupons the order spends, "id,id"."""
+    guide: int | None = None
+    """The guide who placed the order for the customer."""
 
 
 _decode_stream_order = msgspec.msgpack.Decoder(StreamOrder).decode
@@ -91,7 +97,7 @@ def order_row(fields: dict[bytes, bytes]) -> dict[str, Any]:
     """The orders row of one stream entry. Raises KeyError or msgspec.DecodeError (a
     ValueError) for an entry that is not an order."""
     order = _decode_stream_order(fields[b"o"]) if b"o" in fields else _field_entry(fields)
-    return {
+    row: dict[str, Any] = {
         "id": fields[b"id"].decode(),
         "idempotency_key": order.key,
         "customer_id": order.customer,
@@ -101,12 +107,16 @@ def order_row(fields: dict[bytes, bytes]) -> dict[str, Any]:
         "room_store_id": order.room_store,
         "quantity": order.quantity,
         "unit_price_fen": order.price,
-        "discount_fen": 0,
+        "discount_fen": order.discount,
         "amount_fen": order.amount,
+        "placed_by_guide_id": order.guide,
         "status": OrderStatus.PENDING_PAYMENT,
         "accepted_at": datetime.fromtimestamp(order.accepted_ms / 1000, UTC),
         "pay_by": datetime.fromtimestamp(order.pay_by_ms / 1000, UTC),
     }
+    if order.coupons:
+        row[COUPONS] = order.coupons
+    return row
 
 
 def _field_entry(fields: dict[bytes, bytes]) -> StreamOrder:
@@ -131,6 +141,8 @@ def _field_entry(fields: dict[bytes, bytes]) -> StreamOrder:
 
 
 ORDERS = Order.__table__
+COUPONS = "coupon_ids"
+"""A row's key, not a column: the coupons the order spends (recorded in the coupons table)."""
 
 
 def _insert_statement(dialect: str) -> Any:
@@ -144,11 +156,15 @@ _STATEMENTS = {dialect: _insert_statement(dialect) for dialect in ("sqlite", "po
 
 
 async def insert_orders(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert the orders not yet there. The row is the order's acceptance record (its
-    `accepted_at`); order_events has the changes after it."""
+    """Insert the orders not yet there, and record the coupons they spend. The row is the
+    order's acceptance record (its `accepted_at`); order_events has the changes after it."""
     if rows:
         dialect = session.bind.dialect.name if session.bind else "sqlite"
+        uses = [(row["id"], row[COUPONS]) for row in rows if COUPONS in row]
+        if uses:
+            rows = [{k: v for k, v in row.items() if k != COUPONS} for row in rows]
         await session.execute(_STATEMENTS[dialect], list(rows))
+        await coupons.record_use(session, uses)
 
 
 class OrderPersister:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.care import cancel_care
 from attribution.credit import reverse_credit
-from orders import scripts
+from orders import coupons, scripts
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent, Refund, RefundRequest
 from orders.rooms_port import RoomNews, stock_left
@@ -62,6 +62,8 @@ async def refund_order(
                 raise RefundError("no such order")
             if order.status not in REFUNDABLE:
                 raise RefundError(f"an order that is {order.status} cannot be refunded")
+            if await coupons.pack_spent(session, order.id):
+                raise RefundError("a coupon of this pack is spent: the pack cannot be refunded")
             before = await refunded_units(session, order_id)
             remaining = order.quantity - before
             units = remaining if quantity is None else quantity
@@ -105,6 +107,11 @@ async def refund_order(
             )
             await reverse_credit(session, order_id=order.id, refund_id=refund_id, amount_fen=amount)
             await cancel_care(session, order.id, utcnow())
+            freed: list[int] = []
+            voided: list[int] = []
+            if status == OrderStatus.REFUNDED:  # the coupons come back with the last unit
+                _, freed = await coupons.give_back(session, order.id, valid_at=utcnow())
+                voided = await coupons.void_pack(session, order.id, utcnow())
             deal = await session.get(Deal, order.deal_id)
             customer_id, deal_id = order.customer_id, order.deal_id
             broadcast_id = deal.broadcast_id if deal else None
@@ -118,6 +125,8 @@ async def refund_order(
                 raise
             done = RefundDone(refund.id, order_id, refund.quantity, refund.amount_fen, order.status)
             return done, []
+    await coupons.mirror_give_back(services.redis, customer_id, order_id, freed)
+    await coupons.mirror_void(services.redis, customer_id, voided)
     keys = DealKeys(deal_id)
     left = await scripts.RESTOCK(
         keys=[keys.state, keys.restocked, keys.buyers],

@@ -29,7 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from orders import deals
+from orders import coupons, deals
 from orders.intake import IDEMPOTENCY_TTL_S, IntakeRequest, fingerprint
 from orders.keys import RESTORE_LOCK, STREAMS_KEY, DealKeys, idempotency_claim
 from orders.models import Deal, Order, Refund
@@ -67,6 +67,7 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
                     Order.idempotency_key,
                     Order.amount_fen,
                     Order.accepted_at,
+                    Order.room_store_id,
                 ).where(Order.deal_id == deal_id)
             )
         ).all()
@@ -81,12 +82,16 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
             ).all()
         )
         sold = await deals.sold_units(session, deal_id)
+        spent = await coupons.spent_by_orders(session, deal_id)
     held = "1" if deal.stock_policy == "hold" else "0"
     holds: dict[str, str] = {}
     buyers: dict[int, int] = defaultdict(int)
     held_units = 0
     answers: list[tuple[str, str, str]] = []
-    for order_id, customer, quantity, status, pay_by, key, amount, accepted_at in orders:
+    store_claims: dict[str, int] = defaultdict(int)  # a coupon pack's budget per store
+    for order_id, customer, quantity, status, pay_by, key, amount, accepted_at, store in orders:
+        if status == OrderStatus.PENDING_PAYMENT or status in SOLD:
+            store_claims[f"store:{store or ''}"] += quantity
         pay_by_ms = int(pay_by.timestamp() * 1000)
         if status == OrderStatus.PENDING_PAYMENT:
             holds[order_id] = f"{quantity}|{customer}|{pay_by_ms}|{held}"
@@ -95,7 +100,9 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
         elif status in SOLD:
             buyers[customer] += quantity - int(refunded.get(order_id) or 0)
         if accepted_at >= since:
-            request = IntakeRequest(customer, deal_id, quantity, key)
+            request = IntakeRequest(
+                customer, deal_id, quantity, key, coupon_ids=spent.get(order_id, ())
+            )
             answers.append(
                 (
                     keys.idempotency(customer, key),
@@ -115,6 +122,8 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
         if counts:
             pipe.hset(keys.buyers, mapping=counts)
         pipe.hset(keys.state, mapping={"stock": left, "total": deal.stock})
+        if deal.kind == coupons.KIND and store_claims:
+            pipe.hset(keys.state, mapping=dict(store_claims))
         pipe.hincrby(keys.state, "version", 1)
         if sold.refund_ids:
             pipe.sadd(keys.restocked, *sold.refund_ids)
@@ -146,11 +155,14 @@ async def restore_answers(services: Services, deal_id: int) -> int:
                 ).where(Order.deal_id == deal_id, Order.accepted_at >= since)
             )
         ).all()
+        spent = await coupons.spent_by_orders(session, deal_id)
     if not orders:
         return 0
     async with services.redis.pipeline(transaction=False) as pipe:
         for order_id, customer, quantity, key, amount, pay_by in orders:
-            request = IntakeRequest(customer, deal_id, quantity, key)
+            request = IntakeRequest(
+                customer, deal_id, quantity, key, coupon_ids=spent.get(order_id, ())
+            )
             answer = f"{fingerprint(request)}|{order_id}|{amount}|{int(pay_by.timestamp() * 1000)}"
             pipe.set(keys.idempotency(customer, key), answer, ex=IDEMPOTENCY_TTL_S, nx=True)
             pipe.set(idempotency_claim(customer, key), deal_id, ex=IDEMPOTENCY_TTL_S, nx=True)

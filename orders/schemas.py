@@ -72,7 +72,7 @@ class OrderAccepted(msgspec.Struct, tag="order.accepted", tag_field="type"):
 class OrderRejected(msgspec.Struct, tag="order.rejected", tag_field="type"):
     idempotency_key: str
     reason: str
-    """sold_out | limit_reached | deal_not_live | invalid_coupon | invalid_quantity |
+    """sold_out | limit_reached | deal_not_live | invalid_coupon | pack_claimed | invalid_quantity |
     unknown_deal | idempotency_key_reused | rate_limited"""
     detail: str = ""
 
@@ -120,8 +120,9 @@ class RefundRead(msgspec.Struct):
 
 class DealCreate(msgspec.Struct, forbid_unknown_fields=True):
     kind: Text16
-    """flash_sale, regular or group_buy (its params: group_size, group_minutes,
-    auto_complete_at); coupon_pack and on_behalf are refused until built."""
+    """flash_sale, regular, group_buy (its params: group_size, group_minutes,
+    auto_complete_at), coupon_pack (its coupons in `params`, orders/coupons.py) or on_behalf
+    (sold only through guides' orders on behalf)."""
     product_id: Id
     price_fen: Count
     stock: Count

@@ -17,20 +17,21 @@ LUA_DIR = Path(__file__).parent / "lua"
 _loader = redis.asyncio.Redis()  # only hashes the scripts; never opens a connection
 
 
-def _script(name: str) -> AsyncScript:
-    return _loader.register_script((LUA_DIR / f"{name}.lua").read_text())
+def _script(name: str, *prelude: str) -> AsyncScript:
+    text = "".join((LUA_DIR / f"{part}.lua").read_text() for part in (*prelude, name))
+    return _loader.register_script(text)
 
 
 def _with_reserve(name: str) -> AsyncScript:
-    """A script that runs reserve.lua as its local function `reserve()` (the `--@reserve.lua`
-    line), so a kind's own checks and writes share one atomic step with the deal's."""
+    """A script that runs reserve.lua (with the coupon rules it calls) as its local function
+    `reserve()` (the `--@reserve.lua` line), so a kind's own checks and writes share one atomic
+    step with the deal's."""
     text = (LUA_DIR / f"{name}.lua").read_text()
-    return _loader.register_script(
-        text.replace("--@reserve.lua", (LUA_DIR / "reserve.lua").read_text())
-    )
+    reserve = "".join((LUA_DIR / f"{part}.lua").read_text() for part in ("coupon", "reserve"))
+    return _loader.register_script(text.replace("--@reserve.lua", reserve))
 
 
-RESERVE = _script("reserve")
+RESERVE = _script("reserve", "coupon")
 GROUP_JOIN = _with_reserve("group_join")
 GROUP_LEAVE = _script("group_leave")
 RELEASE = _script("release")
@@ -41,3 +42,5 @@ RESTOCK = _script("restock")
 LOAD = _script("load")
 ADD_STOCK = _script("add_stock")
 RECONCILE = _script("reconcile")
+COUPON_RETURN = _script("coupon_return")
+COUPON_VOID = _script("coupon_void")

@@ -16,7 +16,7 @@ from orders.deals import launch_deal
 from orders.groups_models import GroupBuy, GroupStatus
 from orders.groups_views import share_path
 from server.auth import Principal, Role, TokenSigner
-from server.demo_chain import open_demo_group, seed_chain, seed_last_night
+from server.demo_chain import open_demo_group, place_waiting_on_behalf, seed_chain, seed_last_night
 from server.model_base import utcnow
 from server.services import services_scope
 from server.settings import Settings
@@ -83,6 +83,7 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
         if to_launch:  # the worker refreshes them nightly; a fresh demo has them at once
             await refresh_segments(session, today=utcnow())
             await open_demo_group(services)
+            await place_waiting_on_behalf(services, to_launch)
         return await _summary(session)
 
 

@@ -18,15 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.care import after_sale
 from attribution.credit import credit_sale
-from attribution.models import Customer, Guide, Store
-from live.models import BroadcastStatus, ScheduleNotice, ScheduleNoticeKind
+from attribution.models import Binding, Customer, Guide, Store
+from live.models import BroadcastStatus, ScheduleNotice, ScheduleNoticeKind, WindowItem
+from orders import coupons
 from orders.groups import GroupOrder, open_group
 from orders.groups_terms import GROUP_KIND
 from orders.intake import IntakeRequest
 from orders.models import Deal, Order, Product
+from orders.on_behalf import place_for_customer
+from orders.on_behalf_schemas import OnBehalfCreate
 from orders.payments import handle_notification, provider_for
 from orders.persister import OrderPersister
 from server import factories
+from server.auth import Principal, Role
 from server.model_base import utcnow
 from server.services import Services
 
@@ -78,6 +82,7 @@ WINDOW_SIZE = 8
 FLASH_SALES = 2
 GROUP_BUY = {"group_size": 2, "group_minutes": 120}
 """The window's last item sells as a group-buy of two, and tonight already has one group open."""
+PACK_PRICE_FEN = 110
 """The first window products get a flash sale (a draft the host launches on air)."""
 TILL_SALES_PER_STORE = 120
 """In-store receipts per store over two years: enough for every store's figures and segments."""
@@ -343,6 +348,7 @@ async def _seed_tonight(
         item.deal_id = deal.id
         if not flash:
             to_launch.append(deal.id)
+    to_launch.append(await _seed_coupon_pack(session, hub.id, len(items)))
     await session.flush()
     return to_launch
 
@@ -507,3 +513,64 @@ async def open_demo_group(services: Services) -> None:
         placed.order.order_id, placed.order.amount_fen
     )
     await handle_notification(services, headers, body)
+
+
+async def _seed_coupon_pack(session: AsyncSession, hub_id: int, position: int) -> int:
+    """The case studies' hook at the end of the window: 1.1 yuan for 1,111 yuan of stackable
+    coupons (orders/coupons.py DEMO_PACK_PARAMS), one per member."""
+    product = await factories.add_product(
+        session,
+        sku="PACK1111",
+        name="1111元优惠券包",
+        name_en="1,111-yuan coupon pack",
+        list_price_fen=PACK_PRICE_FEN,
+        image_url="/static/img/coupon-pack.svg",
+    )
+    item = WindowItem(
+        broadcast_id=hub_id, product_id=product.id, position=position, price_fen=PACK_PRICE_FEN
+    )
+    session.add(item)
+    deal = await factories.add_deal(
+        session,
+        product.id,
+        kind=coupons.KIND,
+        broadcast_id=hub_id,
+        price_fen=PACK_PRICE_FEN,
+        stock=1000,
+        per_customer_limit=1,
+        params=coupons.DEMO_PACK_PARAMS,
+    )
+    item.deal_id = deal.id
+    return deal.id
+
+
+async def place_waiting_on_behalf(services: Services, deal_ids: list[int]) -> str | None:
+    """An order a guide built for a member who asked in chat, held a day for them to confirm
+    and pay (orders/on_behalf.py): the first store's first guide, a member bound to them."""
+    async with services.sessionmaker() as session:
+        found = (
+            await session.execute(
+                select(Binding.guide_id, Binding.customer_id, Binding.store_id)
+                .where(Binding.ended_at.is_(None))
+                .order_by(Binding.store_id, Binding.guide_id, Binding.customer_id)
+                .limit(1)
+            )
+        ).first()
+        deal_id = await session.scalar(
+            select(Deal.id).where(Deal.id.in_(deal_ids), Deal.kind == "regular").order_by(Deal.id)
+        )
+        if found is None or deal_id is None:
+            return None
+        guide_id, customer_id, store_id = found
+        placed = await place_for_customer(
+            services,
+            session,
+            Principal(Role.GUIDE, guide_id, store_id),
+            OnBehalfCreate(
+                idempotency_key="demo-on-behalf",
+                customer_id=customer_id,
+                deal_id=deal_id,
+                hold_minutes=24 * 60,
+            ),
+        )
+    return placed.order_id

@@ -257,6 +257,7 @@ async def add_deal(
     per_customer_limit: int = 0,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
+    params: dict[str, Any] | None = None,
 ) -> Deal:
     """A deal row as it stands, bypassing the rules: a draft for a host to launch, or a
     deal of the past. Redis knows nothing of it; `open_deal` makes one that sells."""
@@ -272,6 +273,7 @@ async def add_deal(
             status=status,
             starts_at=starts_at,
             ends_at=ends_at,
+            params=dict(params or {}),
         ),
     )
 

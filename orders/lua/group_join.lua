@@ -3,10 +3,10 @@
 -- the group's writes, only if the order was accepted. One script per deal slot, so however
 -- many join at once a group never takes more members than its size.
 --
--- KEYS[1..5] as reserve.lua   KEYS[6] the group's hash   KEYS[7] customer -> "group|deadline_ms"
--- KEYS[8] order id -> group id
--- ARGV[1..11] as reserve.lua, ARGV[12] 'group', ARGV[13] group id, ARGV[14] 'open' | 'join',
--- ARGV[15] size, ARGV[16] deadline_ms (opening), ARGV[17] sharer code (opening)
+-- KEYS as reserve.lua, then the last three: the group's hash, customer -> "group|deadline_ms",
+-- order id -> group id
+-- ARGV[1..13] as reserve.lua, ARGV[14] 'group', ARGV[15] group id, ARGV[16] 'open' | 'join',
+-- ARGV[17] size, ARGV[18] deadline_ms (opening), ARGV[19] sharer code (opening)
 --
 -- Returns reserve.lua's reply, or {"rejected", reason, detail} with reason one of
 -- already_in_group, unknown_group, group_closed, group_expired, group_full.
@@ -15,7 +15,7 @@ local function reserve()
 --@reserve.lua
 end
 
-local customer, group_id = ARGV[2], ARGV[13]
+local customer, group_id = ARGV[2], ARGV[15]
 local now = tonumber(ARGV[5])
 
 -- A retry of a request already taken gets its first answer and changes nothing.
@@ -23,7 +23,7 @@ if redis.call('EXISTS', KEYS[4]) == 1 then return reserve() end
 
 -- No customer in two open groups of one deal: the index names the group and its deadline; a
 -- group that formed removes its members from it (orders/groups_settle.py).
-local current = redis.call('HGET', KEYS[7], customer)
+local current = redis.call('HGET', KEYS[#KEYS - 1], customer)
 if current then
   local sep = string.find(current, '|', 1, true)
   if now < tonumber(string.sub(current, sep + 1)) then
@@ -33,11 +33,11 @@ if current then
 end
 
 local deadline
-if ARGV[14] == 'open' then
-  if redis.call('EXISTS', KEYS[6]) == 1 then return {'rejected', 'retry', 'group id collision'} end
-  deadline = ARGV[16]
+if ARGV[16] == 'open' then
+  if redis.call('EXISTS', KEYS[#KEYS - 2]) == 1 then return {'rejected', 'retry', 'group id collision'} end
+  deadline = ARGV[18]
 else
-  local g = redis.call('HMGET', KEYS[6], 'status', 'size', 'count', 'deadline_ms')
+  local g = redis.call('HMGET', KEYS[#KEYS - 2], 'status', 'size', 'count', 'deadline_ms')
   if not g[1] then return {'rejected', 'unknown_group', 'no group ' .. group_id .. ' of this deal'} end
   if g[1] ~= 'open' then return {'rejected', 'group_closed', 'the group is ' .. g[1]} end
   if now >= tonumber(g[4]) then return {'rejected', 'group_expired', 'the group ran out of time'} end
@@ -50,14 +50,14 @@ end
 local reply = reserve()
 if reply[1] ~= 'accepted' then return reply end
 
-if ARGV[14] == 'open' then
-  redis.call('HSET', KEYS[6], 'status', 'open', 'size', ARGV[15], 'count', 0,
-    'deadline_ms', deadline, 'leader', customer, 'opened_ms', ARGV[5], 'sharer', ARGV[17])
+if ARGV[16] == 'open' then
+  redis.call('HSET', KEYS[#KEYS - 2], 'status', 'open', 'size', ARGV[17], 'count', 0,
+    'deadline_ms', deadline, 'leader', customer, 'opened_ms', ARGV[5], 'sharer', ARGV[19])
   -- Kept a week past its deadline for the share page; SQL has it for good.
-  redis.call('PEXPIREAT', KEYS[6], tonumber(deadline) + 7 * 24 * 3600 * 1000)
+  redis.call('PEXPIREAT', KEYS[#KEYS - 2], tonumber(deadline) + 7 * 24 * 3600 * 1000)
 end
-redis.call('HINCRBY', KEYS[6], 'count', 1)
-redis.call('HSET', KEYS[6], 'm:' .. customer, ARGV[1])
-redis.call('HSET', KEYS[7], customer, group_id .. '|' .. deadline)
-redis.call('HSET', KEYS[8], ARGV[1], group_id)
+redis.call('HINCRBY', KEYS[#KEYS - 2], 'count', 1)
+redis.call('HSET', KEYS[#KEYS - 2], 'm:' .. customer, ARGV[1])
+redis.call('HSET', KEYS[#KEYS - 1], customer, group_id .. '|' .. deadline)
+redis.call('HSET', KEYS[#KEYS], ARGV[1], group_id)
 return reply

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import attribution.models
 import live.models
+import orders.coupons_models
 import orders.groups_models
 import orders.models
 from server.model_base import Base

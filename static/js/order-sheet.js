@@ -6,6 +6,7 @@
 // the quantity makes a new attempt, since the server refuses a key reused with new terms.
 
 import { countdown, serverNow } from "./clock.js";
+import { couponRejection, ct } from "./coupons.js";
 import { h, icon } from "./dom.js";
 import { productName, t } from "./i18n.js";
 import { newId } from "./ids.js";
@@ -18,13 +19,15 @@ const ANSWER_WITHIN_MS = 8000;
 const KNOWN_REJECTIONS = ["sold_out", "limit_reached", "deal_not_live", "rate_limited"];
 
 export function rejectionText(reason, detail) {
+  const coupon = couponRejection(reason, detail);
+  if (coupon) return coupon;
   if (KNOWN_REJECTIONS.includes(reason)) return t(`reject.${reason}`);
   return t("reject.other", { detail: detail || reason });
 }
 
 export class OrderSheet {
-  constructor({ el, backdrop, state, socket, onOpenItem }) {
-    Object.assign(this, { el, backdrop, state, socket, onOpenItem });
+  constructor({ el, backdrop, state, socket, onOpenItem, coupons = null }) {
+    Object.assign(this, { el, backdrop, state, socket, onOpenItem, coupons });
     this.item = null;
     this.quantity = 1;
     this.attempt = null; // {key, dealId, quantity}
@@ -98,6 +101,10 @@ export class OrderSheet {
     const limit = this.limitFor(deal);
     this.quantity = Math.min(this.quantity, limit);
     const unit = livePrice(item, deal);
+    const gross = unit * this.quantity;
+    const pack = deal.kind === "coupon_pack";
+    if (this.coupons && !pack) this.coupons.follow(deal.deal_id, this.quantity);
+    const due = this.coupons && !pack ? this.coupons.due(gross) : gross;
     const placing = this.waiting !== null;
     const step = (delta) => {
       this.quantity = Math.min(limit, Math.max(1, this.quantity + delta));
@@ -126,11 +133,12 @@ export class OrderSheet {
         h("span", {}, t("order.total")),
         h("span", { class: "breakdown-math", "data-testid": "breakdown" }, t("order.breakdown", { unit: yuan(unit), qty: this.quantity, total: yuan(unit * this.quantity) })),
       ),
+      pack ? h("p", { class: "sheet-note" }, ct("pack.note")) : this.coupons?.view(deal.deal_id, this.quantity, gross),
       this.error ? h("p", { class: "sheet-error", role: "alert" }, this.error) : null,
       h(
         "button",
         { class: "primary-btn", type: "button", disabled: placing, onclick: () => this.place(deal) },
-        placing ? t("order.placing") : `${t("order.confirm")} · ${yuan(unit * this.quantity)}`,
+        placing ? t("order.placing") : `${pack ? ct("pack.claim") : t("order.confirm")} · ${yuan(due)}`,
       ),
     );
   }
@@ -159,15 +167,17 @@ export class OrderSheet {
       return;
     }
     const a = this.attempt;
-    if (!a || a.dealId !== deal.deal_id || a.quantity !== this.quantity) {
-      this.attempt = { key: newId(), dealId: deal.deal_id, quantity: this.quantity };
+    const couponIds = deal.kind === "coupon_pack" ? [] : (this.coupons?.ids() ?? []);
+    const chosen = couponIds.join(",");
+    if (!a || a.dealId !== deal.deal_id || a.quantity !== this.quantity || a.coupons !== chosen) {
+      this.attempt = { key: newId(), dealId: deal.deal_id, quantity: this.quantity, coupons: chosen };
     }
     this.socket.send({
       type: "order.place",
       idempotency_key: this.attempt.key,
       deal_id: deal.deal_id,
       quantity: this.quantity,
-      coupon_ids: [],
+      coupon_ids: couponIds,
     });
     this.error = "";
     this.waiting = setTimeout(() => {
@@ -186,6 +196,7 @@ export class OrderSheet {
     if (frame.type === "order.accepted") {
       this.attempt = null;
       this.accepted = frame;
+      if (this.coupons) this.coupons.key = null; // the coupons spent are no longer usable
     } else {
       if (frame.reason !== "rate_limited") this.attempt = null;
       this.error = rejectionText(frame.reason, frame.detail);

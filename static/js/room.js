@@ -8,6 +8,7 @@ import { newId } from "./ids.js";
 import { GroupCards } from "./group-cards.js";
 import { GroupSheet } from "./group-sheet.js";
 import { Likes } from "./hearts.js";
+import { CouponPicker, MyCoupons } from "./coupons.js";
 import { MyOrders } from "./my-orders.js";
 import { OrderSheet } from "./order-sheet.js";
 import { onAirCard, productCard } from "./products.js";
@@ -233,7 +234,9 @@ const sheet = new OrderSheet({
   state,
   socket,
   onOpenItem: (item) => socket.send({ type: "tap", item_id: item.item_id }),
+  coupons: new CouponPicker({ api, onChange: () => sheet.isOpen && !sheet.accepted && sheet.render() }),
 });
+const myCoupons = new MyCoupons({ el: $("#coupons-sheet"), backdrop, api });
 const orders = new MyOrders({ el: $("#orders-sheet"), backdrop, api, state });
 const groups = new GroupSheet({ el: $("#group-sheet"), backdrop, api, socket, roomId, shareCode });
 const groupCards = new GroupCards({ api, root: $("#cards") });
@@ -251,6 +254,7 @@ $("#like").addEventListener("click", () => {
 });
 $("#orders-open .dock-orders-icon").append(icon("bag"));
 $("#orders-open").addEventListener("click", () => orders.open());
+$("#coupons-open").addEventListener("click", () => myCoupons.open());
 $("#lang").addEventListener("click", toggleLang);
 $("#chat-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -265,6 +269,7 @@ addEventListener("keydown", (e) => {
     sheet.close();
     orders.close();
     groups.close();
+    myCoupons.close();
   }
 });
 onLangChange(() => {
@@ -272,6 +277,7 @@ onLangChange(() => {
   if (sheet.isOpen) sheet.render();
   if (orders.isOpen) orders.render();
   if (groups.isOpen) groups.render();
+  if (myCoupons.isOpen) myCoupons.render();
 });
 
 applyStatic();

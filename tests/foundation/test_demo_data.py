@@ -36,7 +36,7 @@ async def test_demo_data_is_a_chain_with_history_and_a_scheduled_broadcast(
         assert await count(Guide) == 6
         assert 250 <= await count(Customer) <= 350
         assert 0 < await count(Binding) < await count(Customer)
-        assert await count(Product) == 20
+        assert await count(Product) == 21  # twenty garments and the 1.1-yuan coupon pack
         paid = await session.scalar(select(func.count()).where(Order.status == "paid"))
         assert paid and paid == await count(SaleCredit)
         till = (
@@ -67,5 +67,5 @@ async def test_demo_data_is_a_chain_with_history_and_a_scheduled_broadcast(
         }
         assert (
             await session.scalar(select(func.count()).where(WindowItem.broadcast_id == hub[0].id))
-            == 8
+            == 9
         )

@@ -1,7 +1,7 @@
 """live: the schedule: slot approval, missed broadcasts, viewers' reminders, schedule notices
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0011
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import server.model_base
 
 revision: str = "0015"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
