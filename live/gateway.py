@@ -55,6 +55,7 @@ from live.rooms import RoomContext, room_context
 from live.snapshot import build_snapshot
 from live.streams import StreamBus, channel, decode_offset, stream_name
 from orders.realtime import handle_order_frame
+from orders.runtime import OrdersRuntime
 from orders.schemas import OrderPlace
 from server.auth import Principal, Role, TokenError
 from server.bounds import INT32_MAX
@@ -151,8 +152,10 @@ class Viewer:
 
 
 class RoomGateway:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, orders: OrdersRuntime) -> None:
         self.services = services
+        self.orders = orders
+        """Where viewers' order.place frames go (orders/' intake of this process)."""
         self.bus = StreamBus(services.redis)
         self.node = nodes.new_node_id()
         self._socket_ids = itertools.count(1)
@@ -397,7 +400,7 @@ class RoomGateway:
         if viewer.principal.role is not Role.VIEWER:
             self._reply(viewer, Error("forbidden", "only viewers place orders here"))
             return
-        reply = await handle_order_frame(self.services, viewer.principal, viewer.room, frame)
+        reply = await handle_order_frame(self.orders, viewer.principal, viewer.room, frame)
         self._reply(viewer, reply)
 
     # ---- this process's readers ------------------------------------------------------------

@@ -20,12 +20,13 @@ from live.window import window_change
 from orders.catalogue import product_exists
 from orders.deals import adopt_deal, deal_snapshots, deal_terms
 from server.auth import Principal
+from server.errors import Invalid
 
 MAX_PRICE_FEN = 100_000_000
 """One million yuan: above any item a live room sells; a typo, not a price."""
 
 
-class BadEdit(ValueError):
+class BadEdit(Invalid):
     """The edit makes no sense (a price out of range, a deal for another product...)."""
 
 

@@ -20,7 +20,6 @@ from orders.announce import Rooms
 from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent
 from orders.statuses import OrderStatus
-from orders.tx import transaction
 from server.model_base import utcnow
 from server.services import Services
 
@@ -30,7 +29,7 @@ SWEEP_BATCH = 500
 async def expire_order(services: Services, order_id: str, *, rooms: Rooms) -> bool:
     """Expire one unpaid order past its pay-by time; True if this call expired it."""
     now = utcnow()
-    async with services.sessionmaker() as session, transaction(session):
+    async with services.sessionmaker() as session, session.begin():
         changed = await session.execute(
             update(Order)
             .where(

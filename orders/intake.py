@@ -93,12 +93,14 @@ def fingerprint(request: IntakeRequest) -> str:
     return f"{request.deal_id}:{request.quantity}:{coupons}"
 
 
-def _intake_state(services: Services) -> tuple[RedisBatcher, OrderIds]:
-    """This process's Redis batcher and order-id maker, made on first use."""
-    state = services.extras.get("orders.intake")
-    if state is None:
-        state = services.extras["orders.intake"] = (RedisBatcher(services.redis), OrderIds())
-    return state
+class OrderIntake:
+    """This process's order intake: the Redis batcher its calls share, and its order ids.
+    One per process, built at assembly (orders/runtime.py)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.batcher = RedisBatcher(services.redis)
+        self.ids = OrderIds()
 
 
 def _claim_key(request: IntakeRequest) -> str:
@@ -128,13 +130,14 @@ async def _claim(batcher: RedisBatcher, request: IntakeRequest, claim: str) -> b
     return Rejected("retry", "this key is in use by another request; send it again")
 
 
-async def place_order(services: Services, request: IntakeRequest) -> Accepted | Rejected:
+async def place_order(intake: OrderIntake, request: IntakeRequest) -> Accepted | Rejected:
     """Take an order or say why not. Called by the room socket and by POST /api/orders."""
     refused = validate(request)
     if refused:
         return refused
+    services = intake.services
     client = services.redis
-    batcher, ids = _intake_state(services)
+    batcher, ids = intake.batcher, intake.ids
     claim = _claim_key(request)
     claimed = await _claim(batcher, request, claim)
     if isinstance(claimed, Rejected):

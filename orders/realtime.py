@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from orders.announce import SellingRoom
 from orders.intake import Accepted, IntakeRequest, place_order
-from orders.notices import notices_of
 from orders.payments import pay_url
+from orders.runtime import OrdersRuntime
 from orders.schemas import OrderAccepted, OrderPlace, OrderRejected
 from server.auth import Principal, Role
-from server.services import Services
 
 
 def request_from(
@@ -28,7 +27,7 @@ def request_from(
 
 
 async def take_order(
-    services: Services, principal: Principal, room: SellingRoom | None, frame: OrderPlace
+    runtime: OrdersRuntime, principal: Principal, room: SellingRoom | None, frame: OrderPlace
 ) -> OrderAccepted | OrderRejected:
     """Both entries (socket and HTTP) come here: checks, the reserve script, the reply."""
     if principal.role is not Role.VIEWER:
@@ -38,10 +37,10 @@ async def take_order(
             frame.idempotency_key, "invalid_request", "room_id is needed: no store to credit"
         )
     request = request_from(principal, room, frame)
-    outcome = await place_order(services, request)
+    outcome = await place_order(runtime.intake, request)
     if not isinstance(outcome, Accepted):
         return OrderRejected(frame.idempotency_key, outcome.reason, outcome.detail)
-    notices = notices_of(services)
+    notices = runtime.notices
     if notices and not outcome.repeated:
         notices.order_accepted(
             deal_id=request.deal_id,
@@ -54,12 +53,12 @@ async def take_order(
         order_id=outcome.order_id,
         amount_due_fen=outcome.amount_fen,
         pay_by=outcome.pay_by_iso,
-        pay_url=pay_url(services.settings, outcome.order_id),
+        pay_url=pay_url(runtime.services.settings, outcome.order_id),
     )
 
 
 async def handle_order_frame(
-    services: Services, principal: Principal, room: SellingRoom, frame: OrderPlace
+    runtime: OrdersRuntime, principal: Principal, room: SellingRoom, frame: OrderPlace
 ) -> OrderAccepted | OrderRejected:
     """The live gateway calls this for every order.place it lets through its rate limit."""
-    return await take_order(services, principal, room, frame)
+    return await take_order(runtime, principal, room, frame)

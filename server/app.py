@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from litestar import Litestar, MediaType, Request, Router, get
+from litestar import Controller, Litestar, MediaType, Request, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
@@ -22,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import attribution.controllers
 import live.controllers
 import orders.controllers
-from live.gateway import RoomGateway
+from attribution.runtime import AttributionRuntime
 from live.publish import LiveRooms
+from live.runtime import LiveRuntime
 from orders.announce import Rooms
-from orders.notices import start_notices
-from server.auth import PUBLIC, Principal, TokenAuthMiddleware, role_guard
+from orders.runtime import OrdersRuntime
+from server.auth import PUBLIC, Principal, TokenAuthMiddleware, role_guard, signer_of
 from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz
 from server.openapi import ArrayLikeStructSchemaPlugin, describe_errors, openapi_components
@@ -36,17 +38,47 @@ from server.settings import Settings, load_settings
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
+@dataclass(frozen=True)
+class Runtimes:
+    """Everything long-lived one app process holds, built once by the lifespan."""
+
+    services: Services
+    attribution: AttributionRuntime
+    orders: OrdersRuntime
+    live: LiveRuntime
+
+
+@asynccontextmanager
+async def open_runtimes(settings: Settings) -> AsyncIterator[Runtimes]:
+    """Open the services, build each package's runtime, start the room gateway and the order
+    notices; on exit stop them in the reverse order and close the services."""
+    async with AsyncExitStack() as stack:
+        services = await open_services(settings)
+        stack.push_async_callback(services.close)
+        rooms = LiveRooms(services.redis)
+        orders = OrdersRuntime.build(services, rooms)
+        live = LiveRuntime.build(services, rooms, orders)
+        await live.start(settings.http.host, settings.http.ws_port)
+        stack.push_async_callback(live.close)
+        await orders.start_notices()
+        stack.push_async_callback(orders.close)
+        yield Runtimes(services, AttributionRuntime.build(settings), orders, live)
+
+
+def _runtimes(state: State) -> Runtimes:
+    runtimes: Runtimes = state.runtimes
+    return runtimes
+
+
 async def provide_db(state: State) -> AsyncIterator[AsyncSession]:
     """A session per request; domain functions open their own explicit transactions on it."""
-    services: Services = state.services
-    async with services.sessionmaker() as session:
+    async with _runtimes(state).services.sessionmaker() as session:
         yield session
 
 
 def provide_services(state: State) -> Services:
     """The process's long-lived parts (settings, Redis, database, signer)."""
-    services: Services = state.services
-    return services
+    return _runtimes(state).services
 
 
 def provide_caller(request: Request[Principal, str, State]) -> Principal:
@@ -57,8 +89,19 @@ def provide_caller(request: Request[Principal, str, State]) -> Principal:
 def provide_rooms(state: State) -> Rooms:
     """live/'s side of what orders/ needs of the rooms, handed to orders/' handlers here so
     orders/ never imports live/."""
-    rooms: Rooms = state.rooms
-    return rooms
+    return _runtimes(state).orders.rooms
+
+
+def provide_orders(state: State) -> OrdersRuntime:
+    return _runtimes(state).orders
+
+
+def provide_live(state: State) -> LiveRuntime:
+    return _runtimes(state).live
+
+
+def provide_attribution(state: State) -> AttributionRuntime:
+    return _runtimes(state).attribution
 
 
 @get("/", opt=PUBLIC, include_in_schema=False, media_type=MediaType.HTML)
@@ -77,7 +120,7 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-API_ROUTES: list[HTTPRouteHandler] = [
+API_ROUTES: list[HTTPRouteHandler | type[Controller]] = [
     healthz,
     *attribution.controllers.ROUTES,
     *live.controllers.ROUTES,
@@ -91,19 +134,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        services = await open_services(settings)
-        app.state.services = services
-        app.state.rooms = rooms = LiveRooms(services.redis)
-        async with AsyncExitStack() as stack:
-            stack.push_async_callback(services.close)
-            gateway = RoomGateway(services)
-            await gateway.start(settings.http.host, settings.http.ws_port)
-            stack.push_async_callback(gateway.stop)
-            notices = await start_notices(services, rooms)
-            stack.push_async_callback(notices.stop)
+        async with open_runtimes(settings) as runtimes:
+            app.state.runtimes = runtimes
             freeze_startup_heap()
-            stack.callback(gc.unfreeze)
-            yield
+            try:
+                yield
+            finally:
+                gc.unfreeze()
 
     return Litestar(
         route_handlers=[
@@ -117,8 +154,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "rooms": Provide(provide_rooms, sync_to_thread=False),
             "services": Provide(provide_services, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
+            "orders": Provide(provide_orders, sync_to_thread=False),
+            "live": Provide(provide_live, sync_to_thread=False),
+            "attribution": Provide(provide_attribution, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(TokenAuthMiddleware)],
+        middleware=[DefineMiddleware(TokenAuthMiddleware, signer=signer_of(settings))],
         guards=[role_guard],
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ArrayLikeStructSchemaPlugin()],

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
+from litestar import Controller
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Components, OpenAPIType, Schema, SecurityScheme
@@ -79,12 +80,27 @@ def openapi_components() -> Components:
     return Components(security_schemes={BEARER: BEARER_SCHEME})
 
 
-def describe_errors(handlers: Iterable[HTTPRouteHandler]) -> None:
+def route_handlers(
+    routes: Iterable[HTTPRouteHandler | type[Controller]],
+) -> list[HTTPRouteHandler]:
+    """The HTTP handlers of routes as the app registers them: plain handlers, and the
+    handlers of Controller classes."""
+    found: list[HTTPRouteHandler] = []
+    for route in routes:
+        if isinstance(route, HTTPRouteHandler):
+            found.append(route)
+        else:
+            found.extend(v for v in vars(route).values() if isinstance(v, HTTPRouteHandler))
+    return found
+
+
+def describe_errors(routes: Iterable[HTTPRouteHandler | type[Controller]]) -> None:
     """Give each API route its bearer requirement and its error answers, all one `ErrorBody`.
 
     A route that declares an answer of its own for a status (POST /api/orders' rejection)
-    keeps it. Done on the handlers before the app is built, as their decorators would."""
-    for handler in handlers:
+    keeps it. Done on the handlers before the app is built (the app copies a Controller's
+    handlers from its class), as their decorators would."""
+    for handler in route_handlers(routes):
         public = bool(handler.opt.get("public"))
         errors = ERRORS if public else {**ERRORS, **AUTH_ERRORS}
         declared = dict(handler.responses or {})
