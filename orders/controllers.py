@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
@@ -213,9 +214,7 @@ class OrderController(Controller):
         done = await refund_order(
             orders.services, order_id, data.quantity, data.reason, rooms=orders.rooms
         )
-        return RefundRead(
-            done.refund_id, done.order_id, done.quantity, done.amount_fen, done.order_status
-        )
+        return msgspec.convert(done, RefundRead, from_attributes=True)
 
 
 class PaymentController(Controller):

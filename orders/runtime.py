@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,17 +34,22 @@ class SellingRooms:
     """The rooms the HTTP order path sells in, read through `Rooms` and kept a few seconds."""
 
     def __init__(
-        self, rooms: Rooms, ttl_s: float = ROOM_CACHE_S, size: int = ROOM_CACHE_SIZE
+        self,
+        rooms: Rooms,
+        ttl_s: float = ROOM_CACHE_S,
+        size: int = ROOM_CACHE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.rooms = rooms
         self.ttl_s = ttl_s
         self.size = size
+        self._clock = clock
         self._cache: OrderedDict[int, tuple[float, SellingRoom | None]] = OrderedDict()
 
     async def get(self, session: AsyncSession, room_id: int) -> SellingRoom | None:
         """The room, or None when there is no such room. Reads in a transaction of its own,
         so the session holds no lock afterwards (SQLite)."""
-        now = time.monotonic()
+        now = self._clock()
         hit = self._cache.get(room_id)
         if hit and now - hit[0] < self.ttl_s:
             self._cache.move_to_end(room_id)
