@@ -80,3 +80,24 @@ def test_no_handler_touches_the_app_state() -> None:
         if re.search(r"\bapp\.state\b|\bextras\b", line)
     ]
     assert found == []
+
+
+def test_the_schema_lists_every_api_route_with_its_error_answers(app: Litestar) -> None:
+    schema = app.openapi_schema.to_schema()
+    paths = schema["paths"]
+    routes = {
+        (route.path, method)
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if handler.include_in_schema and route.path.startswith("/api/")
+        for method in handler.http_methods
+        if method != "OPTIONS"
+    }
+    assert len(routes) > 30
+    for path, method in routes:
+        documented = re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+        operation = paths[documented][method.lower()]
+        for status in ("400", "404", "409", "500"):
+            assert status in operation["responses"], f"{method} {path} lacks {status}"
+        refused = operation["responses"]["500"]["content"]["application/json"]["schema"]
+        assert refused == {"$ref": "#/components/schemas/ErrorBody"}, f"{method} {path}"
