@@ -6,17 +6,19 @@ from typing import Protocol
 
 import msgspec
 
+from server.errors import Unauthorized, Unavailable
+
 
 class MiniProgramIdentity(msgspec.Struct, frozen=True):
     openid: str
     phone: str | None = None
 
 
-class LoginRefused(Exception):
+class LoginRefused(Unauthorized):
     """The provider did not accept the code."""
 
 
-class IdentityProviderDown(Exception):
+class IdentityProviderDown(Unavailable):
     """The provider could not be asked (network, its own error); the viewer may retry."""
 
 

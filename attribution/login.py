@@ -20,28 +20,25 @@ from attribution.identity import DemoIdentityProvider, IdentityProvider, MiniPro
 from attribution.models import Customer, Store
 from attribution.schemas import BindingReason
 from attribution.wechat import WechatIdentityProvider
-from server.services import Services
+from server.errors import NotFound
+from server.settings import Settings
 
 
-def identity_provider(services: Services) -> IdentityProvider:
-    """The configured provider, one per process (WeChat's keeps its access token cached)."""
-    found: IdentityProvider | None = services.extras.get("attribution.identity")
-    if found is None:
-        auth = services.settings.auth
-        if auth.login_provider == "wechat":
-            found = WechatIdentityProvider(
-                auth.wechat_base_url, auth.wechat_app_id, auth.wechat_app_secret
-            )
-        else:
-            found = DemoIdentityProvider()
-        services.extras["attribution.identity"] = found
-    return found
+def identity_provider(settings: Settings) -> IdentityProvider:
+    """The provider the settings name. Built once per process, by the assembly
+    (attribution/runtime.py): WeChat's keeps its access token cached."""
+    auth = settings.auth
+    if auth.login_provider == "wechat":
+        return WechatIdentityProvider(
+            auth.wechat_base_url, auth.wechat_app_id, auth.wechat_app_secret
+        )
+    return DemoIdentityProvider()
 
 
 LOGIN_WINDOW_S = 60
 
 
-class UnknownStore(ValueError):
+class UnknownStore(NotFound):
     """The login names a store that does not exist (a stale or forged room link)."""
 
 

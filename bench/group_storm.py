@@ -17,7 +17,7 @@ import time
 from bench.measure import percentile
 from orders.groups import GroupOrder, join_group, open_group
 from orders.groups_terms import GroupKeys
-from orders.intake import IntakeRequest
+from orders.intake import IntakeRequest, OrderIntake
 from orders.keys import STREAMS_KEY
 from server import factories
 from server.services import Services
@@ -42,8 +42,9 @@ async def group_storm(
         )
     await services.redis.srem(STREAMS_KEY, deal)  # not for the worker: bench orders
     groups: list[str] = []
+    intake = OrderIntake(services)
     for n, leader in enumerate(leaders):
-        placed = await open_group(services, IntakeRequest(leader, deal, 1, f"storm-open-{n}"), "")
+        placed = await open_group(intake, IntakeRequest(leader, deal, 1, f"storm-open-{n}"), "")
         assert isinstance(placed, GroupOrder), placed
         groups.append(placed.group_id)
     full: set[str] = set()
@@ -57,7 +58,7 @@ async def group_storm(
             group_id = rng.choice([g for g in groups if g not in full])
             request = IntakeRequest(FAKE_CUSTOMERS + n, deal, 1, f"storm-{n}-{group_id}")
             sent = time.perf_counter()
-            reply = await join_group(services, request, group_id)
+            reply = await join_group(intake, request, group_id)
             waits.append((time.perf_counter() - sent) * 1000)
             if isinstance(reply, GroupOrder):
                 accepted += 1

@@ -33,7 +33,7 @@ import uvloop
 from bench.measure import cpu_seconds
 from bench.orders import seed
 from bench.stack import Stack, embedded_stack, until_no_aof_rewrite
-from orders.intake import IntakeRequest, place_order
+from orders.intake import IntakeRequest, OrderIntake, place_order
 from orders.persister import OrderPersister
 from server.redis import EmbeddedRedis
 from server.services import Services
@@ -131,13 +131,14 @@ async def run(orders: int) -> list[str]:
         async with embedded_stack(workdir) as stack:
             services = stack.services
             seeded = await seed(services, CUSTOMERS)
+            order_intake = OrderIntake(services)  # one per process, as the app's runtime holds
 
             async def intake() -> None:
                 for start in range(0, orders, CONCURRENT):
                     await asyncio.gather(
                         *(
                             place_order(
-                                services,
+                                order_intake,
                                 IntakeRequest(
                                     customer_id=seeded.customer_ids[n % CUSTOMERS],
                                     deal_id=seeded.open_deal,

@@ -176,7 +176,8 @@ async def until_drained(services: Services, deals: list[int], expected: int, wit
 async def direct_phase(services: Services, viewers: int, seconds: float) -> float:
     """The reserve script straight from this process, on a deal of its own; calls per second."""
     async with services.sessionmaker() as session:
-        product = await session.scalar(select(Product.id).where(Product.sku == "MD0009"))
+        async with session.begin():  # ended before the deal's own transaction
+            product = await session.scalar(select(Product.id).where(Product.sku == "MD0009"))
         direct_deal = await factories.open_deal(
             session, services.redis, int(product or 0), stock=10**9
         )

@@ -59,6 +59,7 @@ from live.streams import StreamBus, channel, decode_offset
 from orders.groups_schemas import GroupPlace
 from orders.groups_socket import handle_group_frame
 from orders.intake import take_order
+from orders.runtime import OrdersRuntime
 from orders.schemas import OrderPlace, OrderRejected
 from server.auth import Principal, Role, TokenError
 from server.bounds import INT32_MAX
@@ -162,8 +163,10 @@ class Viewer:
 
 
 class RoomGateway:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, orders: OrdersRuntime) -> None:
         self.services = services
+        self.orders = orders
+        """Where viewers' order.place frames go (orders/' intake of this process)."""
         self.bus = StreamBus(services.redis)
         self.rooms = RoomContexts(services.sessionmaker)
         self.snapshots = RoomSnapshots(self.bus, services.sessionmaker)
@@ -362,7 +365,9 @@ class RoomGateway:
             case GroupPlace():
                 self._reply(
                     viewer,
-                    await handle_group_frame(self.services, viewer.principal, viewer.room, frame),
+                    await handle_group_frame(
+                        self.orders.intake, viewer.principal, viewer.room, frame
+                    ),
                 )
 
     def _reply(self, viewer: Viewer, frame: msgspec.Struct) -> None:
@@ -436,7 +441,7 @@ class RoomGateway:
             ORDERS.labels("rejected", "deal_not_live").inc()
             return
         started = time.perf_counter()
-        reply = await take_order(self.services, viewer.principal, viewer.room, frame)
+        reply = await take_order(self.orders, viewer.principal, viewer.room, frame)
         self._reply(viewer, reply)
         if isinstance(reply, OrderRejected):
             ORDERS.labels("rejected", reply.reason).inc()

@@ -13,23 +13,24 @@ from live.models import Broadcast, BroadcastStatus, SlotApproval, WindowItem
 from live.protocol import BroadcastState
 from live.publish import BroadcastEnded, Event, RoomFrame
 from live.window import broadcast_view, on_air_change
+from server import errors
 from server.auth import Principal, Role
 from server.model_base import utcnow
 
 
-class NotAllowed(Exception):
+class NotAllowed(errors.Forbidden):
     """The caller may not control this broadcast."""
 
 
-class NotFound(Exception):
+class NotFound(errors.NotFound):
     """No such broadcast or item."""
 
 
-class BadTransition(Exception):
+class BadTransition(errors.Conflict):
     """The broadcast is not in a state that allows this."""
 
 
-class BadMedia(ValueError):
+class BadMedia(errors.Invalid):
     """A play or replay URL we will not hand to viewers."""
 
 

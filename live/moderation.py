@@ -20,17 +20,18 @@ from live.protocol import ChatHidden
 from live.rooms import RoomContext
 from live.streams import StreamBus
 from server.auth import Principal, Role
+from server.errors import Invalid, NotFound
 
 STAFF_CHAT_NAMES = {Role.HOST: "主播", Role.HQ: "总部"}
 CHAT_AUTHOR_TTL_S = 24 * 3600
 """Long enough to mute or hide for a line said in tonight's broadcast."""
 
 
-class StaffLine(Exception):
+class StaffLine(Invalid):
     """A staff member's line: hide it; staff are not muted."""
 
 
-class NoSuchLine(Exception):
+class NoSuchLine(NotFound):
     """No chat line at this offset of this broadcast's stream (or it is over a day old)."""
 
 

@@ -22,12 +22,13 @@ from orders.catalogue import product_exists
 from orders.deals import adopt_deal, deal_snapshots, deal_terms
 from orders.rooms_port import DealStateChanged
 from server.auth import Principal
+from server.errors import Invalid
 
 MAX_PRICE_FEN = 100_000_000
 """One million yuan: above any item a live room sells; a typo, not a price."""
 
 
-class BadEdit(ValueError):
+class BadEdit(Invalid):
     """The edit makes no sense (a price out of range, a deal for another product...)."""
 
 

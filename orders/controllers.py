@@ -1,28 +1,25 @@
-"""HTTP endpoints of orders/: place and read orders, refunds, the payment notify URL, the
-sandbox's routes (orders/sandbox.py), and HQ's deal planning."""
+"""HTTP endpoints of orders/: orders and refunds, deals, payments (the notify URL, WeChat Pay's
+prepay, the sandbox's pay link) and a room's order feed. Domain functions raise the error kinds
+of server/errors.py; the app maps them to their status once."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+import msgspec
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
-from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
+from litestar.types import ControllerRouterHandler
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import orders.coupons_controllers
 import orders.groups_controllers
 import orders.on_behalf_controllers
-import orders.prepay
-import orders.sandbox
 from orders.deals import (
-    DealError,
     DealNotFound,
     add_stock,
     create_deal,
@@ -36,9 +33,11 @@ from orders.keys import http_rate
 from orders.models import Deal, Order, Refund
 from orders.pay_links import pay_url
 from orders.payments import MalformedNotification, SignatureError, handle_notification
-from orders.refunds import RefundError, refund_order
-from orders.rooms_port import Rooms, SellingRoom
-from orders.sales_feed import room_order_feed
+from orders.prepay import prepay_params
+from orders.refunds import refund_order
+from orders.runtime import OrdersRuntime
+from orders.sales_feed import RoomOrders, room_orders
+from orders.sandbox import PAGE, PAID_OUTCOMES, PayToken, SandboxOrder, SandboxPayResult, payable
 from orders.schemas import (
     DealCreate,
     DealRead,
@@ -52,14 +51,13 @@ from orders.schemas import (
     StockAdd,
 )
 from orders.statuses import DealStatus, OrderStatus
+from orders.wechatpay import JsapiPayParams
 from server.auth import PUBLIC, Principal, Role, allow
 from server.bounds import PathId, PathOrderId
-from server.errors import ErrorBody
+from server.errors import ErrorBody, Forbidden, NotFound
 from server.services import Services
+from server.settings import Settings
 
-ROOM_CACHE_S = 5.0
-"""A room's broadcast and store do not change while it is live; the HTTP order path reads
-them at most this often per room and process instead of once per order."""
 HTTP_ORDERS_PER_SECOND = 5
 """Orders one customer may send over HTTP per second; the room socket has its own limit
 (live/ratelimit.py). A person taps a few times a second at most; a script is refused."""
@@ -88,56 +86,33 @@ REJECTION_STATUS = {
 }
 
 
-async def _room(
-    services: Services, rooms: Rooms, db: AsyncSession, room_id: int
-) -> SellingRoom | None:
-    cache: dict[int, tuple[float, SellingRoom | None]] = services.extras.setdefault(
-        "orders.rooms", {}
-    )
-    hit = cache.get(room_id)
-    if hit and time.monotonic() - hit[0] < ROOM_CACHE_S:
-        return hit[1]
-    room = await rooms.room(db, room_id)
-    await db.rollback()  # end the read, so the session holds no lock (SQLite)
-    cache[room_id] = (time.monotonic(), room)
-    return room
+class NoSuchRoom(NotFound):
+    pass
 
 
-async def _over_rate(services: Services, customer_id: int) -> bool:
+class NoSuchOrder(NotFound):
+    """No such order, or not one the caller may see."""
+
+
+class NotYourRoom(Forbidden):
+    pass
+
+
+class NotYourDeal(Forbidden):
+    pass
+
+
+async def _over_rate(orders: OrdersRuntime, customer_id: int) -> bool:
     """A fixed one-second window per customer: one round trip, shared by every app node."""
     key = http_rate(customer_id, int(time.time()))
-    async with services.redis.pipeline(transaction=False) as pipe:
+    async with orders.services.redis.pipeline(transaction=False) as pipe:
         pipe.incr(key)
         pipe.expire(key, 2)
         count, _ = await pipe.execute()
     return int(count) > HTTP_ORDERS_PER_SECOND
 
 
-@post("/api/orders", opt=allow(Role.VIEWER), tags=["orders"], responses=REJECTION_RESPONSES)
-async def place_order(
-    data: JSONBody[OrderCreate],
-    request: Request[Principal, str, State],
-    db: NamedDependency[AsyncSession],
-    rooms: NamedDependency[Rooms],
-) -> Response[OrderAccepted | OrderRejected]:
-    """Order from the mini-program's plain path: the same checks and script as the room socket."""
-    services: Services = request.app.state.services
-    if await _over_rate(services, request.user.sub):
-        rejected = OrderRejected(data.idempotency_key, "rate_limited", "too many orders; slow down")
-        return Response(rejected, status_code=429)
-    room = None
-    if data.room_id is not None:
-        room = await _room(services, rooms, db, data.room_id)
-        if room is None:
-            raise NotFoundException(f"no room {data.room_id}")
-    frame = OrderPlace(data.idempotency_key, data.deal_id, data.quantity, data.coupon_ids)
-    reply = await take_order(services, request.user, room, frame)
-    if isinstance(reply, OrderAccepted):
-        return Response(reply, status_code=201)
-    return Response(reply, status_code=REJECTION_STATUS.get(reply.reason, 409))
-
-
-async def _read(db: AsyncSession, services: Services, orders: list[Order]) -> list[OrderRead]:
+async def _read(db: AsyncSession, settings: Settings, orders: list[Order]) -> list[OrderRead]:
     if not orders:
         return []
     refunded = dict(
@@ -162,95 +137,155 @@ async def _read(db: AsyncSession, services: Services, orders: list[Order]) -> li
             pay_by=o.pay_by.isoformat(),
             refunded_quantity=int(refunded.get(o.id) or 0),
             paid_at=o.paid_at.isoformat() if o.paid_at else None,
-            pay_url=(
-                pay_url(services.settings, o.id) if o.status == OrderStatus.PENDING_PAYMENT else ""
-            ),
+            pay_url=pay_url(settings, o.id) if o.status == OrderStatus.PENDING_PAYMENT else "",
         )
         for o in orders
     ]
 
 
-@get("/api/orders/mine", opt=allow(Role.VIEWER), tags=["orders"])
-async def my_orders(
-    request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
-) -> list[OrderRead]:
-    """The signed-in customer's orders, newest first (orders reach this list within moments)."""
-    orders = list(
-        await db.scalars(
-            select(Order)
-            .where(Order.customer_id == request.user.sub)
-            .order_by(Order.id.desc())
-            .limit(200)
-        )
-    )
-    return await _read(db, request.app.state.services, orders)
-
-
-async def _own_order(db: AsyncSession, principal: Principal, order_id: str) -> Order:
+async def _own_order(db: AsyncSession, caller: Principal, order_id: str) -> Order:
     """The order if the caller may see it: its customer, or HQ. Anyone else gets 404."""
     order = await db.get(Order, order_id)
-    if order is None or (principal.role is not Role.HQ and order.customer_id != principal.sub):
-        raise NotFoundException("no such order")
+    if order is None or (caller.role is not Role.HQ and order.customer_id != caller.sub):
+        raise NoSuchOrder("no such order")
     return order
 
 
-@get("/api/orders/{order_id:str}", opt=allow(Role.VIEWER, Role.HQ), tags=["orders"])
-async def read_order(
-    order_id: PathOrderId,
-    request: Request[Principal, str, State],
-    db: NamedDependency[AsyncSession],
-) -> OrderRead:
-    order = await _own_order(db, request.user, order_id)
-    return (await _read(db, request.app.state.services, [order]))[0]
+class OrderController(Controller):
+    path = "/api/orders"
+    tags = ("orders",)
 
+    @post(opt=allow(Role.VIEWER), responses=REJECTION_RESPONSES)
+    async def place_order(
+        self,
+        data: JSONBody[OrderCreate],
+        caller: Principal,
+        db: AsyncSession,
+        orders: OrdersRuntime,
+    ) -> Response[OrderAccepted | OrderRejected]:
+        """Order from the mini-program's plain path: the same checks and script as the room
+        socket."""
+        if await _over_rate(orders, caller.sub):
+            rejected = OrderRejected(
+                data.idempotency_key, "rate_limited", "too many orders; slow down"
+            )
+            return Response(rejected, status_code=429)
+        room = None
+        if data.room_id is not None:
+            room = await orders.selling_rooms.get(db, data.room_id)
+            if room is None:
+                raise NoSuchRoom(f"no room {data.room_id}")
+        frame = OrderPlace(data.idempotency_key, data.deal_id, data.quantity, data.coupon_ids)
+        reply = await take_order(orders, caller, room, frame)
+        if isinstance(reply, OrderAccepted):
+            return Response(reply, status_code=201)
+        return Response(reply, status_code=REJECTION_STATUS.get(reply.reason, 409))
 
-@post(
-    "/api/orders/{order_id:str}/refund",
-    opt=allow(Role.VIEWER, Role.HQ),
-    tags=["orders"],
-    status_code=200,
-)
-async def refund(
-    order_id: PathOrderId,
-    data: JSONBody[RefundCreate],
-    request: Request[Principal, str, State],
-    db: NamedDependency[AsyncSession],
-    rooms: NamedDependency[Rooms],
-) -> RefundRead:
-    """Refund a paid order, in full or some units: its customer or HQ."""
-    await _own_order(db, request.user, order_id)
-    await db.rollback()
-    try:
-        done, news = await refund_order(
-            request.app.state.services, order_id, data.quantity, data.reason
+    @get("/mine", opt=allow(Role.VIEWER))
+    async def my_orders(
+        self, caller: Principal, db: AsyncSession, services: Services
+    ) -> list[OrderRead]:
+        """The signed-in customer's orders, newest first (orders reach this list within moments)."""
+        mine = list(
+            await db.scalars(
+                select(Order)
+                .where(Order.customer_id == caller.sub)
+                .order_by(Order.id.desc())
+                .limit(200)
+            )
         )
-    except RefundError as exc:
-        raise ClientException(str(exc), status_code=409) from exc
-    await rooms.publish(news)
-    return RefundRead(
-        done.refund_id, done.order_id, done.quantity, done.amount_fen, done.order_status
-    )
+        return await _read(db, services.settings, mine)
+
+    @get("/{order_id:str}", opt=allow(Role.VIEWER, Role.HQ))
+    async def read_order(
+        self, order_id: PathOrderId, caller: Principal, db: AsyncSession, services: Services
+    ) -> OrderRead:
+        order = await _own_order(db, caller, order_id)
+        return (await _read(db, services.settings, [order]))[0]
+
+    @post("/{order_id:str}/refund", opt=allow(Role.VIEWER, Role.HQ), status_code=200)
+    async def refund(
+        self,
+        order_id: PathOrderId,
+        data: JSONBody[RefundCreate],
+        caller: Principal,
+        db: AsyncSession,
+        orders: OrdersRuntime,
+    ) -> RefundRead:
+        """Refund a paid order, in full or some units: its customer or HQ."""
+        async with db.begin():
+            await _own_order(db, caller, order_id)
+        done, news = await refund_order(orders.services, order_id, data.quantity, data.reason)
+        await orders.rooms.publish(news)
+        return msgspec.convert(done, RefundRead, from_attributes=True)
 
 
-@post(
-    "/api/payments/notify",
-    opt=PUBLIC,
-    tags=["payments"],
-    status_code=200,
-    responses=NOTIFY_RESPONSES,
-)
-async def payment_notify(request: Request[Any, Any, State]) -> Response[dict[str, str]]:
-    """The provider's signed notification (WeChat Pay style); answers SUCCESS once handled."""
-    body = await request.body()
-    try:
-        result = await handle_notification(request.app.state.services, request.headers, body)
-    except SignatureError as exc:
-        return Response({"code": "FAIL", "message": str(exc)}, status_code=401)
-    except MalformedNotification as exc:
-        return Response({"code": "FAIL", "message": str(exc)}, status_code=400)
-    if not result.acknowledged:
-        return Response({"code": "FAIL", "message": result.outcome}, status_code=409)
-    return Response({"code": "SUCCESS", "message": result.outcome})
+class PaymentController(Controller):
+    path = "/api"
+    tags = ("payments",)
+
+    @post("/payments/notify", opt=PUBLIC, status_code=200, responses=NOTIFY_RESPONSES)
+    async def payment_notify(
+        self, request: Request[Any, Any, State], orders: OrdersRuntime
+    ) -> Response[dict[str, str]]:
+        """The provider's signed notification (WeChat Pay style); answers SUCCESS once handled."""
+        body = await request.body()
+        # The provider's protocol, not our error body: it reads `code` and retries on FAIL.
+        try:
+            result = await handle_notification(
+                orders.services, orders.payments, request.headers, body
+            )
+        except SignatureError as exc:
+            return Response({"code": "FAIL", "message": str(exc)}, status_code=401)
+        except MalformedNotification as exc:
+            return Response({"code": "FAIL", "message": str(exc)}, status_code=400)
+        if not result.acknowledged:
+            return Response({"code": "FAIL", "message": result.outcome}, status_code=409)
+        return Response({"code": "SUCCESS", "message": result.outcome})
+
+    @post("/orders/{order_id:str}/prepay", opt=allow(Role.VIEWER), status_code=200)
+    async def prepay_order(
+        self, order_id: str, caller: Principal, db: AsyncSession, orders: OrdersRuntime
+    ) -> JsapiPayParams:
+        """The signed `wx.requestPayment` parameters of the caller's own unpaid order (WeChat
+        Pay only; asked again, WeChat Pay gives the same prepay order)."""
+        return await prepay_params(orders.payments, db, caller, order_id)
+
+    @get("/pay/sandbox/{order_id:str}", opt=allow(Role.VIEWER))
+    async def sandbox_order(
+        self,
+        order_id: str,
+        pay_token: PayToken,
+        caller: Principal,
+        db: AsyncSession,
+        services: Services,
+    ) -> SandboxOrder:
+        """The sandbox pay page's view of the caller's own order (demo only)."""
+        return await payable(services.settings, db, caller, order_id, pay_token)
+
+    @post("/pay/sandbox/{order_id:str}", opt=allow(Role.VIEWER))
+    async def sandbox_pay(
+        self,
+        order_id: str,
+        pay_token: PayToken,
+        caller: Principal,
+        db: AsyncSession,
+        orders: OrdersRuntime,
+    ) -> Response[SandboxPayResult]:
+        """The owner confirmed: the sandbox signs a notification for the order's amount and
+        applies it like any other (200 when paid, 409 when the money goes back)."""
+        order = await payable(orders.services.settings, db, caller, order_id, pay_token)
+        headers, body = orders.sandbox.notification(order.order_id, order.amount_fen)
+        result = await handle_notification(orders.services, orders.payments, headers, body)
+        paid = result.outcome in PAID_OUTCOMES
+        return Response(SandboxPayResult(result.outcome, paid), status_code=200 if paid else 409)
+
+
+@get("/pay/sandbox/{order_id:str}", opt=PUBLIC, include_in_schema=False, media_type=MediaType.HTML)
+async def sandbox_pay_page(order_id: str) -> str:
+    """The page of a pay link. It holds nothing of the order: its script asks the API above
+    with the viewer's own token and the link's pay token."""
+    return PAGE
 
 
 def _deal_read(deal: Deal, left: int, status: DealStatus | None = None) -> DealRead:
@@ -270,130 +305,111 @@ def _deal_read(deal: Deal, left: int, status: DealStatus | None = None) -> DealR
     )
 
 
-async def _deal_reply(db: AsyncSession, services: Services, deal_id: int) -> DealRead:
-    snapshot = (await deal_snapshots(services.redis, db, [deal_id]))[deal_id]
+async def _deal_reply(db: AsyncSession, orders: OrdersRuntime, deal_id: int) -> DealRead:
     deal = await db.get(Deal, deal_id)
-    assert deal is not None
+    if deal is None:
+        raise DealNotFound(f"no deal {deal_id}")
+    snapshot = (await deal_snapshots(orders.services.redis, db, [deal_id]))[deal_id]
     return _deal_read(deal, snapshot.stock_left, snapshot.status)
 
 
-@post("/api/deals", opt=allow(Role.HQ), tags=["deals"])
-async def plan_deal(
-    data: JSONBody[DealCreate],
-    db: NamedDependency[AsyncSession],
-    rooms: NamedDependency[Rooms],
-) -> DealRead:
-    """HQ plans a deal (flash sale, ...) on a product; it sells once launched."""
-    try:
-        deal = await create_deal(db, data, rooms=rooms)
-    except DealError as exc:
-        raise ClientException(str(exc)) from exc
-    return _deal_read(deal, deal.stock)
-
-
 async def _check_deal_control(
-    db: AsyncSession, rooms: Rooms, principal: Principal, deal_id: int
+    db: AsyncSession, orders: OrdersRuntime, caller: Principal, deal_id: int
 ) -> None:
-    """HQ runs every deal; a store host launches and stops the deals of their store's room."""
-    deal = await db.get(Deal, deal_id)
-    if deal is None:
-        raise NotFoundException(f"no deal {deal_id}")
-    if principal.role is Role.HQ:
-        return
-    store = await rooms.store_of_broadcast(db, deal.broadcast_id) if deal.broadcast_id else None
-    await db.rollback()  # end the read before the deal's own transaction
-    if store is None or store != principal.store_id:
-        raise PermissionDeniedException("only HQ runs this deal")
+    """HQ runs every deal; a store host launches and stops the deals of their store's room.
+    Read in a transaction of its own, ended before the deal's own."""
+    async with db.begin():
+        deal = await db.get(Deal, deal_id)
+        if deal is None:
+            raise DealNotFound(f"no deal {deal_id}")
+        if caller.role is Role.HQ:
+            return
+        store = (
+            await orders.rooms.store_of_broadcast(db, deal.broadcast_id)
+            if deal.broadcast_id
+            else None
+        )
+    if store is None or store != caller.store_id:
+        raise NotYourDeal("only HQ runs this deal")
 
 
-async def _deal_action(
-    request: Request[Principal, str, State],
-    db: AsyncSession,
-    rooms: Rooms,
-    deal_id: PathId,
-    action: str,
-    units: int = 0,
-) -> DealRead:
-    services: Services = request.app.state.services
-    await _check_deal_control(db, rooms, request.user, deal_id)
-    try:
-        if action == "launch":
-            _, news = await launch_deal(db, services.redis, deal_id)
-        elif action == "stop":
-            _, news = await stop_deal(db, services.redis, deal_id)
-        else:
-            _, news = await add_stock(db, services.redis, deal_id, units)
-    except DealNotFound as exc:
-        raise NotFoundException(str(exc)) from exc
-    except DealError as exc:
-        raise ClientException(str(exc), status_code=409) from exc
-    await rooms.publish(news)
-    return await _deal_reply(db, services, deal_id)
+class DealController(Controller):
+    path = "/api/deals"
+    tags = ("deals",)
+
+    @post(opt=allow(Role.HQ))
+    async def plan_deal(
+        self, data: JSONBody[DealCreate], db: AsyncSession, orders: OrdersRuntime
+    ) -> DealRead:
+        """HQ plans a deal (flash sale, ...) on a product; it sells once launched."""
+        deal = await create_deal(db, data, rooms=orders.rooms)
+        return _deal_read(deal, deal.stock)
+
+    @post("/{deal_id:int}/stock", opt=allow(Role.HQ), status_code=200)
+    async def deal_add_stock(
+        self,
+        deal_id: PathId,
+        data: JSONBody[StockAdd],
+        caller: Principal,
+        db: AsyncSession,
+        orders: OrdersRuntime,
+    ) -> DealRead:
+        """HQ adds units to a deal; a running deal sells them at once."""
+        await _check_deal_control(db, orders, caller, deal_id)
+        _, news = await add_stock(db, orders.services.redis, deal_id, data.units)
+        await orders.rooms.publish(news)
+        return await _deal_reply(db, orders, deal_id)
+
+    @post("/{deal_id:int}/launch", opt=allow(Role.HQ, Role.HOST), status_code=200)
+    async def deal_launch(
+        self, deal_id: PathId, caller: Principal, db: AsyncSession, orders: OrdersRuntime
+    ) -> DealRead:
+        await _check_deal_control(db, orders, caller, deal_id)
+        _, news = await launch_deal(db, orders.services.redis, deal_id)
+        await orders.rooms.publish(news)
+        return await _deal_reply(db, orders, deal_id)
+
+    @post("/{deal_id:int}/stop", opt=allow(Role.HQ, Role.HOST), status_code=200)
+    async def deal_stop(
+        self, deal_id: PathId, caller: Principal, db: AsyncSession, orders: OrdersRuntime
+    ) -> DealRead:
+        await _check_deal_control(db, orders, caller, deal_id)
+        _, news = await stop_deal(db, orders.services.redis, deal_id)
+        await orders.rooms.publish(news)
+        return await _deal_reply(db, orders, deal_id)
+
+    @get("/{deal_id:int}", opt=allow(*Role))
+    async def read_deal(self, deal_id: PathId, db: AsyncSession, orders: OrdersRuntime) -> DealRead:
+        return await _deal_reply(db, orders, deal_id)
 
 
-@post("/api/deals/{deal_id:int}/stock", opt=allow(Role.HQ), tags=["deals"], status_code=200)
-async def deal_add_stock(
-    deal_id: PathId,
-    data: JSONBody[StockAdd],
-    request: Request[Principal, str, State],
-    db: NamedDependency[AsyncSession],
-    rooms: NamedDependency[Rooms],
-) -> DealRead:
-    """HQ adds units to a deal; a running deal sells them at once."""
-    return await _deal_action(request, db, rooms, deal_id, "stock", data.units)
+class RoomOrderController(Controller):
+    path = "/api/rooms/{room_id:int}/orders"
+    tags = ("orders",)
+
+    @get(opt=allow(Role.HQ, Role.HOST))
+    async def room_order_feed(
+        self, room_id: PathId, caller: Principal, db: AsyncSession, orders: OrdersRuntime
+    ) -> RoomOrders:
+        """Orders landing in this room, newest first, and its totals (host console)."""
+        room = await orders.rooms.room(db, room_id)
+        if room is None:
+            raise NoSuchRoom("no such room")
+        if not caller.may_act_for_store(room.store_id):  # HQ, or the host of this room's store
+            raise NotYourRoom("this room belongs to another store")
+        return await room_orders(
+            db, await orders.rooms.broadcasts_selling_in(db, room.broadcast_id)
+        )
 
 
-@post(
-    "/api/deals/{deal_id:int}/launch",
-    opt=allow(Role.HQ, Role.HOST),
-    tags=["deals"],
-    status_code=200,
-)
-async def deal_launch(
-    deal_id: PathId,
-    request: Request[Principal, str, State],
-    db: NamedDependency[AsyncSession],
-    rooms: NamedDependency[Rooms],
-) -> DealRead:
-    return await _deal_action(request, db, rooms, deal_id, "launch")
-
-
-@post(
-    "/api/deals/{deal_id:int}/stop", opt=allow(Role.HQ, Role.HOST), tags=["deals"], status_code=200
-)
-async def deal_stop(
-    deal_id: PathId,
-    request: Request[Principal, str, State],
-    db: NamedDependency[AsyncSession],
-    rooms: NamedDependency[Rooms],
-) -> DealRead:
-    return await _deal_action(request, db, rooms, deal_id, "stop")
-
-
-@get("/api/deals/{deal_id:int}", opt=allow(*Role), tags=["deals"])
-async def read_deal(
-    deal_id: PathId, request: Request[Principal, str, State], db: NamedDependency[AsyncSession]
-) -> DealRead:
-    if await db.get(Deal, deal_id) is None:
-        raise NotFoundException(f"no deal {deal_id}")
-    return await _deal_reply(db, request.app.state.services, deal_id)
-
-
-ROUTES: list[HTTPRouteHandler | type[Controller]] = [
-    room_order_feed,
-    place_order,
-    my_orders,
-    read_order,
-    refund,
-    payment_notify,
-    *orders.sandbox.ROUTES,
-    *orders.prepay.ROUTES,
+ROUTES: list[ControllerRouterHandler] = [
+    RoomOrderController,
+    OrderController,
+    PaymentController,
+    sandbox_pay_page,
+    DealController,
     *orders.groups_controllers.ROUTES,
-    plan_deal,
-    deal_add_stock,
-    deal_launch,
-    deal_stop,
-    read_deal,
     *orders.coupons_controllers.ROUTES,
     *orders.on_behalf_controllers.ROUTES,
 ]
+"""orders/' HTTP routes, as the app registers them."""

@@ -24,8 +24,8 @@ from orders.models import Deal, Order, Product, Refund, units_kept
 from orders.rooms_port import RoomNews, Rooms, deal_state
 from orders.schemas import DealCreate, DealTerms, DealView
 from orders.statuses import SOLD, DealStatus, OrderStatus
-from orders.tx import transaction
 from server.bounds import INT32_MAX
+from server.errors import Conflict, Invalid, NotFound
 from server.redis import GATES_KEY, is_rebuilt
 
 KINDS = frozenset({"flash_sale", "regular", GROUP_KIND, coupons.KIND, "on_behalf"})
@@ -34,11 +34,15 @@ POLICIES = frozenset({"hold", "first_paid"})
 LATE_REFUND_REASON = "paid_after_expiry_sold_out"
 
 
-class DealError(ValueError):
-    """A deal request that cannot be done; the message says why."""
+class BadDeal(Invalid):
+    """A deal HQ plans that the rules refuse; the message says why."""
 
 
-class DealNotFound(DealError):
+class DealError(Conflict):
+    """A deal's state refuses the change asked of it; the message says why."""
+
+
+class DealNotFound(NotFound):
     pass
 
 
@@ -53,32 +57,32 @@ def from_ms(ms: int | None) -> datetime | None:
 async def create_deal(session: AsyncSession, data: DealCreate, *, rooms: Rooms) -> Deal:
     """HQ plans a deal; it sells once launched."""
     if data.kind not in KINDS:
-        raise DealError(f"kind must be one of {sorted(KINDS)}")
+        raise BadDeal(f"kind must be one of {sorted(KINDS)}")
     if data.stock_policy not in POLICIES:
-        raise DealError(f"stock_policy must be one of {sorted(POLICIES)}")
+        raise BadDeal(f"stock_policy must be one of {sorted(POLICIES)}")
     if data.price_fen < 0 or data.stock < 0 or data.per_customer_limit < 0:
-        raise DealError("price_fen, stock and per_customer_limit must not be negative")
+        raise BadDeal("price_fen, stock and per_customer_limit must not be negative")
     if data.starts_at_ms and data.ends_at_ms and data.ends_at_ms <= data.starts_at_ms:
-        raise DealError("ends_at_ms must be after starts_at_ms")
+        raise BadDeal("ends_at_ms must be after starts_at_ms")
     if data.kind == GROUP_KIND:
         try:
             group_terms(data.params)
         except GroupTermsError as exc:
-            raise DealError(str(exc)) from exc
+            raise BadDeal(str(exc)) from exc
     per_customer_limit = data.per_customer_limit
     if data.kind == coupons.KIND:
         try:
             coupons.pack_terms(dict(data.params))
         except coupons.PackError as exc:
-            raise DealError(str(exc)) from exc
+            raise BadDeal(str(exc)) from exc
         per_customer_limit = 1  # a pack is claimed once per customer
-    async with transaction(session):
+    async with session.begin():
         if await session.get(Product, data.product_id) is None:
-            raise DealError(f"no product {data.product_id}")
+            raise BadDeal(f"no product {data.product_id}")
         if data.broadcast_id is not None and not await rooms.broadcast_exists(
             session, data.broadcast_id
         ):
-            raise DealError(f"no broadcast {data.broadcast_id}")
+            raise BadDeal(f"no broadcast {data.broadcast_id}")
         deal = Deal(
             kind=data.kind,
             product_id=data.product_id,
@@ -180,7 +184,7 @@ DealChange = tuple[DealView, list[RoomNews]]
 async def _set_status(
     session: AsyncSession, client: redis.asyncio.Redis, deal_id: int, status: DealStatus
 ) -> DealChange:
-    async with transaction(session):
+    async with session.begin():
         deal = await session.get(Deal, deal_id, with_for_update=True)
         if deal is None:
             raise DealNotFound(f"no deal {deal_id}")
@@ -220,7 +224,7 @@ async def add_stock(
     """HQ adds units to a deal, running or not; a running deal sells them at once."""
     if units <= 0:
         raise DealError("units must be at least 1")
-    async with transaction(session):
+    async with session.begin():
         deal = await session.get(Deal, deal_id, with_for_update=True)
         if deal is None:
             raise DealNotFound(f"no deal {deal_id}")

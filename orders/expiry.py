@@ -23,7 +23,6 @@ from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent
 from orders.rooms_port import RoomNews, Rooms, stock_left
 from orders.statuses import OrderStatus
-from orders.tx import transaction
 from server.model_base import utcnow
 from server.services import Services
 
@@ -39,7 +38,7 @@ class Expired(msgspec.Struct, frozen=True):
 async def expire_order(services: Services, order_id: str) -> Expired | None:
     """Expire one unpaid order past its pay-by time; None unless this call expired it."""
     now = utcnow()
-    async with services.sessionmaker() as session, transaction(session):
+    async with services.sessionmaker() as session, session.begin():
         changed = await session.execute(
             update(Order)
             .where(

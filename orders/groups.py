@@ -32,7 +32,7 @@ from orders.groups_terms import (
     group_terms,
     new_group_id,
 )
-from orders.intake import Accepted, IntakeRequest, KindScript, Rejected, place_order
+from orders.intake import Accepted, IntakeRequest, KindScript, OrderIntake, Rejected, place_order
 from orders.models import Deal
 from server.services import Services
 
@@ -53,10 +53,11 @@ def _one_unit(request: IntakeRequest) -> Rejected | None:
 
 
 async def open_group(
-    services: Services, request: IntakeRequest, sharer_code: str = ""
+    intake: OrderIntake, request: IntakeRequest, sharer_code: str = ""
 ) -> GroupOrder | Rejected:
     """The customer orders as leader of a new group of the deal. `sharer_code` is the guide
     share code the leader came through; the group's share link carries it on."""
+    services = intake.services
     refused = _one_unit(request)
     if refused:
         return refused
@@ -77,7 +78,7 @@ async def open_group(
     deadline_ms = opened_ms + terms.minutes * 60_000
     keys = GroupKeys(request.deal_id)
     placed = await place_order(
-        services,
+        intake,
         request,
         KindScript(
             scripts.GROUP_JOIN,
@@ -106,9 +107,10 @@ async def open_group(
 
 
 async def join_group(
-    services: Services, request: IntakeRequest, group_id: str
+    intake: OrderIntake, request: IntakeRequest, group_id: str
 ) -> GroupOrder | Rejected:
     """The customer orders as a member of an open group of the request's deal."""
+    services = intake.services
     refused = _one_unit(request)
     if refused:
         return refused
@@ -118,7 +120,7 @@ async def join_group(
         )
     keys = GroupKeys(request.deal_id)
     placed = await place_order(
-        services,
+        intake,
         request,
         KindScript(
             scripts.GROUP_JOIN,

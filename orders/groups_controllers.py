@@ -19,6 +19,7 @@ from orders.groups_socket import placed_reply
 from orders.groups_views import deal_groups, my_groups, one_group
 from orders.intake import IntakeRequest, Rejected
 from orders.rooms_port import Rooms, SellingRoom
+from orders.runtime import OrdersRuntime
 from server.auth import PUBLIC, Principal, Role, allow
 from server.bounds import PathId
 from server.errors import Conflict, Invalid, NotFound
@@ -111,12 +112,13 @@ class GroupBuyController(Controller):
         caller: Principal,
         services: Services,
         rooms: Rooms,
+        orders: OrdersRuntime,
     ) -> GroupPlaced:
         """Open a group as its leader by ordering one unit at the group price."""
         room = await _room(rooms, db, data.room_id)
         await db.rollback()  # end the read: opening writes the group's row on its own session
         request = _request(caller, room, deal_id, data.idempotency_key)
-        placed = await open_group(services, request, data.share_code)
+        placed = await open_group(orders.intake, request, data.share_code)
         if isinstance(placed, Rejected):
             raise _refusal(placed)
         share_path = await share_path_of(services, deal_id, placed.group_id)
@@ -131,13 +133,14 @@ class GroupBuyController(Controller):
         caller: Principal,
         services: Services,
         rooms: Rooms,
+        orders: OrdersRuntime,
     ) -> GroupPlaced:
         """Join an open group by ordering one unit at the group price, from a room or from the
         group's share link alone."""
         room = await _room(rooms, db, data.room_id)
         deal_id = int(group_id.split("-", 1)[0])
         request = _request(caller, room, deal_id, data.idempotency_key)
-        placed = await join_group(services, request, group_id)
+        placed = await join_group(orders.intake, request, group_id)
         if isinstance(placed, Rejected):
             raise _refusal(placed)
         share_path = await share_path_of(services, deal_id, placed.group_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from orders.groups import GroupOrder, join_group, open_group, share_path_of
 from orders.groups_schemas import GroupPlace, GroupPlaced, GroupRejected
-from orders.intake import IntakeRequest
+from orders.intake import IntakeRequest, OrderIntake
 from orders.pay_links import pay_url
 from orders.rooms_port import SellingRoom
 from server.auth import Principal, Role
@@ -26,9 +26,10 @@ def placed_reply(services: Services, key: str, placed: GroupOrder, share_path: s
 
 
 async def handle_group_frame(
-    services: Services, principal: Principal, room: SellingRoom, frame: GroupPlace
+    intake: OrderIntake, principal: Principal, room: SellingRoom, frame: GroupPlace
 ) -> GroupPlaced | GroupRejected:
     """The live gateway calls this for every group.place it lets through its rate limit."""
+    services = intake.services
     key = frame.idempotency_key
     if principal.role is not Role.VIEWER:
         return GroupRejected(key, "forbidden", "only customers join groups")
@@ -42,9 +43,9 @@ async def handle_group_frame(
         room_store_id=room.store_id,
     )
     if frame.group_id is None:
-        placed = await open_group(services, request, frame.share_code)
+        placed = await open_group(intake, request, frame.share_code)
     else:
-        placed = await join_group(services, request, frame.group_id)
+        placed = await join_group(intake, request, frame.group_id)
     if not isinstance(placed, GroupOrder):
         return GroupRejected(key, placed.reason, placed.detail)
     share_path = await share_path_of(services, frame.deal_id, placed.group_id)

@@ -15,6 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 from redis.commands.core import AsyncScript
@@ -23,13 +24,15 @@ from sqlalchemy import select
 from orders import coupons, scripts
 from orders.keys import DealKeys, idempotency_claim
 from orders.models import Deal
-from orders.notices import notices_of
 from orders.pay_links import pay_url
 from orders.redis_batch import RedisBatcher
 from orders.rooms_port import SellingRoom
 from orders.schemas import OrderAccepted, OrderPlace, OrderRejected
 from server.auth import Principal, Role
 from server.services import Services
+
+if TYPE_CHECKING:  # the runtime holds an OrderIntake: a type-only import, no cycle
+    from orders.runtime import OrdersRuntime
 
 MAX_QUANTITY = 99
 """Most units in one order line; a per-deal limit can only lower it."""
@@ -117,12 +120,14 @@ def fingerprint(request: IntakeRequest) -> str:
     return f"{request.deal_id}:{request.quantity}:{coupons}"
 
 
-def _intake_state(services: Services) -> tuple[RedisBatcher, OrderIds]:
-    """This process's Redis batcher and order-id maker, made on first use."""
-    state = services.extras.get("orders.intake")
-    if state is None:
-        state = services.extras["orders.intake"] = (RedisBatcher(services.redis), OrderIds())
-    return state
+class OrderIntake:
+    """This process's order intake: the Redis batcher its calls share, and its order ids.
+    One per process, built at assembly (orders/runtime.py)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.batcher = RedisBatcher(services.redis)
+        self.ids = OrderIds()
 
 
 def _claim_key(request: IntakeRequest) -> str:
@@ -153,15 +158,16 @@ async def _claim(batcher: RedisBatcher, request: IntakeRequest, claim: str) -> b
 
 
 async def place_order(
-    services: Services, request: IntakeRequest, kind: KindScript | None = None
+    intake: OrderIntake, request: IntakeRequest, kind: KindScript | None = None
 ) -> Accepted | Rejected:
     """Take an order or say why not. Called by the room socket and by POST /api/orders, and
     with its kind's script by a kind that adds checks of its own (orders/groups.py)."""
     refused = validate(request)
     if refused:
         return refused
+    services = intake.services
     client = services.redis
-    batcher, ids = _intake_state(services)
+    batcher, ids = intake.batcher, intake.ids
     claim = _claim_key(request)
     claimed = await _claim(batcher, request, claim)
     if isinstance(claimed, Rejected):
@@ -247,7 +253,7 @@ def request_from(
 
 
 async def take_order(
-    services: Services, principal: Principal, room: SellingRoom | None, frame: OrderPlace
+    runtime: OrdersRuntime, principal: Principal, room: SellingRoom | None, frame: OrderPlace
 ) -> OrderAccepted | OrderRejected:
     """Both entries (the room socket's order.place and POST /api/orders) come here: the
     caller's checks, the reserve script, the room notices, the reply."""
@@ -258,10 +264,10 @@ async def take_order(
             frame.idempotency_key, "invalid_request", "room_id is needed: no store to credit"
         )
     request = request_from(principal, room, frame)
-    outcome = await place_order(services, request)
+    outcome = await place_order(runtime.intake, request)
     if not isinstance(outcome, Accepted):
         return OrderRejected(frame.idempotency_key, outcome.reason, outcome.detail)
-    notices = notices_of(services)
+    notices = runtime.notices
     if notices and not outcome.repeated:
         notices.order_accepted(
             deal_id=request.deal_id,
@@ -274,5 +280,5 @@ async def take_order(
         order_id=outcome.order_id,
         amount_due_fen=outcome.amount_fen,
         pay_by=outcome.pay_by_iso,
-        pay_url=pay_url(services.settings, outcome.order_id),
+        pay_url=pay_url(runtime.services.settings, outcome.order_id),
     )

@@ -1,6 +1,7 @@
 """Background jobs of orders/ on the arq worker. Each opens its own database scope through
 ctx["services"], publishes what it caused through ctx["rooms"] (the `orders.rooms_port.Rooms` the
-worker's startup hands in) and is safe to run more than once.
+worker's startup hands in), finds its long-lived objects (the payment provider) on ctx["orders"]
+(the worker's `OrdersRuntime`) and is safe to run more than once.
 
 The long-lived tasks (the persister, the restorer that rebuilds Redis after a restart) are not
 jobs: arq gives every job run a fresh context, so a job cannot hold a task across runs. The
@@ -22,6 +23,7 @@ from orders.persister import OrderPersister
 from orders.reconcile import reconcile_all
 from orders.refund_sender import send_due_refunds
 from orders.restore import Restorer
+from orders.runtime import OrdersRuntime
 
 log = structlog.get_logger()
 
@@ -61,7 +63,8 @@ async def reconcile_stock(ctx: dict[str, Any]) -> int:
 
 
 async def send_refunds(ctx: dict[str, Any]) -> int:
-    return await send_due_refunds(ctx["services"])
+    runtime: OrdersRuntime = ctx["orders"]
+    return await send_due_refunds(runtime.services, runtime.payments)
 
 
 TASKS_KEY = "orders.tasks"
@@ -71,7 +74,6 @@ async def start_tasks(ctx: dict[str, Any]) -> None:
     """The worker's startup: this process's one persister consumer and one restorer."""
     services = ctx["services"]
     persister = OrderPersister(services, ctx["redis"])
-    services.extras["orders.persister"] = persister
     ctx[TASKS_KEY] = [
         asyncio.create_task(persister.run(), name="orders.persister"),
         asyncio.create_task(Restorer(services).run(), name="orders.restorer"),

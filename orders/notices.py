@@ -136,14 +136,8 @@ class OrderNotices:
         return found
 
 
-def notices_of(services: Services) -> OrderNotices | None:
-    notices = services.extras.get("orders.notices")
-    return notices if isinstance(notices, OrderNotices) else None
-
-
 async def start_notices(services: Services, rooms: Rooms) -> OrderNotices:
     """Started by the app's lifespan; the returned object's stop() flushes what is pending."""
     notices = OrderNotices(services, rooms)
-    services.extras["orders.notices"] = notices
     notices.start()
     return notices

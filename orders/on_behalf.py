@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.queries import customer_profile, guide_names, guide_store
 from orders.deals import deal_terms
-from orders.intake import Accepted, IntakeRequest, place_order
+from orders.intake import Accepted, IntakeRequest, OrderIntake, place_order
 from orders.models import Order, OrderEvent, Product
 from orders.on_behalf_schemas import OnBehalfCreate, OnBehalfPlaced, OnBehalfView
 from orders.pay_links import pay_token, pay_token_matches, pay_url
@@ -43,7 +43,7 @@ def confirm_url(settings: Settings, order_id: str) -> str:
 
 
 async def place_for_customer(
-    services: Services, db: AsyncSession, caller: Principal, data: OnBehalfCreate
+    intake: OrderIntake, db: AsyncSession, caller: Principal, data: OnBehalfCreate
 ) -> OnBehalfPlaced:
     guide_id = caller.sub if caller.role is Role.GUIDE else data.guide_id
     if guide_id is None:
@@ -70,7 +70,8 @@ async def place_for_customer(
         placed_by_guide_id=guide_id,
         pay_within_s=data.hold_minutes * 60,
     )
-    outcome = await place_order(services, request)
+    outcome = await place_order(intake, request)
+    services = intake.services
     if not isinstance(outcome, Accepted):
         raise OnBehalfRefused(f"{outcome.reason}: {outcome.detail}")
     return OnBehalfPlaced(

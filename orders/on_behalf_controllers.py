@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.on_behalf import confirm, place_for_customer, read_linked
 from orders.on_behalf_schemas import OnBehalfCreate, OnBehalfPlaced, OnBehalfView
+from orders.runtime import OrdersRuntime
 from server.auth import Principal, Role, allow
 from server.bounds import PathOrderId
 from server.services import Services
@@ -24,10 +25,10 @@ class OnBehalfController(Controller):
 
     @post("/", opt=allow(Role.GUIDE, Role.HOST), status_code=201)
     async def place(
-        self, db: AsyncSession, caller: Principal, services: Services, data: OnBehalfCreate
+        self, db: AsyncSession, caller: Principal, orders: OrdersRuntime, data: OnBehalfCreate
     ) -> OnBehalfPlaced:
         """Hold a deal's units for a customer who asked; the answer has the link to send them."""
-        return await place_for_customer(services, db, caller, data)
+        return await place_for_customer(orders.intake, db, caller, data)
 
     @get("/{order_id:str}", opt=allow(Role.VIEWER))
     async def read(

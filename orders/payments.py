@@ -44,7 +44,6 @@ from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent, Payment, Product, Refund, RefundRequest
 from orders.pay_links import sandbox_pay_url
 from orders.statuses import OrderStatus, PaymentOutcome
-from orders.tx import transaction
 from server.bounds import Count, Text32, Text64
 from server.model_base import utcnow
 from server.services import Services
@@ -150,28 +149,6 @@ class SandboxProvider:
         )
 
 
-def provider_for(services: Services) -> SandboxProvider:
-    found = services.extras.get("orders.provider")
-    if found is None:
-        found = services.extras["orders.provider"] = SandboxProvider(services.settings)
-    return found
-
-
-def configured_provider(services: Services) -> PaymentProvider:
-    """The provider the settings name: the sandbox, or WeChat Pay (orders/wechatpay.py)."""
-    if services.settings.orders.payment_provider != "wechatpay":
-        return provider_for(services)
-    found: PaymentProvider | None = services.extras.get("orders.wechatpay")
-    if found is None:
-        # Imported here: orders/wechatpay.py builds on this module's Notification and errors.
-        from orders.wechatpay import WechatPayProvider
-
-        found = services.extras["orders.wechatpay"] = WechatPayProvider.from_settings(
-            services.settings
-        )
-    return found
-
-
 class PaymentResult(msgspec.Struct, frozen=True):
     outcome: PaymentOutcome
     order_status: OrderStatus | None = None
@@ -204,21 +181,22 @@ class Taken:
 
 
 async def handle_notification(
-    services: Services, headers: Mapping[str, str], body: bytes
+    services: Services, provider: PaymentProvider, headers: Mapping[str, str], body: bytes
 ) -> PaymentResult:
-    """Verify, then apply. Raises SignatureError for a forged or stale notification."""
-    notification = configured_provider(services).verify(headers, body)
+    """Verify with the configured provider, then apply. Raises SignatureError for a forged or
+    stale notification."""
+    notification = provider.verify(headers, body)
     if notification.trade_state != "SUCCESS":
         return PaymentResult(PaymentOutcome.NOT_SUCCESS)
-    return await apply_payment(services, notification)
+    return await apply_payment(services, provider.name, notification)
 
 
-async def apply_payment(services: Services, note: Notification) -> PaymentResult:
+async def apply_payment(services: Services, provider: str, note: Notification) -> PaymentResult:
     """Record one outcome for this transaction id; see the module docstring."""
     taken: list[Taken] = []
     after: list[Callable[[], Awaitable[None]]] = []
     try:
-        async with services.sessionmaker() as session, transaction(session):
+        async with services.sessionmaker() as session, session.begin():
             if not await _lock_order(session, note.order_id):
                 return PaymentResult(PaymentOutcome.UNKNOWN_ORDER)
             seen = await session.scalar(
@@ -228,7 +206,7 @@ async def apply_payment(services: Services, note: Notification) -> PaymentResult
             assert order is not None
             if seen is not None:
                 return PaymentResult(PaymentOutcome.DUPLICATE, order.status)
-            result = await _decide(services, session, order, note, taken, after)
+            result = await _decide(services, provider, session, order, note, taken, after)
     except NotReady as exc:
         await _undo(services, taken)
         log.warning("orders.payment_not_ready", order_id=note.order_id, reason=str(exc))
@@ -285,6 +263,7 @@ async def _undo(services: Services, taken: list[Taken]) -> None:
 
 async def _decide(
     services: Services,
+    provider: str,
     session: AsyncSession,
     order: Order,
     note: Notification,
@@ -295,7 +274,7 @@ async def _decide(
         session.add(
             Payment(
                 order_id=order.id,
-                provider=configured_provider(services).name,
+                provider=provider,
                 transaction_id=note.transaction_id,
                 amount_fen=note.amount_fen,
                 outcome=outcome,

@@ -15,7 +15,7 @@ import structlog
 from sqlalchemy import select, update
 
 from orders.models import RefundRequest
-from orders.payments import PaymentProvider, configured_provider
+from orders.payments import PaymentProvider
 from server.model_base import utcnow
 from server.services import Services
 
@@ -33,9 +33,8 @@ def backoff_s(attempts: int) -> int:
     return min(2**attempts, MAX_BACKOFF_S)
 
 
-async def send_due_refunds(services: Services, provider: PaymentProvider | None = None) -> int:
+async def send_due_refunds(services: Services, provider: PaymentProvider) -> int:
     """Send every unconfirmed refund that is due; returns how many the provider confirmed."""
-    provider = provider or configured_provider(services)
     async with services.sessionmaker() as session:
         due = list(
             await session.scalars(

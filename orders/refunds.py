@@ -21,12 +21,12 @@ from orders.keys import DealKeys
 from orders.models import Deal, Order, OrderEvent, Refund, RefundRequest
 from orders.rooms_port import RoomNews, stock_left
 from orders.statuses import REFUNDABLE, OrderStatus
-from orders.tx import transaction
+from server.errors import Conflict
 from server.model_base import utcnow
 from server.services import Services
 
 
-class RefundError(ValueError):
+class RefundError(Conflict):
     """The order cannot be refunded as asked; the message says why."""
 
 
@@ -56,7 +56,7 @@ async def refund_order(
     """Refund `quantity` units of a paid order (all that remain when None); with the news
     of the units back in the deal's stock."""
     try:
-        async with services.sessionmaker() as session, transaction(session):
+        async with services.sessionmaker() as session, session.begin():
             order = await session.get(Order, order_id, with_for_update=True)
             if order is None:
                 raise RefundError("no such order")

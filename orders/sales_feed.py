@@ -7,19 +7,12 @@ the sales of every store room relaying it.
 from __future__ import annotations
 
 import msgspec
-from litestar import Request, get
-from litestar.datastructures import State
-from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, PermissionDeniedException
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.queries import masked_names
 from orders.models import Order, Product, units_kept
-from orders.rooms_port import Rooms
 from orders.statuses import SOLD, OrderStatus
-from server.auth import Principal, Role, allow
-from server.bounds import PathId
 
 FEED_LENGTH = 50
 
@@ -86,20 +79,3 @@ async def room_orders(session: AsyncSession, broadcast_ids: list[int]) -> RoomOr
         paid_fen=int(paid_fen),
         units=int(units),
     )
-
-
-@get("/api/rooms/{room_id:int}/orders", opt=allow(Role.HQ, Role.HOST), tags=["orders"])
-async def room_order_feed(
-    room_id: PathId,
-    request: Request[Principal, str, State],
-    db: NamedDependency[AsyncSession],
-    rooms: NamedDependency[Rooms],
-) -> RoomOrders:
-    """Orders landing in this room, newest first, and its totals (host console)."""
-    room = await rooms.room(db, room_id)
-    if room is None:
-        raise NotFoundException("no such room")
-    principal = request.user
-    if not principal.may_act_for_store(room.store_id):  # HQ, or the host of this room's store
-        raise PermissionDeniedException("this room belongs to another store")
-    return await room_orders(db, await rooms.broadcasts_selling_in(db, room.broadcast_id))

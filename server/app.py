@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, Router, get
@@ -25,12 +26,13 @@ import live.controllers
 import live.followups_share
 import live.schedule_controllers
 import orders.controllers
+from attribution.runtime import AttributionRuntime
 from live.directory import RoomDirectoryController
-from live.gateway import RoomGateway
 from live.publish import LiveRooms
-from orders.notices import start_notices
+from live.runtime import LiveRuntime
 from orders.rooms_port import Rooms
-from server.auth import PUBLIC, Principal, TokenAuthMiddleware, role_guard
+from orders.runtime import OrdersRuntime
+from server.auth import PUBLIC, Principal, TokenAuthMiddleware, role_guard, signer_of
 from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz
 from server.metrics import metrics
@@ -41,17 +43,47 @@ from server.settings import Settings, load_settings
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
+@dataclass(frozen=True)
+class Runtimes:
+    """Everything long-lived one app process holds, built once by the lifespan."""
+
+    services: Services
+    attribution: AttributionRuntime
+    orders: OrdersRuntime
+    live: LiveRuntime
+
+
+@asynccontextmanager
+async def open_runtimes(settings: Settings) -> AsyncIterator[Runtimes]:
+    """Open the services, build each package's runtime, start the room gateway and the order
+    notices; on exit stop them in the reverse order and close the services."""
+    async with AsyncExitStack() as stack:
+        services = await open_services(settings)
+        stack.push_async_callback(services.close)
+        rooms = LiveRooms(services.redis)
+        orders = OrdersRuntime.build(services, rooms)
+        live = LiveRuntime.build(services, rooms, orders)
+        await live.start(settings.http.host, settings.http.ws_port)
+        stack.push_async_callback(live.close)
+        await orders.start_notices()
+        stack.push_async_callback(orders.close)
+        yield Runtimes(services, AttributionRuntime.build(settings), orders, live)
+
+
+def _runtimes(state: State) -> Runtimes:
+    runtimes: Runtimes = state.runtimes
+    return runtimes
+
+
 async def provide_db(state: State) -> AsyncIterator[AsyncSession]:
     """A session per request; domain functions open their own explicit transactions on it."""
-    services: Services = state.services
-    async with services.sessionmaker() as session:
+    async with _runtimes(state).services.sessionmaker() as session:
         yield session
 
 
 def provide_services(state: State) -> Services:
     """The process's long-lived parts (settings, Redis, database, signer)."""
-    services: Services = state.services
-    return services
+    return _runtimes(state).services
 
 
 def provide_caller(request: Request[Principal, str, State]) -> Principal:
@@ -62,8 +94,19 @@ def provide_caller(request: Request[Principal, str, State]) -> Principal:
 def provide_rooms(state: State) -> Rooms:
     """live/'s side of what orders/ needs of the rooms, handed to orders/' handlers here so
     orders/ never imports live/."""
-    rooms: Rooms = state.rooms
-    return rooms
+    return _runtimes(state).orders.rooms
+
+
+def provide_orders(state: State) -> OrdersRuntime:
+    return _runtimes(state).orders
+
+
+def provide_live(state: State) -> LiveRuntime:
+    return _runtimes(state).live
+
+
+def provide_attribution(state: State) -> AttributionRuntime:
+    return _runtimes(state).attribution
 
 
 @get("/", opt=PUBLIC, include_in_schema=False, media_type=MediaType.HTML)
@@ -99,19 +142,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        services = await open_services(settings)
-        app.state.services = services
-        app.state.rooms = rooms = LiveRooms(services.redis)
-        async with AsyncExitStack() as stack:
-            stack.push_async_callback(services.close)
-            gateway = RoomGateway(services)
-            await gateway.start(settings.http.host, settings.http.ws_port)
-            stack.push_async_callback(gateway.stop)
-            notices = await start_notices(services, rooms)
-            stack.push_async_callback(notices.stop)
+        async with open_runtimes(settings) as runtimes:
+            app.state.runtimes = runtimes
             freeze_startup_heap()
-            stack.callback(gc.unfreeze)
-            yield
+            try:
+                yield
+            finally:
+                gc.unfreeze()
 
     return Litestar(
         route_handlers=[
@@ -126,8 +163,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "rooms": Provide(provide_rooms, sync_to_thread=False),
             "services": Provide(provide_services, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
+            "orders": Provide(provide_orders, sync_to_thread=False),
+            "live": Provide(provide_live, sync_to_thread=False),
+            "attribution": Provide(provide_attribution, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(TokenAuthMiddleware)],
+        middleware=[DefineMiddleware(TokenAuthMiddleware, signer=signer_of(settings))],
         guards=[role_guard],
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ArrayLikeStructSchemaPlugin()],

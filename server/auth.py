@@ -19,6 +19,9 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp
+
+from server.settings import Settings
 
 
 class Role(enum.StrEnum):
@@ -90,6 +93,11 @@ def allow(*roles: Role) -> dict[str, Any]:
     return {"roles": frozenset(roles)}
 
 
+def signer_of(settings: Settings) -> TokenSigner:
+    """The signer the settings configure: the app's middleware and `Services` each hold one."""
+    return TokenSigner(settings.auth.secret, settings.auth.token_ttl_seconds)
+
+
 def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     header = connection.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -98,15 +106,20 @@ def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Verifies the bearer token with the signer the app hands it at assembly."""
+
+    def __init__(self, app: ASGIApp, signer: TokenSigner) -> None:
+        super().__init__(app)
+        self.signer = signer
+
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         token = token_from(connection)
         if not token:
             raise NotAuthorizedException("missing token")
-        signer: TokenSigner = connection.app.state.services.signer
         try:
-            principal = signer.verify(token)
+            principal = self.signer.verify(token)
         except TokenError as exc:
             raise NotAuthorizedException(str(exc)) from exc
         return AuthenticationResult(user=principal, auth=token)

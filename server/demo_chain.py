@@ -23,11 +23,11 @@ from live.models import BroadcastStatus, ScheduleNotice, ScheduleNoticeKind, Win
 from orders import coupons
 from orders.groups import GroupOrder, open_group
 from orders.groups_terms import GROUP_KIND
-from orders.intake import IntakeRequest
+from orders.intake import IntakeRequest, OrderIntake
 from orders.models import Deal, Order, Product
 from orders.on_behalf import place_for_customer
 from orders.on_behalf_schemas import OnBehalfCreate
-from orders.payments import handle_notification, provider_for
+from orders.payments import SandboxProvider, handle_notification
 from orders.persister import OrderPersister
 from server import factories
 from server.auth import Principal, Role
@@ -505,14 +505,13 @@ async def open_demo_group(services: Services) -> None:
         idempotency_key="demo-group",
         room_store_id=leader.home_store_id,
     )
-    placed = await open_group(services, request, share or "")
+    placed = await open_group(OrderIntake(services), request, share or "")
     if not isinstance(placed, GroupOrder):
         return
     await OrderPersister(services).drain()
-    headers, body = provider_for(services).notification(
-        placed.order.order_id, placed.order.amount_fen
-    )
-    await handle_notification(services, headers, body)
+    sandbox = SandboxProvider(services.settings)
+    headers, body = sandbox.notification(placed.order.order_id, placed.order.amount_fen)
+    await handle_notification(services, sandbox, headers, body)
 
 
 async def _seed_coupon_pack(session: AsyncSession, hub_id: int, position: int) -> int:
@@ -563,7 +562,7 @@ async def place_waiting_on_behalf(services: Services, deal_ids: list[int]) -> st
             return None
         guide_id, customer_id, store_id = found
         placed = await place_for_customer(
-            services,
+            OrderIntake(services),
             session,
             Principal(Role.GUIDE, guide_id, store_id),
             OnBehalfCreate(

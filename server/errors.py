@@ -102,6 +102,18 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class Unauthorized(DomainError):
+    """The caller could not be identified (a refused login)."""
+
+    status_code = 401
+
+
+class Unavailable(DomainError):
+    """Something we depend on (a payment or identity provider) is down; try again later."""
+
+    status_code = 503
+
+
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorBody]:
     log.info(
         "http.refused",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Response, get
-from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from sqlalchemy import text
 
@@ -24,8 +23,7 @@ class Health(msgspec.Struct):
     tags=["ops"],
     responses={503: ResponseSpec(Health, description="The database or Redis is down")},
 )
-async def healthz(state: State) -> Response[Health]:
-    services: Services = state.services
+async def healthz(services: Services) -> Response[Health]:
     database = redis = "ok"
     try:
         async with services.engine.connect() as connection:

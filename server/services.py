@@ -1,7 +1,8 @@
 """The long-lived parts one process holds: settings, database, Redis, token signer.
 
 One `Services` object per process, owned by the app's lifespan (or the worker's
-startup); packages keep their live state on objects they hang here, never in
+startup). Each package keeps its own long-lived objects on a typed runtime of its own
+(`orders.runtime.OrdersRuntime`, ...) that the same lifespan builds, never here and never in
 module globals.
 """
 
@@ -10,8 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import redis.asyncio
 import structlog
@@ -19,7 +19,7 @@ from redis.exceptions import BusyLoadingError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from server.auth import TokenSigner
+from server.auth import TokenSigner, signer_of
 from server.db import make_engine, make_sessionmaker
 from server.logs import mask_credentials
 from server.redis import EmbeddedRedis, make_client, resolve_redis_url
@@ -37,8 +37,6 @@ class Services:
     redis_url: str
     signer: TokenSigner
     embedded_redis: EmbeddedRedis | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
-    """Per-package live state (the room gateway, the order intake), keyed by package name."""
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -88,7 +86,7 @@ async def open_services(settings: Settings) -> Services:
         sessionmaker=make_sessionmaker(engine),
         redis=client,
         redis_url=redis_url,
-        signer=TokenSigner(settings.auth.secret, settings.auth.token_ttl_seconds),
+        signer=signer_of(settings),
         embedded_redis=embedded,
     )
 

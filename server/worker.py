@@ -1,8 +1,10 @@
 """The arq worker: background jobs of every package, on the shared Redis.
 
 Job payloads are msgpack (msgspec), never pickle. Each job opens its own database
-scope through ctx["services"] and must be safe to run more than once. ctx["rooms"] is live/'s
-side of `orders.rooms_port.Rooms`, handed to orders/' jobs here so orders/ never imports live/.
+scope through ctx["services"] and must be safe to run more than once. The startup builds the
+packages' runtimes once: ctx["rooms"] is live/'s side of `orders.rooms_port.Rooms`, handed to
+orders/' jobs here so orders/ never imports live/; ctx["orders"] is the worker's
+`OrdersRuntime` (its payment provider, its intake).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import live.followups_job
 import live.jobs
 import orders.jobs
 from live.publish import LiveRooms
+from orders.runtime import OrdersRuntime
 from server.redis import resolve_redis_url
 from server.services import open_services
 from server.settings import Settings
@@ -99,11 +102,13 @@ def make_worker(settings: Settings) -> Worker:
                 settings.worker.metrics_port, addr=settings.http.host
             )
         services = ctx["services"] = await open_services(settings)
-        ctx["rooms"] = LiveRooms(services.redis)
+        rooms = ctx["rooms"] = LiveRooms(services.redis)
+        ctx["orders"] = OrdersRuntime.build(services, rooms)
         await orders.jobs.start_tasks(ctx)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await orders.jobs.stop_tasks(ctx)
+        await ctx["orders"].close()
         await ctx["services"].close()
         if "metrics" in ctx:
             ctx["metrics"].shutdown()

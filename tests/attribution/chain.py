@@ -17,6 +17,7 @@ from orders.models import Order
 from orders.persister import OrderPersister
 from server import factories
 from server.services import Services
+from tests.orders.conftest import intake_of
 from tests.orders.test_payments import pay
 
 _keys = itertools.count()
@@ -159,7 +160,7 @@ async def place(
         idempotency_key=f"k-{next(_keys)}",
         room_store_id=room_store_id,
     )
-    placed = await place_order(services, request)
+    placed = await place_order(intake_of(services), request)
     assert isinstance(placed, Accepted), placed
     await OrderPersister(services).drain()
     if on_behalf_of_guide is not None:

@@ -3,7 +3,7 @@ persister driven in-process (the real-process tests start `storecast worker` ins
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,12 +11,37 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.processes import free_port, service_env
-from orders.intake import Accepted, IntakeRequest, Rejected, place_order
+from live.publish import LiveRooms
+from orders.intake import Accepted, IntakeRequest, OrderIntake, Rejected, place_order
 from orders.models import Order
 from orders.persister import OrderPersister
+from orders.runtime import OrdersRuntime
 from server import factories
 from server.services import Services, open_services
 from server.settings import Settings, load_settings
+
+_runtimes: list[OrdersRuntime] = []
+
+
+def runtime_of(services: Services) -> OrdersRuntime:
+    """The test's orders runtime over these services, built once per test as the app's
+    lifespan builds it once per process (notices not started)."""
+    for runtime in _runtimes:
+        if runtime.services is services:
+            return runtime
+    runtime = OrdersRuntime.build(services, LiveRooms(services.redis))
+    _runtimes.append(runtime)
+    return runtime
+
+
+def intake_of(services: Services) -> OrderIntake:
+    return runtime_of(services).intake
+
+
+@pytest.fixture(autouse=True)
+def _forget_runtimes() -> Iterator[None]:
+    yield
+    _runtimes.clear()
 
 
 @dataclass
@@ -81,7 +106,7 @@ async def written_order(
         idempotency_key="k",
         room_store_id=world.store_id,
     )
-    placed = await place_order(services, request)
+    placed = await place_order(intake_of(services), request)
     assert isinstance(placed, Accepted), placed
     await OrderPersister(services).drain()
     return placed
@@ -111,7 +136,7 @@ def order(services: Services, world: World) -> Order_:
             room_store_id=world.store_id,
             **extra,  # type: ignore[arg-type]
         )
-        return await place_order(via or services, request)
+        return await place_order(intake_of(via or services), request)
 
     return place
 

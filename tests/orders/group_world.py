@@ -13,11 +13,11 @@ from orders.groups_models import GroupBuy, GroupMember
 from orders.groups_terms import GroupKeys, deal_of_group
 from orders.intake import IntakeRequest, Rejected
 from orders.models import Order
-from orders.payments import PaymentResult, handle_notification, provider_for
+from orders.payments import PaymentResult, SandboxProvider, handle_notification
 from orders.persister import OrderPersister
 from server.model_base import utcnow
 from server.services import Services
-from tests.orders.conftest import World, make_deal
+from tests.orders.conftest import World, intake_of, make_deal
 
 _keys = itertools.count()
 
@@ -45,7 +45,7 @@ def request(world: World, deal_id: int, customer: int, key: str | None = None) -
 
 
 async def opened(services: Services, world: World, deal_id: int, customer: int = 0) -> GroupOrder:
-    placed = await open_group(services, request(world, deal_id, customer), "GUIDE1")
+    placed = await open_group(intake_of(services), request(world, deal_id, customer), "GUIDE1")
     assert isinstance(placed, GroupOrder), placed
     return placed
 
@@ -53,15 +53,14 @@ async def opened(services: Services, world: World, deal_id: int, customer: int =
 async def joined(
     services: Services, world: World, deal_id: int, group_id: str, customer: int
 ) -> GroupOrder | Rejected:
-    return await join_group(services, request(world, deal_id, customer), group_id)
+    return await join_group(intake_of(services), request(world, deal_id, customer), group_id)
 
 
 async def pay(services: Services, placed: GroupOrder) -> PaymentResult:
     await OrderPersister(services).drain()
-    headers, body = provider_for(services).notification(
-        placed.order.order_id, placed.order.amount_fen
-    )
-    return await handle_notification(services, headers, body)
+    sandbox = SandboxProvider(services.settings)
+    headers, body = sandbox.notification(placed.order.order_id, placed.order.amount_fen)
+    return await handle_notification(services, sandbox, headers, body)
 
 
 async def run_out_of_time(services: Services, group_id: str) -> None:

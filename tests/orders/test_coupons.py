@@ -26,7 +26,7 @@ from server import factories
 from server.auth import Role
 from server.model_base import utcnow
 from server.services import Services
-from tests.orders.conftest import Order_, World, make_deal, stock_left
+from tests.orders.conftest import Order_, World, intake_of, make_deal, stock_left
 from tests.orders.test_payments import order_status, pay
 
 pytestmark = pytest.mark.database
@@ -261,7 +261,7 @@ async def test_coupons_are_refused_on_the_plain_intake_path_when_not_owned(
         coupon_ids=(999,),
         room_store_id=world.store_id,
     )
-    placed = await place_order(services, request)
+    placed = await place_order(intake_of(services), request)
     assert isinstance(placed, Rejected) and placed.reason == "invalid_coupon"
 
 

@@ -15,7 +15,7 @@ from orders.persister import OrderPersister
 from orders.schemas import OrderAccepted, OrderPlace
 from server.auth import Principal, Role
 from server.services import Services
-from tests.orders.conftest import World, make_deal
+from tests.orders.conftest import World, make_deal, runtime_of
 from tests.orders.test_payments import pay
 from tests.orders.test_realtime import hub_and_store_rooms
 
@@ -47,7 +47,9 @@ async def buy_and_pay(
     services: Services, persister: OrderPersister, customer_id: int, room: RoomContext, deal: int
 ) -> tuple[int | None, int | None, str]:
     viewer = Principal(Role.VIEWER, customer_id, None)
-    reply = await take_order(services, viewer, room, OrderPlace(f"k{customer_id}", deal, 1))
+    reply = await take_order(
+        runtime_of(services), viewer, room, OrderPlace(f"k{customer_id}", deal, 1)
+    )
     assert isinstance(reply, OrderAccepted), reply
     await persister.drain()
     result = await pay(services, reply.order_id, reply.amount_due_fen)

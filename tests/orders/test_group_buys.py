@@ -18,7 +18,7 @@ from orders.intake import Rejected
 from orders.models import OrderEvent, Refund, RefundRequest
 from orders.persister import OrderPersister
 from server.services import Services
-from tests.orders.conftest import Order_, World, make_deal, stock_left
+from tests.orders.conftest import Order_, World, intake_of, make_deal, stock_left
 from tests.orders.group_world import (
     group_deal,
     group_row,
@@ -62,7 +62,7 @@ async def test_a_group_confirms_every_member_at_once_when_the_last_seat_pays(
     assert (await group_row(services, leader.group_id)).status == GroupStatus.FORMED
     assert await events(services, "group_formed") == 3
     # Formed: its members may open another group of the deal.
-    again = await open_group(services, request(world, deal, 0), "")
+    again = await open_group(intake_of(services), request(world, deal, 0), "")
     assert isinstance(again, GroupOrder)
 
 
@@ -105,7 +105,7 @@ async def test_no_customer_is_in_two_open_groups_of_one_deal(
     deal = await group_deal(services, world)
     first = await opened(services, world, deal, customer=0)
     second = await opened(services, world, deal, customer=1)
-    again = await open_group(services, request(world, deal, 0), "")
+    again = await open_group(intake_of(services), request(world, deal, 0), "")
     assert isinstance(again, Rejected) and again.reason == "already_in_group"
     crossing = await joined(services, world, deal, second.group_id, 0)
     assert isinstance(crossing, Rejected) and crossing.reason == "already_in_group"
@@ -120,7 +120,7 @@ async def test_a_group_deal_sells_only_through_groups_and_needs_its_terms(
     plain = await order(deal)
     assert isinstance(plain, Rejected) and plain.reason == "group_only"
     flash = await make_deal(services, world)
-    refused = await open_group(services, request(world, flash, 0), "")
+    refused = await open_group(intake_of(services), request(world, flash, 0), "")
     assert isinstance(refused, Rejected) and refused.reason == "not_a_group_deal"
     with pytest.raises(DealError, match="group_size"):
         await make_deal(services, world, kind="group_buy", params={"group_minutes": 5})
@@ -128,8 +128,8 @@ async def test_a_group_deal_sells_only_through_groups_and_needs_its_terms(
 
 async def test_a_retried_open_gets_its_first_group(services: Services, world: World) -> None:
     deal = await group_deal(services, world)
-    first = await open_group(services, request(world, deal, 0, key="same"), "")
-    retry = await open_group(services, request(world, deal, 0, key="same"), "")
+    first = await open_group(intake_of(services), request(world, deal, 0, key="same"), "")
+    retry = await open_group(intake_of(services), request(world, deal, 0, key="same"), "")
     assert isinstance(first, GroupOrder) and isinstance(retry, GroupOrder)
     assert retry.group_id == first.group_id and retry.order.repeated
     # One settlement job at the group's deadline, for the worker.
@@ -217,7 +217,7 @@ async def test_a_member_who_never_pays_gives_the_seat_back(
     assert await seats(expiring, leader.group_id) == 1
     assert isinstance(await joined(expiring, world, deal, leader.group_id, 2), GroupOrder)
     # The one who let the seat go may open a group of their own.
-    assert isinstance(await open_group(expiring, request(world, deal, 1), ""), GroupOrder)
+    assert isinstance(await open_group(intake_of(expiring), request(world, deal, 1), ""), GroupOrder)
 
 
 async def test_many_joining_at_once_never_overfill_a_group(

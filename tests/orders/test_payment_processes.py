@@ -17,10 +17,9 @@ from attribution.models import SaleCredit
 from bench.processes import ServiceProcess
 from orders.intake import Accepted, IntakeRequest, place_order
 from orders.models import Order, Payment, RefundRequest
-from orders.payments import provider_for
 from server.auth import Role
 from server.services import Services
-from tests.orders.conftest import make_deal, seed_world
+from tests.orders.conftest import intake_of, make_deal, runtime_of, seed_world
 from tests.orders.redis_vs_sql import expected_from_sql, redis_state
 from tests.orders.test_realtime import hub_and_store_rooms
 
@@ -49,7 +48,7 @@ async def notify(
     amount: int,
     txn: str,
 ) -> httpx.Response:
-    headers, body = provider_for(services).notification(order, amount, txn)
+    headers, body = runtime_of(services).sandbox.notification(order, amount, txn)
     return await http.post(f"{node.url}/api/payments/notify", content=body, headers=headers)
 
 
@@ -109,7 +108,7 @@ async def test_fifty_pairs_of_notices_racing_on_two_nodes_record_one_outcome_eac
     placed: list[tuple[int, Accepted]] = []
     for n, customer in enumerate(world.customer_ids):
         deal = one_txn if n < PAIRS else two_txns
-        reply = await place_order(services, IntakeRequest(customer, deal, 1, f"k{n}"))
+        reply = await place_order(intake_of(services), IntakeRequest(customer, deal, 1, f"k{n}"))
         assert isinstance(reply, Accepted), reply
         placed.append((n, reply))
     await until_in_sql(services, {order.order_id for _, order in placed})

@@ -12,11 +12,19 @@ from sqlalchemy import func, select
 from orders.expiry import expire_order
 from orders.intake import Accepted, IntakeRequest, place_order
 from orders.models import Order, Payment, Refund, RefundRequest
-from orders.payments import PaymentResult, SandboxProvider, handle_notification, provider_for
+from orders.payments import PaymentResult, SandboxProvider, handle_notification
 from orders.persister import OrderPersister
 from orders.refund_sender import send_due_refunds
 from server.services import Services
-from tests.orders.conftest import World, make_deal, seed_world, stock_left, written_order
+from tests.orders.conftest import (
+    World,
+    intake_of,
+    make_deal,
+    runtime_of,
+    seed_world,
+    stock_left,
+    written_order,
+)
 from tests.orders.redis_vs_sql import expected_from_sql, redis_state
 from tests.orders.test_payments import order_status, pay
 
@@ -49,7 +57,7 @@ async def orders_of_everyone(services: Services, world: World, deal: int) -> lis
     placed = []
     for n, customer in enumerate(world.customer_ids):
         request = IntakeRequest(customer, deal, 1, f"k{n}", room_store_id=world.store_id)
-        reply = await place_order(services, request)
+        reply = await place_order(intake_of(services), request)
         assert isinstance(reply, Accepted), reply
         placed.append(reply)
     await OrderPersister(services).drain()
@@ -62,11 +70,14 @@ async def notice_pairs(
     async def pair(n: int, order: Accepted) -> tuple[PaymentResult, PaymentResult]:
         first, second = txns(n)
         notices = [
-            provider_for(services).notification(order.order_id, order.amount_fen, txn)
+            runtime_of(services).sandbox.notification(order.order_id, order.amount_fen, txn)
             for txn in (first, second)
         ]
         a, b = await asyncio.gather(
-            *(handle_notification(services, h, body) for h, body in notices)
+            *(
+                handle_notification(services, runtime_of(services).payments, h, body)
+                for h, body in notices
+            )
         )
         return a, b
 
@@ -117,11 +128,15 @@ async def test_two_late_payments_of_one_expired_order_are_refunded_once_each(
     expiring: Services, world: World
 ) -> None:
     deal = await make_deal(expiring, world, stock=1)
-    late = await place_order(expiring, IntakeRequest(world.customer_ids[0], deal, 1, "late"))
+    late = await place_order(
+        intake_of(expiring), IntakeRequest(world.customer_ids[0], deal, 1, "late")
+    )
     assert isinstance(late, Accepted)
     await OrderPersister(expiring).drain()
     assert await expire_order(expiring, late.order_id)
-    other = await place_order(expiring, IntakeRequest(world.customer_ids[1], deal, 1, "other"))
+    other = await place_order(
+        intake_of(expiring), IntakeRequest(world.customer_ids[1], deal, 1, "other")
+    )
     assert isinstance(other, Accepted)  # took the unit the late order gave back
     await OrderPersister(expiring).drain()
     first, second = await asyncio.gather(

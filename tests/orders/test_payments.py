@@ -10,10 +10,10 @@ from live.publish import LiveRooms
 from orders.expiry import expire_order, sweep_expired
 from orders.intake import Accepted
 from orders.models import Order, Payment, Refund
-from orders.payments import PaymentResult, SignatureError, handle_notification, provider_for
+from orders.payments import PaymentResult, SignatureError, handle_notification
 from orders.persister import OrderPersister
 from server.services import Services
-from tests.orders.conftest import Order_, World, make_deal, stock_left
+from tests.orders.conftest import Order_, World, make_deal, runtime_of, stock_left
 
 pytestmark = pytest.mark.database
 
@@ -21,8 +21,8 @@ pytestmark = pytest.mark.database
 async def pay(
     services: Services, order_id: str, amount: int, txn: str | None = None
 ) -> PaymentResult:
-    headers, body = provider_for(services).notification(order_id, amount, txn)
-    return await handle_notification(services, headers, body)
+    headers, body = runtime_of(services).sandbox.notification(order_id, amount, txn)
+    return await handle_notification(services, runtime_of(services).payments, headers, body)
 
 
 async def order_status(services: Services, order_id: str) -> str:
@@ -45,9 +45,9 @@ async def test_a_paid_order_has_one_credit_and_a_replayed_callback_changes_nothi
     placed = await order(deal, quantity=2)
     assert isinstance(placed, Accepted)
     await persister.drain()
-    headers, body = provider_for(services).notification(placed.order_id, placed.amount_fen)
-    first = await handle_notification(services, headers, body)
-    replay = await handle_notification(services, headers, body)
+    headers, body = runtime_of(services).sandbox.notification(placed.order_id, placed.amount_fen)
+    first = await handle_notification(services, runtime_of(services).payments, headers, body)
+    replay = await handle_notification(services, runtime_of(services).payments, headers, body)
     assert (first.outcome, replay.outcome) == ("applied", "duplicate")
     assert await order_status(services, placed.order_id) == "paid"
     assert await credits(services, placed.order_id) == [("sale", 2 * 9900)]
@@ -62,14 +62,21 @@ async def test_a_forged_or_stale_notification_is_refused_and_changes_nothing(
     placed = await order(deal)
     assert isinstance(placed, Accepted)
     await persister.drain()
-    headers, body = provider_for(services).notification(placed.order_id, placed.amount_fen)
+    headers, body = runtime_of(services).sandbox.notification(placed.order_id, placed.amount_fen)
     with pytest.raises(SignatureError):
-        await handle_notification(services, headers, body.replace(b"SUCCESS", b"SUCCESS "))
+        await handle_notification(
+            services, runtime_of(services).payments, headers, body.replace(b"SUCCESS", b"SUCCESS ")
+        )
     with pytest.raises(SignatureError):
-        await handle_notification(services, {**headers, "Wechatpay-Signature": "AAAA"}, body)
+        await handle_notification(
+            services,
+            runtime_of(services).payments,
+            {**headers, "Wechatpay-Signature": "AAAA"},
+            body,
+        )
     stale = {**headers, "Wechatpay-Timestamp": "1000000000"}
     with pytest.raises(SignatureError):
-        await handle_notification(services, stale, body)
+        await handle_notification(services, runtime_of(services).payments, stale, body)
     assert await order_status(services, placed.order_id) == "pending_payment"
     assert await credits(services, placed.order_id) == []
 
@@ -81,7 +88,7 @@ async def test_the_notify_url_answers_success_and_refuses_forgeries(
     placed = await order(deal)
     assert isinstance(placed, Accepted)
     await persister.drain()
-    headers, body = provider_for(services).notification(placed.order_id, placed.amount_fen)
+    headers, body = runtime_of(services).sandbox.notification(placed.order_id, placed.amount_fen)
     forged = await client.post(
         "/api/payments/notify", content=body, headers={**headers, "Wechatpay-Nonce": "x"}
     )

@@ -22,7 +22,7 @@ from server.auth import Principal, Role
 from server.model_base import utcnow
 from server.services import Services
 from server.settings import Settings
-from tests.orders.conftest import World, make_deal
+from tests.orders.conftest import World, make_deal, runtime_of
 
 pytestmark = pytest.mark.database
 
@@ -62,7 +62,7 @@ async def test_a_hub_deal_sells_in_the_store_rooms_relaying_it_and_credits_the_r
     hub_room, store_room = await hub_and_store_rooms(services, world)
     deal = await make_deal(services, world, broadcast_id=hub_room.broadcast_id)
     viewer = Principal(Role.VIEWER, world.customer_ids[0], world.store_id)
-    reply = await take_order(services, viewer, store_room, OrderPlace("k1", deal, 1))
+    reply = await take_order(runtime_of(services), viewer, store_room, OrderPlace("k1", deal, 1))
     assert isinstance(reply, OrderAccepted), reply
     await persister.drain()
     async with services.sessionmaker() as session:
@@ -79,10 +79,10 @@ async def test_a_deal_of_another_broadcast_is_not_sold_here_and_staff_do_not_ord
     hub_room, store_room = await hub_and_store_rooms(services, world)
     deal = await make_deal(services, world, broadcast_id=store_room.broadcast_id)
     viewer = Principal(Role.VIEWER, world.customer_ids[0], world.store_id)
-    elsewhere = await take_order(services, viewer, hub_room, OrderPlace("k1", deal, 1))
+    elsewhere = await take_order(runtime_of(services), viewer, hub_room, OrderPlace("k1", deal, 1))
     assert isinstance(elsewhere, OrderRejected) and elsewhere.reason == "deal_not_live"
     host = Principal(Role.HOST, 1, world.store_id)
-    staff = await take_order(services, host, store_room, OrderPlace("k2", deal, 1))
+    staff = await take_order(runtime_of(services), host, store_room, OrderPlace("k2", deal, 1))
     assert isinstance(staff, OrderRejected) and staff.reason == "forbidden"
 
 

@@ -22,7 +22,7 @@ from orders.persister import OrderPersister
 from orders.restore import restore_if_restarted
 from server.services import Services, open_services
 from server.settings import load_settings
-from tests.orders.conftest import World, make_deal, seed_world
+from tests.orders.conftest import World, intake_of, make_deal, seed_world
 from tests.orders.crashing_redis import CrashingRedis
 from tests.orders.redis_vs_sql import expected_from_sql, redis_state
 from tests.orders.test_payments import pay
@@ -53,7 +53,7 @@ async def first_answer(services: Services, world: World, deal: int) -> None:
     for _ in range(2):
         try:
             await services.redis.ping()
-            await place_order(services, ask(world, deal, 5, "wake"))
+            await place_order(intake_of(services), ask(world, deal, 5, "wake"))
         except RedisConnectionError:
             continue
 
@@ -69,31 +69,31 @@ async def test_a_restarted_redis_sells_nothing_until_rebuilt_then_matches_sql(
     world = await seed_world(services, customers=6)
     deal = await make_deal(services, world, stock=10, per_customer_limit=2)
     persister = OrderPersister(services)
-    first = await place_order(services, ask(world, deal, 0, "a", 2))
-    paid = await place_order(services, ask(world, deal, 1, "b"))
+    first = await place_order(intake_of(services), ask(world, deal, 0, "a", 2))
+    paid = await place_order(intake_of(services), ask(world, deal, 1, "b"))
     assert isinstance(first, Accepted) and isinstance(paid, Accepted)
     await persister.drain()
     assert (await pay(services, paid.order_id, paid.amount_fen)).outcome == "applied"
     crashing.sample()
     # The second before the crash: these reach SQL, but Redis will lose them.
-    lost = await place_order(services, ask(world, deal, 2, "c", 2))
+    lost = await place_order(intake_of(services), ask(world, deal, 2, "c", 2))
     assert isinstance(lost, Accepted)
     await persister.drain()
     assert crashing.crash(keep=crashing.last_sample()) > 0
     crashing.restart()
     await first_answer(services, world, deal)
 
-    refused = await place_order(services, ask(world, deal, 3, "d"))
+    refused = await place_order(intake_of(services), ask(world, deal, 3, "d"))
     assert refused == Rejected("retry", "the stock is being restored; send the order again")
     assert await restore_if_restarted(services)
     assert not await restore_if_restarted(services)
 
     assert await redis_state(services, deal) == await expected_from_sql(services, deal)
-    again = await place_order(services, ask(world, deal, 2, "c", 2))
+    again = await place_order(intake_of(services), ask(world, deal, 2, "c", 2))
     assert isinstance(again, Accepted) and (again.order_id, again.repeated) == (lost.order_id, True)
-    over = await place_order(services, ask(world, deal, 2, "e"))
+    over = await place_order(intake_of(services), ask(world, deal, 2, "e"))
     assert isinstance(over, Rejected) and over.reason == "limit_reached"
-    assert isinstance(await place_order(services, ask(world, deal, 3, "d")), Accepted)
+    assert isinstance(await place_order(intake_of(services), ask(world, deal, 3, "d")), Accepted)
 
 
 class Storm:
@@ -121,7 +121,9 @@ class Storm:
                 deal, key = rng.choice(self.deals), f"v{number}-{len(sent)}"
                 sent.append((customer, deal, key))
             try:
-                reply = await place_order(self.services, IntakeRequest(customer, deal, 1, key))
+                reply = await place_order(
+                    intake_of(self.services), IntakeRequest(customer, deal, 1, key)
+                )
             except RedisConnectionError:
                 self.failures += 1
                 await asyncio.sleep(0.05)

@@ -13,7 +13,7 @@ from orders.persister import OrderPersister
 from orders.schemas import OrderAccepted, OrderPlace
 from server.auth import Principal, Role
 from server.services import Services
-from tests.orders.conftest import World, make_deal
+from tests.orders.conftest import World, make_deal, runtime_of
 from tests.orders.test_payments import pay
 from tests.orders.test_realtime import hub_and_store_rooms
 
@@ -32,7 +32,9 @@ async def test_the_room_feed_shows_its_orders_with_totals_to_its_own_host_only(
     placed = []
     for n, room in enumerate((store, store, hub)):
         buyer = Principal(Role.VIEWER, world.customer_ids[n], world.store_id)
-        reply = await take_order(services, buyer, room, OrderPlace(f"k{n}", deal, n + 1))
+        reply = await take_order(
+            runtime_of(services), buyer, room, OrderPlace(f"k{n}", deal, n + 1)
+        )
         assert isinstance(reply, OrderAccepted), reply
         placed.append(reply)
     await persister.drain()

@@ -14,14 +14,13 @@ from sqlalchemy import select
 
 from bench.processes import free_port, service_env
 from orders.models import Order, Payment
-from orders.payments import configured_provider
 from orders.refund_sender import send_due_refunds
 from orders.wechatpay import WechatPayProvider
 from server.app import create_app
 from server.auth import Principal, Role
 from server.services import Services, open_services
 from server.settings import Settings, load_settings
-from tests.orders.conftest import World, make_deal, seed_world, written_order
+from tests.orders.conftest import World, make_deal, runtime_of, seed_world, written_order
 from tests.support.local_server import serving
 from tests.support.wechatpay_api import (
     API_V3_KEY,
@@ -97,7 +96,7 @@ async def client(paying_settings: Settings) -> AsyncIterator[AsyncTestClient[Lit
 async def prepaid_order(services: Services, world: World) -> str:
     """An order accepted, written, and created at WeChat Pay as the mini-program would."""
     placed = await written_order(services, world, await make_deal(services, world))
-    provider = configured_provider(services)
+    provider = runtime_of(services).payments
     assert isinstance(provider, WechatPayProvider)
     await provider.prepay(placed.order_id, placed.amount_fen, "oPayer", "大衣")
     return placed.order_id
@@ -151,7 +150,9 @@ async def test_a_customers_refund_reaches_wechat_pay_under_the_services_refund_i
     )
     assert refund.status_code == 200, refund.text
     refund_id = refund.json()["refund_id"]
-    assert await send_due_refunds(paying) == 1  # the worker's outbox cron, run here
+    assert (
+        await send_due_refunds(paying, runtime_of(paying).payments) == 1
+    )  # the worker's outbox cron, run here
     assert wechatpay[0].refunds[refund_id]["amount"] == 9900
     assert wechatpay[0].refunds[refund_id]["out_trade_no"] == order_id
 
