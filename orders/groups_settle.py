@@ -29,7 +29,6 @@ from orders.models import Deal, Order, OrderEvent
 from orders.refunds import RefundError, refund_order
 from orders.rooms_port import Rooms
 from orders.statuses import OrderStatus
-from orders.tx import transaction
 from server.model_base import utcnow
 from server.services import Services
 
@@ -167,7 +166,7 @@ async def settle_group(services: Services, group_id: str, *, rooms: Rooms) -> Gr
     """At the group's deadline: fail it (or complete it, if the deal allows) unless it formed,
     then refund the paid members of a failed group. Safe to run any number of times."""
     now = utcnow()
-    async with services.sessionmaker() as session, transaction(session):
+    async with services.sessionmaker() as session, session.begin():
         group = await session.get(GroupBuy, group_id, with_for_update=True)
         if group is None:
             return None
