@@ -14,7 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.bindings import open_binding
-from attribution.models import Binding, BindingHistory, Customer, Guide, PhoneUnmask, SaleCredit
+from attribution.models import (
+    Binding,
+    BindingHistory,
+    Customer,
+    CustomerSegment,
+    Guide,
+    PhoneUnmask,
+    SaleCredit,
+)
 from attribution.privacy import mask_phone
 from attribution.schemas import (
     BindingChange,
@@ -80,6 +88,7 @@ async def customer_card(session: AsyncSession, caller: Principal, customer_id: i
             SaleCredit.customer_id == customer_id
         )
     )
+    segment = await session.get(CustomerSegment, customer_id)
     return CustomerCard(
         id=customer.id,
         nickname=customer.nickname,
@@ -89,6 +98,8 @@ async def customer_card(session: AsyncSession, caller: Principal, customer_id: i
         history=[msgspec.convert(c, BindingChange, from_attributes=True) for c in changes],
         last_purchases=[_credit(c) for c in credits],
         total_credited_fen=int(total or 0),
+        segment=segment.rfm_class if segment else None,
+        tier=segment.tier if segment else None,
     )
 
 

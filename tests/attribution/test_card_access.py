@@ -6,13 +6,15 @@ refusal carries data."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from attribution.models import PhoneUnmask
+from attribution.models import CustomerSegment, PhoneUnmask
+from attribution.segments import refresh_segments
 from server.auth import Role
 from server.services import Services
 from tests.attribution.chain import Chain, build_chain, buy, open_deal, share
@@ -84,7 +86,15 @@ async def test_the_card_shows_the_masked_phone_the_binding_its_history_and_credi
     [purchase] = card["last_purchases"]
     assert purchase["reason_en"].startswith("bound to guide 王芳 since")
     assert card["total_credited_fen"] == 9900
-    assert card["segment"] is None and card["tier"] is None
+    assert card["segment"] is None and card["tier"] is None  # before the first refresh
+
+    async with services.sessionmaker() as session:
+        await refresh_segments(session, today=datetime.now(UTC))
+    card = (await client.get(f"/api/customers/{customer}/card", headers=callers["wang"])).json()
+    async with services.sessionmaker() as session:
+        computed = await session.get(CustomerSegment, customer)
+    assert computed is not None
+    assert (card["segment"], card["tier"]) == (computed.rfm_class, computed.tier)
 
 
 async def test_a_guide_reads_her_credited_sales_each_with_its_reason(
