@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.followups import current_rules
@@ -85,15 +86,21 @@ class PlanExists(Conflict):
 
 
 async def ensure_presets(session: AsyncSession) -> None:
-    """Write the shipped plans once, the first time care is needed."""
+    """Write the shipped plans once, the first time care is needed. Two payments may need them
+    at the same instant: the one that loses the race finds them written (its savepoint is
+    undone, not its payment)."""
     if await session.scalar(select(CarePlan.id).limit(1)) is not None:
         return
-    for code, (name, active, steps) in PRESETS.items():
-        plan = CarePlan(code=code, name=name, active=active)
-        session.add(plan)
-        await session.flush()
-        _add_steps(session, plan.id, [CareStepBody(o, zh, en) for o, zh, en in steps])
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            for code, (name, active, steps) in PRESETS.items():
+                plan = CarePlan(code=code, name=name, active=active)
+                session.add(plan)
+                await session.flush()
+                _add_steps(session, plan.id, [CareStepBody(o, zh, en) for o, zh, en in steps])
+            await session.flush()
+    except IntegrityError:
+        pass
 
 
 def _add_steps(session: AsyncSession, plan_id: int, steps: list[CareStepBody]) -> None:

@@ -212,9 +212,16 @@ async def apply_payment(services: Services, provider: str, note: Notification) -
         log.warning("orders.payment_not_ready", order_id=note.order_id, reason=str(exc))
         return PaymentResult(PaymentOutcome.NOT_READY)
     except IntegrityError:
-        # The same transaction id, recorded by a notice on another connection that got the
-        # lock first; its outcome stands.
         await _undo(services, taken)
+        # The same transaction id, recorded by a notice on another connection that got the
+        # lock first: its outcome stands. Any other conflict is a failure the provider must
+        # retry, never an acknowledged payment.
+        async with services.sessionmaker() as session:
+            recorded = await session.scalar(
+                select(Payment.id).where(Payment.transaction_id == note.transaction_id)
+            )
+        if recorded is None:
+            raise
         return PaymentResult(PaymentOutcome.DUPLICATE)
     except BaseException:
         await _undo(services, taken)
