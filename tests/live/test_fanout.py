@@ -103,7 +103,14 @@ async def test_a_viewers_stay_and_engagement_reach_the_database(chain: Chain) ->
     assert await chain.services.redis.blmove(SESSIONS_KEY, SESSIONS_KEY, 5, "RIGHT", "LEFT")
     assert await flush_stays(chain.services) == 1
     async with chain.services.sessionmaker() as session:
-        [stay] = (await session.scalars(select(ViewerSession))).all()
+        # this viewer's stay (the demo's last night has stays of its own)
+        [stay] = (
+            await session.scalars(
+                select(ViewerSession).where(
+                    ViewerSession.room_id == room, ViewerSession.customer_id == 7
+                )
+            )
+        ).all()
     assert (stay.room_id, stay.customer_id) == (room, 7)
     assert (stay.likes, stay.taps, stay.chats) == (3, 2, 1)
     assert stay.left_at is not None and stay.left_at >= stay.joined_at

@@ -240,9 +240,9 @@ async def test_an_order_expired_unpaid_returns_its_coupons(
 
 
 async def test_a_pack_deal_needs_coupons_in_its_params(services: Services, world: World) -> None:
-    from orders.deals import DealError
+    from orders.deals import BadDeal
 
-    with pytest.raises(DealError, match=r"params\.coupons"):
+    with pytest.raises(BadDeal, match=r"params\.coupons"):
         async with services.sessionmaker() as session:
             await factories.open_deal(
                 session, services.redis, world.product_id, kind="coupon_pack", params={}

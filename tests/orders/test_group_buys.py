@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from live.publish import LiveRooms
-from orders.deals import DealError
+from orders.deals import BadDeal
 from orders.groups import GroupOrder, open_group
 from orders.groups_models import GroupStatus
 from orders.groups_settle import settle_group, sweep_groups
@@ -122,7 +122,7 @@ async def test_a_group_deal_sells_only_through_groups_and_needs_its_terms(
     flash = await make_deal(services, world)
     refused = await open_group(intake_of(services), request(world, flash, 0), "")
     assert isinstance(refused, Rejected) and refused.reason == "not_a_group_deal"
-    with pytest.raises(DealError, match="group_size"):
+    with pytest.raises(BadDeal, match="group_size"):
         await make_deal(services, world, kind="group_buy", params={"group_minutes": 5})
 
 
