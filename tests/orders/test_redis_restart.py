@@ -22,6 +22,7 @@ from orders.persister import OrderPersister
 from orders.restore import restore_if_restarted
 from server.services import Services, open_services
 from server.settings import load_settings
+from server.worker import HEARTBEAT_KEY
 from tests.orders.conftest import World, intake_of, make_deal, seed_world
 from tests.orders.crashing_redis import CrashingRedis
 from tests.orders.redis_vs_sql import expected_from_sql, redis_state
@@ -155,6 +156,12 @@ async def test_losing_the_last_second_of_redis_mid_storm_oversells_nothing(
     plentiful = await make_deal(services, world, stock=100_000, per_customer_limit=5)
     env = service_env(database_url, crashing.url, tmp_path / "var")
     worker = worker_process("worker", env, tmp_path).start()
+    # A running worker rides through the crash; one still starting when Redis dies fails its
+    # startup and is the supervisor's to restart. Start the storm once it beats.
+    for _ in range(1200):
+        if await services.redis.exists(HEARTBEAT_KEY):
+            break
+        await asyncio.sleep(0.05)
     storm = Storm(services, world, [contested, plentiful])
     viewers = [asyncio.create_task(storm.viewer(n)) for n in range(60)]
     try:
