@@ -40,13 +40,6 @@ def _hub_items(chain: Chain) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         ]
 
 
-def _go_live(chain: Chain) -> None:
-    """HQ goes live: a deal sells (and its card offers it) while a broadcast showing it is live."""
-    with httpx.Client(base_url=chain.app.url, headers=chain.hq(), timeout=10) as http:
-        hub = http.get(f"/api/rooms/{chain.demo.hub_room_id}").raise_for_status().json()
-        http.post(f"/api/broadcasts/{hub['broadcast']['id']}/live").raise_for_status()
-
-
 def _pay_in_sandbox(viewer: Page, sheet: Any) -> None:
     sheet.get_by_test_id("pay").click()
     pay_button = viewer.get_by_role("button", name=re.compile("确认支付"))
@@ -69,7 +62,7 @@ def test_a_viewer_buys_the_pack_and_its_coupons_lower_the_next_order(
     js_errors: list[str],
 ) -> None:
     start_worker_process()
-    _go_live(chain)
+    chain.hub_goes_live()
     items = _hub_items(chain)
     pack_item, pack = next((i, d) for i, d in items if d["kind"] == "coupon_pack")
     item, deal = max(

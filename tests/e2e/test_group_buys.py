@@ -31,13 +31,6 @@ def _group_item(chain: Chain) -> tuple[dict[str, Any], dict[str, Any]]:  # noqa:
     raise AssertionError("the demo has no group-buy")
 
 
-def _go_live(chain: Chain) -> None:  # noqa: F811
-    """HQ goes live: a deal sells (and its card offers it) while a broadcast showing it is live."""
-    with httpx.Client(base_url=chain.app.url, headers=chain.hq(), timeout=10) as http:
-        hub = http.get(f"/api/rooms/{chain.demo.hub_room_id}").raise_for_status().json()
-        http.post(f"/api/broadcasts/{hub['broadcast']['id']}/live").raise_for_status()
-
-
 def _pay(viewer: Page, pay_link: Any) -> None:
     """Through the sandbox pay page ("being recorded" until the worker wrote the order), then
     Back to where the viewer came from."""
@@ -62,7 +55,7 @@ def test_a_viewer_opens_a_group_a_friend_joins_through_the_link_and_both_see_it_
     js_errors: list[str],  # noqa: F811
 ) -> None:
     start_worker_process()
-    _go_live(chain)
+    chain.hub_goes_live()
     item, deal = _group_item(chain)
     item_id = str(item["item_id"])
     price = f"¥{deal['price_fen'] // 100:,}" + (

@@ -52,6 +52,13 @@ class Chain:
     def host_url(self, room_id: int, token: str) -> str:
         return f"{self.app.url}/static/host.html?room={room_id}&token={token}"
 
+    def hub_goes_live(self) -> None:
+        """HQ goes live: a deal sells (and its card offers it) while a broadcast showing it is
+        live."""
+        with httpx.Client(base_url=self.app.url, headers=self.hq(), timeout=10) as http:
+            hub = http.get(f"/api/rooms/{self.demo.hub_room_id}").raise_for_status().json()
+            http.post(f"/api/broadcasts/{hub['broadcast']['id']}/live").raise_for_status()
+
 
 def _run_async(coroutine: Any) -> Any:
     """Playwright's sync API keeps a loop running in this thread: run ours in another."""
