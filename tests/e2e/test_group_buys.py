@@ -4,7 +4,6 @@ broadcast), pays, and both see the group fill."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bench.processes import ServiceProcess
-from tests.e2e.test_pages import Chain, chain, js_errors, phone  # noqa: F401 (fixtures)
+from tests.e2e.test_pages import (  # noqa: F401 (fixtures)
+    Chain,
+    chain,
+    js_errors,
+    pay_in_sandbox,
+    phone,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,22 +34,6 @@ def _group_item(chain: Chain) -> tuple[dict[str, Any], dict[str, Any]]:  # noqa:
             if deal["kind"] == "group_buy":
                 return item, deal
     raise AssertionError("the demo has no group-buy")
-
-
-def _pay(viewer: Page, pay_link: Any) -> None:
-    """Through the sandbox pay page ("being recorded" until the worker wrote the order), then
-    Back to where the viewer came from."""
-    pay_link.click()
-    pay_button = viewer.get_by_role("button", name=re.compile("确认支付"))
-    for _ in range(20):
-        try:
-            expect(pay_button).to_be_visible(timeout=1000)
-            break
-        except AssertionError:
-            viewer.reload()
-    pay_button.click()
-    expect(viewer.locator("#result")).to_contain_text("支付成功")
-    viewer.go_back()
 
 
 def test_a_viewer_opens_a_group_a_friend_joins_through_the_link_and_both_see_it_fill(
@@ -91,7 +80,7 @@ def test_a_viewer_opens_a_group_a_friend_joins_through_the_link_and_both_see_it_
     link = sheet.get_by_test_id("group-share-link").input_value()
     assert "/static/group.html?g=" in link and f"share={share}" in link
     leader.screenshot(path=artifacts / "group-opened.png", animations="disabled")
-    _pay(leader, sheet.get_by_test_id("group-pay"))
+    pay_in_sandbox(leader, sheet.get_by_test_id("group-pay"))
     expect(leader).to_have_url(room_url)
 
     # Viewer two, another device, only the link: no room, no broadcast.
@@ -104,7 +93,7 @@ def test_a_viewer_opens_a_group_a_friend_joins_through_the_link_and_both_see_it_
     friend.screenshot(path=artifacts / "group-share-page.png", animations="disabled")
     page.get_by_test_id("group-join").click()
     expect(page.get_by_test_id("group-progress")).to_have_text("2/2 人")
-    _pay(friend, page.get_by_test_id("group-pay"))
+    pay_in_sandbox(friend, page.get_by_test_id("group-pay"))
     expect(page.get_by_test_id("group-status")).to_have_text("拼团成功", timeout=15_000)
     expect(page.locator(".names")).to_have_text("林**、周**")
     friend.screenshot(path=artifacts / "group-share-formed.png", animations="disabled")

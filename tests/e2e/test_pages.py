@@ -60,6 +60,22 @@ class Chain:
             http.post(f"/api/broadcasts/{hub['broadcast']['id']}/live").raise_for_status()
 
 
+def pay_in_sandbox(viewer: Page, pay_link: Any) -> None:
+    """Through the sandbox pay page ("being recorded" until the worker has written the order),
+    then Back to where the viewer came from, as a viewer would."""
+    pay_link.click()
+    pay_button = viewer.get_by_role("button", name=re.compile("确认支付"))
+    for _ in range(20):
+        try:
+            expect(pay_button).to_be_visible(timeout=1000)
+            break
+        except AssertionError:
+            viewer.reload()
+    pay_button.click()
+    expect(viewer.locator("#result")).to_contain_text("支付成功")
+    viewer.go_back()
+
+
 def _run_async(coroutine: Any) -> Any:
     """Playwright's sync API keeps a loop running in this thread: run ours in another."""
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -310,20 +326,8 @@ def test_a_viewer_orders_pays_in_the_sandbox_and_sees_it_paid_and_the_host_conso
     order_id = urlsplit(pay.get_attribute("href") or "").path.rsplit("/", 1)[-1]
     assert order_id
 
-    # The sandbox pay page: "being recorded" until the worker has written the order.
-    pay.click()
-    pay_button = viewer.get_by_role("button", name=re.compile("确认支付"))
-    for _ in range(20):
-        try:
-            expect(pay_button).to_be_visible(timeout=1000)
-            break
-        except AssertionError:
-            viewer.reload()
-    pay_button.click()
-    expect(viewer.locator("#result")).to_contain_text("支付成功")
-
-    # Back to the room with the browser's Back button, as a viewer would.
-    viewer.go_back()
+    # The sandbox pay page, then back to the room with the browser's Back button.
+    pay_in_sandbox(viewer, pay)
     expect(viewer).to_have_url(room_url)
     expect(viewer.locator("#banner")).to_be_hidden()
 
