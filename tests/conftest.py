@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -103,23 +104,48 @@ def postgres_admin_url() -> Iterator[str]:
 
 
 _database_names = itertools.count()
+TEMPLATE_DATABASE = "storecast_template"
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session; each test gets a copy of it.
+    Running every migration per test cost about a second each, over 650 tests."""
+    path = tmp_path_factory.mktemp("template") / "storecast.db"
+    _off_loop(upgrade, f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_template(postgres_admin_url: str) -> str:
+    """A PostgreSQL database migrated to head once per session, copied per test with
+    `CREATE DATABASE ... TEMPLATE` (a file copy on the server, no migration replayed)."""
+    _off_loop(_admin_statement, postgres_admin_url, f'CREATE DATABASE "{TEMPLATE_DATABASE}"')
+    _off_loop(upgrade, _database_at(postgres_admin_url, TEMPLATE_DATABASE))
+    return TEMPLATE_DATABASE
 
 
 @pytest.fixture
 def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh, migrated database of the test's backend."""
+    """A fresh database of the test's backend at the migrations' head."""
     if db_backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'storecast.db'}"
-        _off_loop(upgrade, url)
-        yield url
+        template: Path = request.getfixturevalue("migrated_sqlite_file")
+        path = tmp_path / "storecast.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
     admin_url: str = request.getfixturevalue("postgres_admin_url")
+    template_name: str = request.getfixturevalue("migrated_postgres_template")
     name = f"storecast_test_{next(_database_names)}"
-    _off_loop(_admin_statement, admin_url, f'CREATE DATABASE "{name}"')
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    _off_loop(upgrade, url)
-    yield url
+    _off_loop(
+        _admin_statement, admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'
+    )
+    yield _database_at(admin_url, name)
     _off_loop(_admin_statement, admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _database_at(admin_url: str, name: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def _off_loop(function: Callable[..., object], *args: object) -> None:
