@@ -198,8 +198,9 @@ async def _seed_purchase_history(
     buyers: list[tuple[int, int]],
     seed: int = 11,
 ) -> None:
-    """Paid orders from past store sales, so segments and scores have history to work on, and
-    their sale credits. `buyers` is (customer id, store id)."""
+    """Paid orders of past store broadcasts, so segments and scores have history to work on,
+    each credited as its payment was (the bound guide, else the room's store). `buyers` is
+    (customer id, store id of the room)."""
     rng = random.Random(seed)
     now = utcnow()
     past_deals: dict[int, Deal] = {}
@@ -214,11 +215,14 @@ async def _seed_purchase_history(
             starts_at=now - timedelta(days=800),
             ends_at=now - timedelta(days=1),
         )
+    joined = dict((await session.execute(select(Customer.id, Customer.created_at))).all())
     written = 0
     for customer_id, store_id in buyers:
         for _ in range(rng.randrange(1, 5)):
             product_id = rng.choice(list(past_deals))
             at = now - timedelta(days=rng.randrange(2, 720), minutes=rng.randrange(1440))
+            # Not before the customer joined (and was bound): the reason names the binding.
+            at = max(at, joined[customer_id] + timedelta(hours=1))
             await factories.add_paid_order(
                 session,
                 past_deals[product_id],
@@ -235,7 +239,6 @@ async def _seed_purchase_history(
             customer_id=order.customer_id,
             amount_fen=order.amount_fen,
             room_store_id=order.room_store_id,
-            in_store=True,
             at=order.paid_at,
         )
 
@@ -296,8 +299,8 @@ async def _seed_online_sales(
 
 async def _seed_till_sales(session: AsyncSession, stores: list[int], seed: int = 13) -> None:
     """Each store's till sales of the last two years, as HQ's import writes them: most by
-    members (linked by phone to one of the store's customers), the rest by walk-ins. They
-    count for the store and feed the segments (attribution/segments.py)."""
+    members (linked by phone to one of the store's customers), the rest by walk-ins. Each is a
+    credit of the store (rule `instore`) and feeds the segments (attribution/segments.py)."""
     rng = random.Random(seed)
     now = utcnow()
     members = (
