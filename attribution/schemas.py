@@ -311,3 +311,29 @@ class UnmaskRequest(msgspec.Struct, forbid_unknown_fields=True):
 class UnmaskedPhone(msgspec.Struct):
     customer_id: int
     phone: str
+
+
+# The customers page (attribution/customer_search.py): hosts' and HQ's list of customers.
+
+
+class CustomerRow(msgspec.Struct):
+    """A customer as the customers page lists them: phone masked, binding and segment."""
+
+    id: int
+    nickname: str
+    phone_masked: str
+    store_id: int | None
+    """The bound guide's store, or the home store when unbound."""
+    guide_id: int | None
+    guide_name: str | None
+    """None: in the store's pool."""
+    segment: str | None
+    """The RFML class as of the last refresh (None before the first)."""
+    tier: str | None
+
+
+class GuideRead(msgspec.Struct):
+    id: int
+    name: str
+    store_id: int
+    active: bool
