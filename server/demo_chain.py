@@ -222,7 +222,10 @@ async def _seed_purchase_history(
             product_id = rng.choice(list(past_deals))
             at = now - timedelta(days=rng.randrange(2, 720), minutes=rng.randrange(1440))
             # Not before the customer joined (and was bound): the reason names the binding.
-            at = max(at, joined[customer_id] + timedelta(hours=1))
+            # An earlier draw is folded into the customer's own months, not piled on day one.
+            start = joined[customer_id] + timedelta(hours=1)
+            if at < start:
+                at = start + (start - at) % max(now - start - timedelta(days=1), timedelta(hours=1))
             await factories.add_paid_order(
                 session,
                 past_deals[product_id],
@@ -269,9 +272,7 @@ async def _seed_online_sales(
         starts_at=now - timedelta(days=90),
         ends_at=now - timedelta(days=1),
     )
-    homes = dict(
-        (await session.execute(select(Customer.id, Customer.home_store_id))).tuples().all()
-    )
+    homes = dict((await session.execute(select(Customer.id, Customer.home_store_id))).all())
     written = 0
     for store in org.stores:
         members = [c for c in org.customer_ids if homes.get(c) == store.id]
