@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.models import InstoreSale, SaleCredit, Store
@@ -77,7 +77,7 @@ def sale_credit_row(
 async def credit_till_sales(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Write the credit rows built by `sale_credit_row`, in the caller's transaction."""
     if rows:
-        await session.execute(insert(SaleCredit), list(rows))
+        await session.execute(insert(cast(Table, SaleCredit.__table__)), list(rows))
 
 
 async def credit_till_sale(session: AsyncSession, sale: InstoreSale) -> SaleCredit:
