@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.cards import guide_sales
-from attribution.models import Binding, Customer, CustomerSegment, Guide
+from attribution.models import Binding, Customer, CustomerSegment, Guide, Store
 from attribution.privacy import mask_phone
 from attribution.schemas import CustomerRow, GuideRead, MySales
 from server.auth import Principal, Role
@@ -86,10 +86,17 @@ async def search_customers(
 
 
 async def store_guides(session: AsyncSession, store_id: int | None) -> list[GuideRead]:
-    query = select(Guide).order_by(Guide.store_id, Guide.id)
+    query = (
+        select(Guide, Store.name)
+        .join(Store, Store.id == Guide.store_id)
+        .order_by(Guide.store_id, Guide.id)
+    )
     if store_id is not None:
         query = query.where(Guide.store_id == store_id)
-    return [GuideRead(g.id, g.name, g.store_id, g.active) for g in await session.scalars(query)]
+    return [
+        GuideRead(g.id, g.name, g.store_id, store, g.active)
+        for g, store in (await session.execute(query)).all()
+    ]
 
 
 async def sales_of_guide(

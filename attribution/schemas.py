@@ -336,4 +336,5 @@ class GuideRead(msgspec.Struct):
     id: int
     name: str
     store_id: int
+    store_name: str
     active: bool

@@ -209,7 +209,8 @@ async function start() {
   ]);
   for (const store of stores) state.stores.set(store.id, store.name);
   for (const guide of guides) state.guides.set(guide.id, guide);
-  $("#who").textContent = state.me.role === "hq" ? "HQ" : t("cu.store", { id: state.me.store_id });
+  const own = guides.find((g) => g.store_id === state.me.store_id);
+  $("#who").textContent = state.me.role === "hq" ? "HQ" : own?.store_name ?? t("cu.store", { id: state.me.store_id });
   fillSelectors();
   let typing = 0;
   $("#q").addEventListener("input", () => {

@@ -68,6 +68,8 @@ async def test_a_host_reads_one_of_their_guides_sales_with_reasons(
 
     guides = (await client.get("/api/guides", headers=host)).json()
     assert {g["name"] for g in guides} == {"王芳", "李娜", "赵离"}
+    assert {g["store_id"] for g in guides} == {chain.store_a}
+    assert all(g["store_name"] for g in guides)
     sales = (await client.get(f"/api/guides/{chain.wang}/sales", headers=host)).json()
     assert len(sales["credits"]) == 1
     assert sales["total_fen"] == sales["credits"][0]["amount_fen"] > 0
