@@ -128,11 +128,14 @@ async def apply_return(
     """Record a till return of `amount_fen` (> 0) against the sale with receipt `return_of`
     and reverse that much of its credit. False when the return's receipt is already imported;
     ReturnRefused when the original is unknown, is itself a return, or has less left."""
-    if await session.scalar(select(InstoreSale.id).where(InstoreSale.receipt_id == receipt_id)):
-        return False
+    # The original is locked first: on PostgreSQL two imports of the same return queue here
+    # and the second then sees the first's row. SQLite ignores FOR UPDATE; there a second
+    # import running at the same moment fails on the unique receipt rather than double-count.
     original = await session.scalar(
         select(InstoreSale).where(InstoreSale.receipt_id == return_of).with_for_update()
     )
+    if await session.scalar(select(InstoreSale.id).where(InstoreSale.receipt_id == receipt_id)):
+        return False
     if original is None:
         raise ReturnRefused("return_of", f"no till sale has receipt {return_of}")
     if original.return_of_id is not None:
