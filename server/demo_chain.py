@@ -303,7 +303,9 @@ async def _seed_till_sales(session: AsyncSession, stores: list[int], seed: int =
     members (linked by phone to one of the store's customers), the rest by walk-ins. Each is a
     credit of the store (rule `instore`) and feeds the segments (attribution/segments.py)."""
     rng = random.Random(seed)
-    now = utcnow()
+    # From the start of today, so the day in each sale's credit reason is the same whenever
+    # today the demo is loaded (tests/foundation/test_worlds.py compares two loads).
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     members = (
         await session.execute(select(Customer.id, Customer.home_store_id).order_by(Customer.id))
     ).all()
@@ -315,7 +317,9 @@ async def _seed_till_sales(session: AsyncSession, stores: list[int], seed: int =
                 store_id,
                 receipt_id=f"{store_code}-T{n:05d}",
                 amount_fen=rng.choice(PRODUCTS)[2] * 100 * rng.randrange(1, 3),
-                sold_at=now - timedelta(days=rng.randrange(1, 720), minutes=rng.randrange(1440)),
+                sold_at=today
+                - timedelta(days=rng.randrange(1, 720))
+                + timedelta(minutes=rng.randrange(1440)),
                 customer_id=rng.choice(own) if rng.random() < 0.6 else None,
             )
 
