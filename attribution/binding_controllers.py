@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from litestar import Controller, get, post, put
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.bindings import binding_rule, set_binding_rule
 from attribution.bindings_hq import import_bindings, transfer_customers
 from attribution.cards import customer_card, guide_sales, unmask_phone
+from attribution.customer_search import MAX_PAGE as SEARCH_PAGE
+from attribution.customer_search import (
+    sales_of_guide,
+    search_customers,
+    store_guides,
+    store_in_view,
+)
 from attribution.schemas import (
     BindingImportRow,
     BindingRule,
     CustomerCard,
+    CustomerRow,
+    GuideRead,
     ImportReport,
     MySales,
     TransferDone,
@@ -22,7 +33,7 @@ from attribution.schemas import (
     UnmaskRequest,
 )
 from server.auth import Principal, Role, allow
-from server.bounds import PathId
+from server.bounds import INT32_MAX, PathId
 from server.errors import Invalid
 from server.model_base import utcnow
 
@@ -102,4 +113,54 @@ class CustomerCardController(Controller):
         return await guide_sales(db, caller.sub, since or until - DEFAULT_PERIOD, until)
 
 
-CONTROLLERS = [BindingRuleController, BindingController, CustomerCardController]
+class CustomerSearchController(Controller):
+    path = "/api"
+    tags = ["customers"]  # noqa: RUF012
+
+    @get("/customers", opt=allow(Role.HQ, Role.HOST))
+    async def customers(
+        self,
+        db: AsyncSession,
+        caller: Principal,
+        q: Annotated[str, Parameter(max_length=32)] = "",
+        store_id: Annotated[int | None, Parameter(ge=1, le=INT32_MAX)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=SEARCH_PAGE)] = 50,
+        offset: Annotated[int, Parameter(ge=0, le=INT32_MAX)] = 0,
+    ) -> list[CustomerRow]:
+        """Customers (masked phones, guide, segment, tier), newest first, searched by a part of
+        the name or the last digits of the phone: HQ all (or one store's), a host their store's."""
+        return await search_customers(
+            db, store_id=store_in_view(caller, store_id), q=q, limit=limit, offset=offset
+        )
+
+    @get("/guides", opt=allow(Role.HQ, Role.HOST))
+    async def guides(
+        self,
+        db: AsyncSession,
+        caller: Principal,
+        store_id: Annotated[int | None, Parameter(ge=1, le=INT32_MAX)] = None,
+    ) -> list[GuideRead]:
+        """The guides of a store (a host's own), or every guide for HQ."""
+        return await store_guides(db, store_in_view(caller, store_id))
+
+    @get("/guides/{guide_id:int}/sales", opt=allow(Role.HQ, Role.HOST))
+    async def sales_of_a_guide(
+        self,
+        guide_id: PathId,
+        db: AsyncSession,
+        caller: Principal,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> MySales:
+        """A guide's credited sales in [since, until) (the last 30 days by default), each with
+        its reason, as the guide's host (their own store's guides) or HQ reads them."""
+        until = until or utcnow()
+        return await sales_of_guide(db, caller, guide_id, since or until - DEFAULT_PERIOD, until)
+
+
+CONTROLLERS = [
+    BindingRuleController,
+    BindingController,
+    CustomerCardController,
+    CustomerSearchController,
+]

@@ -56,7 +56,7 @@ async def sleeping_customers(
         .group_by(SaleCredit.customer_id)
         .having(last <= now - timedelta(days=min_days), last >= now - timedelta(days=max_days))
     )
-    return sorted(rows)
+    return sorted(customer for customer in rows if customer is not None)  # walk-ins' till sales
 
 
 async def start_campaign(session: AsyncSession, new: CampaignNew, now: datetime) -> CampaignRead:

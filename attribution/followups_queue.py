@@ -133,6 +133,8 @@ async def customer_card(session: AsyncSession, caller: Principal, task_id: int) 
     sales: dict[str, PastPurchase] = {}
     refunded: set[str] = set()
     for credit in credits:
+        if credit.order_id is None:  # a till sale: not an order to follow up
+            continue
         if credit.kind == "sale":
             sales[credit.order_id] = PastPurchase(
                 credit.order_id, credit.amount_fen, credit.created_at, False

@@ -103,9 +103,11 @@ class SaleCredit(Base):
     )
 
     id: Mapped[int] = mapped_column(Identity(), primary_key=True)
-    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    order_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    """The online order credited; None for a till sale or return (`instore_sale_id`)."""
     kind: Mapped[str] = mapped_column(String(16))  # "sale" | "reversal"
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    """None only for a till sale whose phone matched no member (a walk-in)."""
     guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id"), index=True)
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
     """The credited store; None is HQ's own line (rule `hq_line`: an unbound customer's sale
@@ -125,6 +127,12 @@ class SaleCredit(Base):
     amount_fen: Mapped[int]
     """Positive for a sale, negative for a reversal."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """When it counts: the payment or refund, or the till's time for a till sale or return."""
+    instore_sale_id: Mapped[int | None] = mapped_column(
+        ForeignKey("instore_sales.id"), unique=True, default=None
+    )
+    """The till sale (kind sale) or till return (kind reversal) this row credits; each till row
+    is credited once (unique), so re-importing a receipt never credits it again."""
 
 
 class InstoreSale(Base):
@@ -140,8 +148,14 @@ class InstoreSale(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     amount_fen: Mapped[int]
+    """Positive for a sale, negative for a return."""
     sold_at: Mapped[datetime] = mapped_column(index=True)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    return_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("instore_sales.id"), index=True, default=None
+    )
+    """A return names the till sale it gives money back on (its store and customer are that
+    sale's); the returns of a sale never add up to more than it came to."""
 
 
 class CustomerSegment(Base):

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from attribution.segments_classes import RfmClass, Tier
-from server.bounds import NO_NUL, Id, NonEmpty64, Positive, Text32, Text64, Text500
+from server.bounds import NO_NUL, Id, Int32, NonEmpty64, Text32, Text64, Text500
 
 Text20 = Annotated[str, msgspec.Meta(max_length=20, pattern="^[0-9+ -]*$")]
 """A phone number as the customers table holds it."""
@@ -83,12 +83,15 @@ class TillSale(msgspec.Struct, forbid_unknown_fields=False):
     """The till's receipt number, unique across the chain: importing it again adds nothing."""
     store_code: NonEmpty32
     """The store's code (SH01), as the till knows its store."""
-    amount_fen: Positive
-    """What the receipt came to, in fen; returns are not imported here."""
+    amount_fen: Int32
+    """What the receipt came to, in fen; a return's may be written negative or positive (tills
+    differ), and gives back that much."""
     sold_at: AwareDateTime
     """ISO 8601 with an offset: 2026-11-30T15:04:05+08:00."""
     phone: Phone | None = None
     """The member phone the till recorded, if any; links the sale to a customer."""
+    return_of: NonEmpty64 | None = None
+    """A return: the receipt id of the till sale it gives money back on."""
 
 
 class RowError(msgspec.Struct):
@@ -102,7 +105,7 @@ class RowError(msgspec.Struct):
 class InstoreImportReport(msgspec.Struct):
     rows: int
     imported: int
-    """New sales written by this import."""
+    """New sales and returns written by this import (each with its credit row)."""
     already_imported: int
     """Valid rows whose receipt id was already there (an import run twice, or a repeated row)."""
     linked: int
@@ -110,6 +113,8 @@ class InstoreImportReport(msgspec.Struct):
     errors_total: int
     errors: list[RowError]
     """The first errors, row by row (at most `instore.MAX_REPORTED_ERRORS`)."""
+    returns: int = 0
+    """Of `imported`, the returns (each reversing part or all of its sale's credit)."""
 
 
 # Customer segments (attribution/segments.py)
@@ -257,9 +262,11 @@ class BindingChange(msgspec.Struct):
 class CreditRead(msgspec.Struct):
     """One credit row as its guide, host or HQ reads it."""
 
-    order_id: str
+    order_id: str | None
+    """None for a till sale or return (rule `instore`; the receipt is in the reason)."""
     kind: str
-    customer_id: int
+    customer_id: int | None
+    """None only for a walk-in's till sale."""
     guide_id: int | None
     store_id: int | None
     room_store_id: int | None
@@ -304,3 +311,30 @@ class UnmaskRequest(msgspec.Struct, forbid_unknown_fields=True):
 class UnmaskedPhone(msgspec.Struct):
     customer_id: int
     phone: str
+
+
+# The customers page (attribution/customer_search.py): hosts' and HQ's list of customers.
+
+
+class CustomerRow(msgspec.Struct):
+    """A customer as the customers page lists them: phone masked, binding and segment."""
+
+    id: int
+    nickname: str
+    phone_masked: str
+    store_id: int | None
+    """The bound guide's store, or the home store when unbound."""
+    guide_id: int | None
+    guide_name: str | None
+    """None: in the store's pool."""
+    segment: str | None
+    """The RFML class as of the last refresh (None before the first)."""
+    tier: str | None
+
+
+class GuideRead(msgspec.Struct):
+    id: int
+    name: str
+    store_id: int
+    store_name: str
+    active: bool

@@ -77,21 +77,29 @@ def _days_postgresql(element: days_between, compiler: SQLCompiler, **kw: Any) ->
 
 def _purchases(start: datetime, today: datetime) -> Select[Any]:
     """(customer_id, amount_fen, at): one row per purchase in the period. An online order is
-    its credit net of its reversals, dated by its sale; a fully refunded one is no purchase."""
+    its credit net of its reversals, dated by its sale; a till sale is its amount net of its
+    returns; a fully refunded or returned one is no purchase. Till sales are read from their
+    own table, not their credit rows, which carry no order to group by."""
     online = (
         select(
             SaleCredit.customer_id.label("customer_id"),
             func.sum(SaleCredit.amount_fen).label("amount_fen"),
             func.min(SaleCredit.created_at).label("at"),
         )
+        .where(SaleCredit.order_id.is_not(None))
         .group_by(SaleCredit.order_id, SaleCredit.customer_id)
         .having(func.sum(SaleCredit.amount_fen) > 0)
     )
-    in_store = select(
-        InstoreSale.customer_id.label("customer_id"),
-        InstoreSale.amount_fen.label("amount_fen"),
-        InstoreSale.sold_at.label("at"),
-    ).where(InstoreSale.customer_id.is_not(None))
+    in_store = (
+        select(
+            InstoreSale.customer_id.label("customer_id"),
+            func.sum(InstoreSale.amount_fen).label("amount_fen"),
+            func.min(InstoreSale.sold_at).label("at"),
+        )
+        .where(InstoreSale.customer_id.is_not(None))
+        .group_by(func.coalesce(InstoreSale.return_of_id, InstoreSale.id), InstoreSale.customer_id)
+        .having(func.sum(InstoreSale.amount_fen) > 0)
+    )
     every = union_all(online, in_store).subquery("every_purchase")
     return select(every).where(
         every.c.at >= literal(start, UTCDateTime()), every.c.at <= literal(today, UTCDateTime())

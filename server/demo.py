@@ -44,6 +44,7 @@ class DemoSummary:
             f"  health            {base}/healthz",
             f"  HQ dashboard      {base}/static/hq.html?token={hq_token}",
             f"  hub host console  {base}/static/host.html?room={self.hub_room_id}&token={hq_token}",
+            f"  HQ customers and sales  {base}/static/customers.html?token={hq_token}",
         ]
         for staff_id, store_id, name in self.hosts:
             token = signer.issue(Principal(Role.HOST, staff_id, store_id))
@@ -51,6 +52,7 @@ class DemoSummary:
             lines.append(
                 f"  host console {name}  {base}/static/host.html?room={room}&token={token}"
             )
+            lines.append(f"  customers of {name}  {base}/static/customers.html?token={token}")
         for guide_id, store_id, share_code in self.guides:
             token = signer.issue(Principal(Role.GUIDE, guide_id, store_id))
             room = self.store_rooms[store_id]

@@ -198,8 +198,9 @@ async def _seed_purchase_history(
     buyers: list[tuple[int, int]],
     seed: int = 11,
 ) -> None:
-    """Paid orders from past store sales, so segments and scores have history to work on, and
-    their sale credits. `buyers` is (customer id, store id)."""
+    """Paid orders of past store broadcasts, so segments and scores have history to work on,
+    each credited as its payment was (the bound guide, else the room's store). `buyers` is
+    (customer id, store id of the room)."""
     rng = random.Random(seed)
     now = utcnow()
     past_deals: dict[int, Deal] = {}
@@ -214,11 +215,17 @@ async def _seed_purchase_history(
             starts_at=now - timedelta(days=800),
             ends_at=now - timedelta(days=1),
         )
+    joined = dict((await session.execute(select(Customer.id, Customer.created_at))).all())
     written = 0
     for customer_id, store_id in buyers:
         for _ in range(rng.randrange(1, 5)):
             product_id = rng.choice(list(past_deals))
             at = now - timedelta(days=rng.randrange(2, 720), minutes=rng.randrange(1440))
+            # Not before the customer joined (and was bound): the reason names the binding.
+            # An earlier draw is folded into the customer's own months, not piled on day one.
+            start = joined[customer_id] + timedelta(hours=1)
+            if at < start:
+                at = start + (start - at) % max(now - start - timedelta(days=1), timedelta(hours=1))
             await factories.add_paid_order(
                 session,
                 past_deals[product_id],
@@ -235,7 +242,6 @@ async def _seed_purchase_history(
             customer_id=order.customer_id,
             amount_fen=order.amount_fen,
             room_store_id=order.room_store_id,
-            in_store=True,
             at=order.paid_at,
         )
 
@@ -266,9 +272,7 @@ async def _seed_online_sales(
         starts_at=now - timedelta(days=90),
         ends_at=now - timedelta(days=1),
     )
-    homes = dict(
-        (await session.execute(select(Customer.id, Customer.home_store_id))).tuples().all()
-    )
+    homes = dict((await session.execute(select(Customer.id, Customer.home_store_id))).all())
     written = 0
     for store in org.stores:
         members = [c for c in org.customer_ids if homes.get(c) == store.id]
@@ -296,10 +300,12 @@ async def _seed_online_sales(
 
 async def _seed_till_sales(session: AsyncSession, stores: list[int], seed: int = 13) -> None:
     """Each store's till sales of the last two years, as HQ's import writes them: most by
-    members (linked by phone to one of the store's customers), the rest by walk-ins. They
-    count for the store and feed the segments (attribution/segments.py)."""
+    members (linked by phone to one of the store's customers), the rest by walk-ins. Each is a
+    credit of the store (rule `instore`) and feeds the segments (attribution/segments.py)."""
     rng = random.Random(seed)
-    now = utcnow()
+    # From the start of today, so the day in each sale's credit reason is the same whenever
+    # today the demo is loaded (tests/foundation/test_worlds.py compares two loads).
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     members = (
         await session.execute(select(Customer.id, Customer.home_store_id).order_by(Customer.id))
     ).all()
@@ -311,7 +317,9 @@ async def _seed_till_sales(session: AsyncSession, stores: list[int], seed: int =
                 store_id,
                 receipt_id=f"{store_code}-T{n:05d}",
                 amount_fen=rng.choice(PRODUCTS)[2] * 100 * rng.randrange(1, 3),
-                sold_at=now - timedelta(days=rng.randrange(1, 720), minutes=rng.randrange(1440)),
+                sold_at=today
+                - timedelta(days=rng.randrange(1, 720))
+                + timedelta(minutes=rng.randrange(1440)),
                 customer_id=rng.choice(own) if rng.random() < 0.6 else None,
             )
 

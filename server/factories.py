@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.instore_credit import credit_till_sale
 from attribution.models import (
     Binding,
     BindingHistory,
@@ -341,8 +342,8 @@ async def add_instore_sale(
     sold_at: datetime,
     customer_id: int | None = None,
 ) -> InstoreSale:
-    """A till sale as the import writes it (attribution/instore.py)."""
-    return await _added(
+    """A till sale as the import writes it (attribution/instore.py), with its credit row."""
+    sale = await _added(
         session,
         InstoreSale(
             receipt_id=receipt_id,
@@ -352,6 +353,8 @@ async def add_instore_sale(
             sold_at=sold_at,
         ),
     )
+    await credit_till_sale(session, sale)
+    return sale
 
 
 async def add_unpaid_order(

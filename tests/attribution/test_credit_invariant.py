@@ -1,6 +1,7 @@
-"""A property over random sequences of orders, payments, refunds, rebinds and transfers: per
-store (and per guide) the credits sum to what was paid minus what was refunded of the sales
-that counted for it when they were paid. The test keeps its own model of who is bound to whom,
+"""A property over random sequences of orders, payments, refunds, rebinds, transfers, till
+sales and till returns: per store (and per guide) the credits sum to what was paid minus what
+was refunded of the sales that counted for it when they were paid, plus the store's till sales
+less their returns. The test keeps its own model of who is bound to whom,
 so the expected owner of each sale does not come from the code under test."""
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from attribution.bindings_hq import transfer_customers
-from attribution.models import SaleCredit
-from attribution.schemas import BindingMode, ShareOutcome, TransferRequest
+from attribution.instore import import_till_sales
+from attribution.models import InstoreSale, SaleCredit, Store
+from attribution.schemas import BindingMode, InstoreImportReport, ShareOutcome, TransferRequest
 from orders.models import Order, Refund
 from orders.refunds import RefundError, refund_order
 from server import factories
@@ -41,8 +43,25 @@ operation = st.one_of(
     st.tuples(st.just("refund"), st.integers(0, 30), st.sampled_from([None, 1])),
     st.tuples(st.just("rebind"), st.integers(0, CUSTOMERS - 1), st.sampled_from(GUIDES)),
     st.tuples(st.just("transfer"), st.sampled_from(TRANSFERS)),
+    st.tuples(st.just("till"), st.sampled_from(["a", "b"]), st.integers(1, 50_000)),
+    st.tuples(st.just("return"), st.integers(0, 30), st.integers(1, 50_000)),
 )
 _examples = itertools.count()
+
+
+def _till_row(receipt: str, code: str, amount: int, **more: str) -> dict[str, Any]:
+    return {
+        "receipt_id": receipt,
+        "store_code": code,
+        "amount_fen": amount,
+        "sold_at": "2026-03-02T10:00:00+08:00",
+        **more,
+    }
+
+
+async def till_rows(services: Services, rows: list[dict[str, Any]]) -> InstoreImportReport:
+    async with services.sessionmaker() as session:
+        return await import_till_sales(session, rows)
 
 
 @pytest.fixture
@@ -61,9 +80,10 @@ async def chain(services: Services) -> Chain:
 async def test_per_store_credits_sum_to_paid_minus_refunded(
     services: Services, chain: Chain, plan: list[tuple[Any, ...]]
 ) -> None:
+    example = next(_examples)
     async with services.sessionmaker() as session, session.begin():
         people = await factories.add_customers(
-            session, CUSTOMERS, [chain.store_a], f"inv{next(_examples)}-"
+            session, CUSTOMERS, [chain.store_a], f"inv{example}-"
         )
     customers = [c.id for c in people]
     guide_ids = {name: getattr(chain, name) for name in GUIDES}
@@ -80,6 +100,12 @@ async def test_per_store_credits_sum_to_paid_minus_refunded(
     """(order id, customer, room store)."""
     owner: dict[str, tuple[int | None, int | None]] = {}
     """order id -> (guide, store) it should count for, decided when it was paid."""
+    codes = {"a": chain.store_a, "b": chain.store_b}
+    async with services.sessionmaker() as session:
+        code_of = dict((await session.execute(select(Store.id, Store.code))).all())
+    till: list[tuple[str, int, int]] = []
+    """(receipt, store, amount left to return): the model of the till line."""
+    returns = 0
 
     for op in plan:
         kind = op[0]
@@ -120,6 +146,20 @@ async def test_per_store_credits_sum_to_paid_minus_refunded(
             order_id = orders[op[1] % len(orders)][0]
             with contextlib.suppress(RefundError):
                 await refund_order(services, order_id, op[2])
+        elif kind == "till":
+            receipt, till_at = f"inv{example}-T{len(till)}", codes[op[1]]
+            report = await till_rows(services, [_till_row(receipt, code_of[till_at], op[2])])
+            assert report.imported == 1
+            till.append((receipt, till_at, op[2]))
+        elif till and kind == "return":
+            n = op[1] % len(till)
+            receipt, till_at, left = till[n]
+            returns += 1
+            row = _till_row(f"{receipt}-R{returns}", code_of[till_at], -op[2], return_of=receipt)
+            report = await till_rows(services, [row])
+            assert report.returns == (1 if op[2] <= left else 0)  # never more than was sold
+            if report.returns:
+                till[n] = (receipt, till_at, left - op[2])
 
     expected_store: dict[int | None, int] = defaultdict(int)
     expected_guide: dict[int | None, int] = defaultdict(int)
@@ -134,15 +174,20 @@ async def test_per_store_credits_sum_to_paid_minus_refunded(
             net = int(paid or 0) - int(refunded or 0)
             expected_store[store] += net
             expected_guide[guide] += net
+        for _, till_store, left in till:
+            expected_store[till_store] += left
+            expected_guide[None] += left  # a till sale is no guide's
         ids = [o[0] for o in orders] or ["none"]
+        tills = select(InstoreSale.id).where(InstoreSale.receipt_id.like(f"inv{example}-T%"))
+        ours = or_(SaleCredit.order_id.in_(ids), SaleCredit.instore_sale_id.in_(tills))
         by_store = await session.execute(
             select(SaleCredit.store_id, func.sum(SaleCredit.amount_fen))
-            .where(SaleCredit.order_id.in_(ids))
+            .where(ours)
             .group_by(SaleCredit.store_id)
         )
         by_guide = await session.execute(
             select(SaleCredit.guide_id, func.sum(SaleCredit.amount_fen))
-            .where(SaleCredit.order_id.in_(ids))
+            .where(ours)
             .group_by(SaleCredit.guide_id)
         )
         credited_store = {store: int(total) for store, total in by_store.all()}

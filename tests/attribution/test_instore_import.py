@@ -111,11 +111,12 @@ async def test_a_csv_credits_each_store_links_phones_and_reports_bad_rows(
         "linked": 2,
         "errors_total": 4,
         "errors": [
-            {"row": 3, "field": "amount_fen", "message": "Expected `int` >= 1"},
+            {"row": 3, "field": "return_of", "message": "a return names the receipt it returns"},
             {"row": 5, "field": "store_code", "message": "no store has code XX99"},
             {"row": 6, "field": "sold_at", "message": "Expected `datetime` with a timezone component"},
             {"row": 7, "field": "receipt_id", "message": "Object missing required field `receipt_id`"},
         ],
+        "returns": 0,
     }  # fmt: skip
     assert await sales(services) == {
         "SH01-0001": (
