@@ -166,6 +166,16 @@ class Figures(msgspec.Struct):
     converted: int
     conversion_rate: float
     conversion_rate_means: str
+    region_id: int | None = None
+    new_fans: int = 0
+    store_transactions: int = 0
+    add_fan_rate: float = 0.0
+    """New bindings per store transaction: may exceed 1."""
+    add_fan_rate_means: str = ""
+    buyers: int = 0
+    repeat_buyers: int = 0
+    repurchase_rate: float = 0.0
+    repurchase_rate_means: str = ""
 
 
 class Rules(msgspec.Struct, forbid_unknown_fields=True):
