@@ -17,6 +17,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.followups_cadence import last_purchases, marketing_due
 from attribution.followups_schemas import (
     CONTACTED,
     BuyerRecord,
@@ -84,7 +85,12 @@ async def current_rules(session: AsyncSession) -> Rules:
     if row is None:
         return Rules()
     return Rules(
-        row.quiet_days, row.core_quiet_days, row.expire_days, row.convert_days, row.retouch_days
+        row.quiet_days,
+        row.core_quiet_days,
+        row.expire_days,
+        row.convert_days,
+        row.retouch_days,
+        row.cadence,
     )
 
 
@@ -96,7 +102,7 @@ async def set_rules(session: AsyncSession, rules: Rules) -> Rules:
         session.add(row)
     row.quiet_days, row.core_quiet_days = rules.quiet_days, rules.core_quiet_days
     row.expire_days, row.convert_days = rules.expire_days, rules.convert_days
-    row.retouch_days = rules.retouch_days
+    row.retouch_days, row.cadence = rules.retouch_days, rules.cadence
     return rules
 
 
@@ -171,6 +177,7 @@ async def create_broadcast_tasks(
     homes = {customer_id: home for customer_id, home in found.all()}
     standings = await customer_standings(session, wanted)
     contacted = await last_contacts(session, wanted)
+    bought = await last_purchases(session, wanted) if rules.cadence else {}
     for customer_id in wanted:
         seen = activity[customer_id]
         kind = TaskKind.ORDERED_UNPAID if customer_id in unpaid else TaskKind.WATCHED
@@ -182,6 +189,9 @@ async def create_broadcast_tasks(
         last = contacted.get(customer_id)
         if last is not None and last + timedelta(days=quiet) > now:
             due = last + timedelta(days=quiet)
+        if rules.cadence and kind is TaskKind.WATCHED:
+            due = marketing_due(bought.get(customer_id), due)
+        if due > now:
             made.deferred += 1
         session.add(
             FollowupTask(

@@ -184,6 +184,9 @@ class Rules(msgspec.Struct, forbid_unknown_fields=True):
     expire_days: Days = 3
     convert_days: Days = 7
     retouch_days: Days = 14
+    cadence: bool = False
+    """Seed 002's 45-day cycle: marketing touches of a customer who bought less than 40 days
+    ago wait for day 40 (attribution/followups_cadence.py)."""
 
 
 class CareStepBody(msgspec.Struct, forbid_unknown_fields=True):
