@@ -11,7 +11,10 @@ from sqlalchemy import select
 from attribution.followups_queue import task_reads
 from attribution.models import FollowupTask
 from live.followups_job import ENDED_STREAM, consume_ended
+from live.host_actions import put_on_air
+from live.models import OnAirChange
 from server import factories
+from server.auth import Principal, Role
 from server.services import Services
 from tests.support.followups_world import build_followup_world
 
@@ -73,3 +76,22 @@ async def test_a_task_names_the_items_tapped_and_their_time_on_air_while_watched
     assert c3.items[0].image_url == "/img/scarf.jpg"
     # c6 watched store B's room for 7 minutes from the start: only the hub's coat was on air.
     assert [(i.name, i.taps, i.on_air_seconds) for i in c6.items] == [("大衣", 0, 7 * MINUTE)]
+
+
+async def test_a_hosts_on_air_changes_are_recorded_once_each(services: Services) -> None:
+    async with services.sessionmaker() as session, session.begin():
+        hub = await factories.add_broadcast(session, status="live")
+        product = await factories.add_product(session)
+        (item,) = await factories.add_window(session, hub.id, [(product.id, 9900)])
+    hq = Principal(Role.HQ, 1)
+    for choice in (item.id, item.id, None):  # putting on air what is on air changes nothing
+        async with services.sessionmaker() as session:
+            await put_on_air(session, hq, hub.id, choice)
+
+    async with services.sessionmaker() as session:
+        changes = (
+            await session.execute(
+                select(OnAirChange.broadcast_id, OnAirChange.item_id).order_by(OnAirChange.id)
+            )
+        ).all()
+    assert [tuple(c) for c in changes] == [(hub.id, item.id), (hub.id, None)]
