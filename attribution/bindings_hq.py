@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.bindings import open_binding, rebind
+from attribution.followups_outcomes import move_open_tasks
 from attribution.models import Binding, Customer, Guide
 from attribution.schemas import (
     BindingImportRow,
@@ -119,6 +120,13 @@ async def transfer_customers(
             reason=BindingReason.TRANSFER,
             actor=f"hq:{staff_id}",
             pool_store_id=source.store_id,
+        )
+        # Handover: the customer's open tasks follow them; done ones stay with who did them.
+        await move_open_tasks(
+            session,
+            binding.customer_id,
+            to_guide_id=target.id if target else None,
+            to_store_id=source.store_id,
         )
     if request.guide_leaves:
         source.active = False

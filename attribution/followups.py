@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.followups_cadence import last_purchases, marketing_due
 from attribution.followups_schemas import (
     CONTACTED,
     BuyerRecord,
@@ -23,29 +26,58 @@ from attribution.followups_schemas import (
     TaskStatus,
     ViewerActivity,
 )
-from attribution.models import Binding, Customer, FollowupRules, FollowupTask
+from attribution.models import Binding, Customer, CustomerSegment, FollowupRules, FollowupTask
 
 CORE_TIER = "core"
 
 
+class Standing(NamedTuple):
+    """A customer's tier and RFM class as of the last segment refresh."""
+
+    tier: str
+    rfm_class: str
+
+
+async def customer_standings(session: AsyncSession, customer_ids: list[int]) -> dict[int, Standing]:
+    """Tier and RFM class of each customer; one never segmented (no purchase yet) has none."""
+    if not customer_ids:
+        return {}
+    rows = await session.execute(
+        select(CustomerSegment.customer_id, CustomerSegment.tier, CustomerSegment.rfm_class).where(
+            CustomerSegment.customer_id.in_(customer_ids)
+        )
+    )
+    return {customer_id: Standing(tier, rfm) for customer_id, tier, rfm in rows.all()}
+
+
 async def customer_tiers(session: AsyncSession, customer_ids: list[int]) -> dict[int, str]:
-    """The tier of each customer ("core", ...). The hook where i16b's tiers plug in: today no
-    customer has one, so everyone gets the ordinary quiet window and no tier boost."""
-    return {}
+    """The tier of each segmented customer (core, high_potential, ordinary)."""
+    standings = await customer_standings(session, customer_ids)
+    return {customer_id: standing.tier for customer_id, standing in standings.items()}
 
 
-TIER_BOOST = {CORE_TIER: 30}
-"""Score added per tier, so core customers come first among equally engaged ones."""
+TIER_BOOST = {CORE_TIER: 30, "high_potential": 15}
+"""Score added per tier (seed 004's 631 tiers): core customers come first among equally
+engaged ones, then the high-potential ones."""
+SEGMENT_BOOST = 10
+"""Score added for an "important" RFM class (high spend): worth the call before a low spender
+who did as much in the room."""
 
 
-def engagement_score(activity: ViewerActivity, kind: TaskKind, tier: str | None) -> int:
+def engagement_score(activity: ViewerActivity, kind: TaskKind, standing: Standing | None) -> int:
     """How likely a touch is to convert, from what the customer did: an unpaid order first,
-    then taps (interest in an item), chat lines, minutes watched, likes."""
+    then taps (interest in an item), chat lines, minutes watched, likes; then who they are
+    (tier, segment)."""
     score = activity.watch_seconds // 60 + 5 * activity.taps + 3 * activity.chats
     score += activity.likes // 5
     if kind is TaskKind.ORDERED_UNPAID:
         score += 50
-    return score + TIER_BOOST.get(tier or "", 0)
+    if standing is None:
+        return score
+    score += TIER_BOOST.get(standing.tier, 0)
+    if standing.rfm_class.startswith("important_"):
+        score += SEGMENT_BOOST
+    return score
 
 
 async def current_rules(session: AsyncSession) -> Rules:
@@ -53,7 +85,12 @@ async def current_rules(session: AsyncSession) -> Rules:
     if row is None:
         return Rules()
     return Rules(
-        row.quiet_days, row.core_quiet_days, row.expire_days, row.convert_days, row.retouch_days
+        row.quiet_days,
+        row.core_quiet_days,
+        row.expire_days,
+        row.convert_days,
+        row.retouch_days,
+        row.cadence,
     )
 
 
@@ -65,7 +102,7 @@ async def set_rules(session: AsyncSession, rules: Rules) -> Rules:
         session.add(row)
     row.quiet_days, row.core_quiet_days = rules.quiet_days, rules.core_quiet_days
     row.expire_days, row.convert_days = rules.expire_days, rules.convert_days
-    row.retouch_days = rules.retouch_days
+    row.retouch_days, row.cadence = rules.retouch_days, rules.cadence
     return rules
 
 
@@ -138,18 +175,23 @@ async def create_broadcast_tasks(
         select(Customer.id, Customer.home_store_id).where(Customer.id.in_(wanted))
     )
     homes = {customer_id: home for customer_id, home in found.all()}
-    tiers = await customer_tiers(session, wanted)
+    standings = await customer_standings(session, wanted)
     contacted = await last_contacts(session, wanted)
+    bought = await last_purchases(session, wanted) if rules.cadence else {}
     for customer_id in wanted:
         seen = activity[customer_id]
         kind = TaskKind.ORDERED_UNPAID if customer_id in unpaid else TaskKind.WATCHED
         binding = bindings.get(customer_id)
-        tier = tiers.get(customer_id)
-        quiet = rules.core_quiet_days if tier == CORE_TIER else rules.quiet_days
+        standing = standings.get(customer_id)
+        core = standing is not None and standing.tier == CORE_TIER
+        quiet = rules.core_quiet_days if core else rules.quiet_days
         due = now
         last = contacted.get(customer_id)
         if last is not None and last + timedelta(days=quiet) > now:
             due = last + timedelta(days=quiet)
+        if rules.cadence and kind is TaskKind.WATCHED:
+            due = marketing_due(bought.get(customer_id), due)
+        if due > now:
             made.deferred += 1
         session.add(
             FollowupTask(
@@ -165,7 +207,8 @@ async def create_broadcast_tasks(
                 chats=seen.chats,
                 taps=seen.taps,
                 ordered=list(unpaid.get(customer_id, [])),
-                score=engagement_score(seen, kind, tier),
+                items=msgspec.to_builtins(seen.items),
+                score=engagement_score(seen, kind, standing),
                 created_at=now,
                 due_at=due,
                 expires_at=due + timedelta(days=rules.expire_days),

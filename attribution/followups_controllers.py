@@ -94,9 +94,11 @@ class FollowupController(Controller):
         until: datetime | None = None,
         guide_id: QueryId = None,
         store_id: QueryId = None,
+        region_id: QueryId = None,
     ) -> Figures:
-        """Execution rate and touch-to-pay conversion for a guide, a store or the chain, each
-        with its definition. A guide sees their own; a host their store's."""
+        """Execution rate, touch-to-pay conversion, add-fan and repurchase rates for a guide,
+        a store, a region or the chain, each with its definition. A guide sees their own; a
+        host their store's."""
         end = until or utcnow()
         try:
             start = since or end - timedelta(days=FIGURES_DAYS)
@@ -107,16 +109,20 @@ class FollowupController(Controller):
         if caller.role is Role.GUIDE:
             if guide_id not in (None, caller.sub) or store_id not in (None, caller.store_id):
                 raise NotYourFigures("a guide sees their own figures")
+            if region_id is not None:
+                raise NotYourFigures("a guide sees their own figures")
             guide_id, store_id = caller.sub, None
         elif caller.role is Role.HOST:
-            if store_id not in (None, caller.store_id):
+            if store_id not in (None, caller.store_id) or region_id is not None:
                 raise NotYourFigures("a host sees their own store's figures")
             store_id = caller.store_id
             if guide_id is not None:
                 guide = await db.get(Guide, guide_id)
                 if guide is None or guide.store_id != caller.store_id:
                     raise NotYourFigures("this guide is another store's")
-        return await figures(db, since=start, until=end, guide_id=guide_id, store_id=store_id)
+        return await figures(
+            db, since=start, until=end, guide_id=guide_id, store_id=store_id, region_id=region_id
+        )
 
     @get("/rules", opt=allow(Role.HQ))
     async def rules(self, db: AsyncSession) -> Rules:

@@ -1,5 +1,6 @@
-"""Figures of follow-up work for a guide, a store or the chain over a period, each with its
-definition, computed from the tasks themselves."""
+"""Figures of follow-up work for a guide, a store, a region or the chain over a period, each
+with its definition: execution and conversion from the tasks themselves, add-fan and repurchase
+rates from bindings and sales (followups_rates.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from attribution.followups_rates import ADD_FAN_MEANS, REPURCHASE_MEANS, Scope, rates
 from attribution.followups_schemas import Figures, TaskKind, TaskStatus
-from attribution.models import FollowupTask
+from attribution.models import FollowupTask, Store
 
 EXECUTION_RATE_MEANS = (
     "执行率 = 期内到期的任务中已完成的数量 / 期内到期的任务数（不含已取消的关怀步骤）。"
@@ -34,12 +36,17 @@ async def figures(
     until: datetime,
     guide_id: int | None = None,
     store_id: int | None = None,
+    region_id: int | None = None,
 ) -> Figures:
     scope: list[ColumnElement[bool]] = []
     if guide_id is not None:
         scope.append(FollowupTask.guide_id == guide_id)
     if store_id is not None:
         scope.append(FollowupTask.store_id == store_id)
+    if region_id is not None:
+        scope.append(
+            FollowupTask.store_id.in_(select(Store.id).where(Store.region_id == region_id))
+        )
     due = [
         *scope,
         FollowupTask.due_at >= since,
@@ -67,11 +74,13 @@ async def figures(
         )
         or 0
     )
+    counts = await rates(session, Scope(guide_id, store_id, region_id), since, until)
     return Figures(
         since=since,
         until=until,
         guide_id=guide_id,
         store_id=store_id,
+        region_id=region_id,
         issued=issued,
         done=done,
         execution_rate=_rate(done, issued),
@@ -80,4 +89,12 @@ async def figures(
         converted=converted,
         conversion_rate=_rate(converted, touched),
         conversion_rate_means=CONVERSION_MEANS,
+        new_fans=counts.new_fans,
+        store_transactions=counts.store_transactions,
+        add_fan_rate=_rate(counts.new_fans, counts.store_transactions),
+        add_fan_rate_means=ADD_FAN_MEANS,
+        buyers=counts.buyers,
+        repeat_buyers=counts.repeat_buyers,
+        repurchase_rate=_rate(counts.repeat_buyers, counts.buyers),
+        repurchase_rate_means=REPURCHASE_MEANS,
     )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from attribution.followups import current_rules
+from attribution.followups_cadence import last_purchases, marketing_due
 from attribution.followups_schemas import Outcome, TaskKind, TaskStatus
 from attribution.models import Binding, FollowupTask
 from server.auth import Principal, Role
@@ -170,8 +171,12 @@ async def retouch_due(session: AsyncSession, now: datetime) -> int:
             )
         )
     }
+    bought = (
+        await last_purchases(session, [t.customer_id for t in originals]) if rules.cadence else {}
+    )
     for task in originals:
         binding = bindings.get(task.customer_id)
+        due = marketing_due(bought.get(task.customer_id), now) if rules.cadence else now
         session.add(
             FollowupTask(
                 kind=TaskKind.RETOUCH.value,
@@ -184,10 +189,11 @@ async def retouch_due(session: AsyncSession, now: datetime) -> int:
                 chats=task.chats,
                 taps=task.taps,
                 ordered=list(task.ordered),
+                items=list(task.items or []),
                 score=task.score,
                 created_at=now,
-                due_at=now,
-                expires_at=now + timedelta(days=rules.expire_days),
+                due_at=due,
+                expires_at=due + timedelta(days=rules.expire_days),
             )
         )
     await session.flush()

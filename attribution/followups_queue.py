@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -13,6 +14,7 @@ from attribution.followups_campaigns import campaign_scripts
 from attribution.followups_outcomes import NotYourTask, TaskNotFound, may_see
 from attribution.followups_schemas import (
     CustomerCard,
+    ItemSeen,
     Outcome,
     PastPurchase,
     Queue,
@@ -81,6 +83,7 @@ async def task_reads(session: AsyncSession, tasks: list[FollowupTask]) -> list[T
                 skip_reason=task.skip_reason,
                 converted_order_id=task.converted_order_id,
                 in_pool=task.guide_id is None,
+                items=msgspec.convert(task.items or [], list[ItemSeen]),
             )
         )
     return reads

@@ -51,6 +51,21 @@ CONTACTED = (Outcome.REACHED, Outcome.NOT_INTERESTED, Outcome.BOOKED_VISIT)
 """Outcomes that count as a contact for do-not-disturb (an unanswered call does not)."""
 
 
+class ItemSeen(msgspec.Struct, frozen=True):
+    """One window item as one customer met it in a broadcast (hub and store rooms summed)."""
+
+    item_id: int
+    product_id: int
+    name: str
+    name_en: str
+    image_url: str
+    """The catalogue's image of the product ("" when it has none)."""
+    taps: int
+    """How often they tapped it."""
+    on_air_seconds: int
+    """How long it was presented (on air) while they were in the room."""
+
+
 class ViewerActivity(msgspec.Struct, frozen=True):
     """What one customer did across a broadcast's rooms (hub and relaying stores), summed."""
 
@@ -61,7 +76,8 @@ class ViewerActivity(msgspec.Struct, frozen=True):
     likes: int = 0
     chats: int = 0
     taps: int = 0
-    """Product taps, counted per stay; which items were tapped is not recorded per item."""
+    items: list[ItemSeen] = []
+    """The items they tapped or saw on air, most tapped first."""
 
 
 class BuyerRecord(msgspec.Struct, frozen=True):
@@ -100,6 +116,8 @@ class TaskRead(msgspec.Struct):
     converted_order_id: str | None = None
     in_pool: bool = False
     """Unbound customer: in the store's pool, any of its guides may take it."""
+    items: list[ItemSeen] = []
+    """What they tapped and saw on air in the broadcast (broadcast tasks only)."""
 
 
 class Queue(msgspec.Struct):
@@ -148,6 +166,16 @@ class Figures(msgspec.Struct):
     converted: int
     conversion_rate: float
     conversion_rate_means: str
+    region_id: int | None = None
+    new_fans: int = 0
+    store_transactions: int = 0
+    add_fan_rate: float = 0.0
+    """New bindings per store transaction: may exceed 1."""
+    add_fan_rate_means: str = ""
+    buyers: int = 0
+    repeat_buyers: int = 0
+    repurchase_rate: float = 0.0
+    repurchase_rate_means: str = ""
 
 
 class Rules(msgspec.Struct, forbid_unknown_fields=True):
@@ -156,6 +184,9 @@ class Rules(msgspec.Struct, forbid_unknown_fields=True):
     expire_days: Days = 3
     convert_days: Days = 7
     retouch_days: Days = 14
+    cadence: bool = False
+    """Seed 002's 45-day cycle: marketing touches of a customer who bought less than 40 days
+    ago wait for day 40 (attribution/followups_cadence.py)."""
 
 
 class CareStepBody(msgspec.Struct, forbid_unknown_fields=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Identity, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -278,6 +279,10 @@ class FollowupTask(Base):
     )
     """The follow-up this task touches again (once: unique) when it did not convert."""
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("recall_campaigns.id"), default=None)
+    items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
+    """What the customer saw and tapped in the broadcast, one entry per item (followups_schemas
+    .ItemSeen): its product, name and image, their taps, and its seconds on air while they
+    watched. None on tasks issued before items were recorded."""
 
 
 class RecallCampaign(Base):
@@ -341,3 +346,6 @@ class FollowupRules(Base):
     """A payment this soon after a task converts it."""
     retouch_days: Mapped[int] = mapped_column(default=14)
     """A follow-up done and not converted this long ago gets one more touch."""
+    cadence: Mapped[bool] = mapped_column(default=False)
+    """Seed 002's 45-day cycle from a customer's last purchase: the first 15 days are for
+    routine care only, and marketing touches wait for day 40 (followups_cadence.py)."""

@@ -10,7 +10,8 @@ customer, so handling an event twice writes them once.
 Stays reach `viewer_sessions` when a socket closes (live/presence.py), and viewers often stay
 in the room as it turns into a replay: an end is handled once it is SETTLE_SECONDS old, and the
 people still present then are counted as viewers with the engagement their closed stays show.
-Taps are a count per stay; which items were tapped is not recorded per item.
+Each viewer's items (what they tapped, how long each was on air while they watched) come from
+live/followups_items.py.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from attribution.followups import TasksMade, create_broadcast_tasks
 from attribution.followups_outcomes import expire_due, retouch_due
 from attribution.followups_schemas import ViewerActivity
+from live.followups_items import items_seen
 from live.keys import BROADCAST_ENDED_EVENTS
 from live.models import Broadcast, BroadcastStatus, Room, ViewerSession
 from live.presence import present_people
@@ -73,10 +75,13 @@ async def viewer_activity(
 ) -> list[ViewerActivity]:
     """One record per customer across the family's rooms: their stays summed, the room of
     their longest stay named, and the people still present added with nothing recorded yet."""
-    found = await session.execute(
-        select(Room.id, Room.store_id).where(Room.broadcast_id.in_(family))
-    )
-    rooms = {room_id: store_id for room_id, store_id in found.all()}
+    found = (
+        await session.execute(
+            select(Room.id, Room.store_id, Room.broadcast_id).where(Room.broadcast_id.in_(family))
+        )
+    ).all()
+    rooms = {room_id: store_id for room_id, store_id, _ in found}
+    items = await items_seen(session, {room_id: b for room_id, _, b in found}, utcnow())
     rows = await session.execute(
         select(
             ViewerSession.customer_id,
@@ -104,8 +109,16 @@ async def viewer_activity(
                 totals[int(sub)] = [0, 0, 0, 0]
                 longest[int(sub)] = (0, None)
     return [
-        ViewerActivity(customer_id, longest[customer_id][1], *sums)
-        for customer_id, sums in totals.items()
+        ViewerActivity(
+            customer_id,
+            longest[customer_id][1],
+            watch_seconds=watch,
+            likes=likes,
+            chats=chats,
+            taps=taps,
+            items=items.get(customer_id, []),
+        )
+        for customer_id, (watch, likes, chats, taps) in totals.items()
     ]
 
 

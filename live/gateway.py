@@ -358,8 +358,8 @@ class RoomGateway:
                 await self._like(viewer, count)
             case ChatSend(text=text):
                 await self._chat(viewer, text)
-            case Tap():
-                viewer.engagement.taps += 1
+            case Tap(item_id=item_id):
+                viewer.engagement.tap(item_id)
             case OrderPlace():
                 await self._order(viewer, frame)
             case GroupPlace():

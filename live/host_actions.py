@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from live.models import Broadcast, BroadcastStatus, SlotApproval, WindowItem
+from live.models import Broadcast, BroadcastStatus, OnAirChange, SlotApproval, WindowItem
 from live.protocol import BroadcastState
 from live.publish import BroadcastEnded, Event, RoomFrame
 from live.window import broadcast_view, on_air_change
@@ -122,5 +122,7 @@ async def put_on_air(
             item = await session.get(WindowItem, item_id)
             if item is None or item.broadcast_id not in (broadcast.id, broadcast.relays_id):
                 raise NotFound("no such item in this room's window")
+        if broadcast.on_air_item_id != item_id:  # the follow-ups' record of what was on air
+            session.add(OnAirChange(broadcast_id=broadcast.id, item_id=item_id, at=utcnow()))
         broadcast.on_air_item_id = item_id
     return [RoomFrame(broadcast_id, on_air_change(broadcast))]

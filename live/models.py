@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Identity, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Identity, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.model_base import NEVER_REUSED_IDS, Base, stored_by_value, utcnow
@@ -113,6 +113,8 @@ class ViewerSession(Base):
     chats: Mapped[int] = mapped_column(default=0)
     taps: Mapped[int] = mapped_column(default=0)
     share_code: Mapped[str | None] = mapped_column(String(32))
+    tapped_items: Mapped[dict[str, int] | None] = mapped_column(JSON, default=dict)
+    """Taps per window item id (a string: a JSON key) during the stay."""
 
 
 class BroadcastSubscription(Base):
@@ -151,3 +153,17 @@ class ScheduleNotice(Base):
     recipient_id: Mapped[int] = mapped_column(default=0)
     """The host's staff id or the viewer's customer id; 0 for HQ's alerts."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class OnAirChange(Base):
+    """A broadcast's on-air choice changed to `item_id` (None: nothing presented) at `at`. The
+    follow-ups read these to tell how long each item was on air while a viewer watched."""
+
+    __tablename__ = "on_air_changes"
+    __table_args__ = NEVER_REUSED_IDS
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(default=None)
+    """No foreign key, as on Broadcast.on_air_item_id: an item may leave the window later."""
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,7 +7,9 @@ before the old one closes (a network change) never loses its presence when the o
 Counts are derived from it: the people (distinct values) among the fields of nodes still alive
 (live/nodes.py), so a dead node's sockets leave the count within the bound stated there.
 
-When a socket closes, one record of its stay is pushed on a Redis list; the worker moves those
+Engagement (likes, chats, taps per item) is counted in the gateway's memory for the socket's
+life, not in Redis: a tap costs nothing but a dict update. When a socket closes, one record of
+its stay is pushed on a Redis list; the worker moves those
 records into `viewer_sessions` in batches, where attribution/ reads them to turn non-buyers into
 follow-ups. A kill -9 of a node loses the stays still open on it (its viewers reconnect to
 another node and start new stays). Presence is for display and follow-ups only: never gate
@@ -16,7 +18,7 @@ stock on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +32,9 @@ from live.nodes import alive_nodes
 from server.services import Services
 
 FLUSH_BATCH = 1000
+TAPPED_ITEMS = 50
+"""Distinct items whose taps a stay records: a window holds fewer; a client sending made-up
+ids cannot grow the record past this."""
 SOCKETS_PER_VIEWER = 3
 """A phone, a tablet and a reconnect in flight; the fourth socket is refused (4009)."""
 SOCKET_CLAIM_TTL_S = 24 * 3600
@@ -55,6 +60,8 @@ class Stay(msgspec.Struct, array_like=True):
     likes: int
     chats: int
     taps: int
+    tapped: dict[int, int] = {}
+    """Taps per window item id; absent from records pushed before items were counted."""
 
 
 @dataclass
@@ -65,6 +72,14 @@ class Engagement:
     likes: int = 0
     chats: int = 0
     taps: int = 0
+    tapped: dict[int, int] = field(default_factory=dict)
+    """Taps per window item id, counted in the gateway's memory like the other figures, so a
+    tap costs no Redis or SQL call; at most TAPPED_ITEMS distinct items are kept."""
+
+    def tap(self, item_id: int) -> None:
+        self.taps += 1
+        if item_id in self.tapped or len(self.tapped) < TAPPED_ITEMS:
+            self.tapped[item_id] = self.tapped.get(item_id, 0) + 1
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -115,6 +130,7 @@ def stay_of(room_id: int, customer_id: int, engagement: Engagement, left_ms: int
         engagement.likes,
         engagement.chats,
         engagement.taps,
+        dict(engagement.tapped),
     )
 
 
@@ -164,6 +180,7 @@ async def flush_stays(services: Services) -> int:
                         "likes": s.likes,
                         "chats": s.chats,
                         "taps": s.taps,
+                        "tapped_items": {str(item): n for item, n in s.tapped.items()},
                     }
                     for s in stays
                 ],

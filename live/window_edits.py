@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.host_actions import BadTransition, NotFound, controlled_broadcast
-from live.models import Broadcast, WindowHiddenItem, WindowItem
+from live.models import Broadcast, OnAirChange, WindowHiddenItem, WindowItem
 from live.publish import Event, RoomFrame
 from live.window import window_change
 from orders.catalogue import product_exists
@@ -23,6 +23,7 @@ from orders.deals import adopt_deal, deal_snapshots, deal_terms
 from orders.rooms_port import DealStateChanged
 from server.auth import Principal
 from server.errors import Invalid
+from server.model_base import utcnow
 
 MAX_PRICE_FEN = 100_000_000
 """One million yuan: above any item a live room sells; a typo, not a price."""
@@ -105,6 +106,7 @@ async def remove_item(
         for owner in touched:
             if owner.on_air_item_id == item.id:
                 owner.on_air_item_id = None
+                session.add(OnAirChange(broadcast_id=owner.id, item_id=None, at=utcnow()))
         await session.delete(item)
         await session.flush()
         changes: list[Event] = [

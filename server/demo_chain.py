@@ -437,21 +437,36 @@ async def seed_last_night(session: AsyncSession, seed: int = 17) -> int:
         )
         for p in products
     ]
+    # The window the hub presented: each item on air for half an hour, in turn, so every
+    # follow-up card says which items its customer tapped and saw on air (with images).
+    window = await factories.add_window(
+        session, hub.id, [(d.product_id, d.price_fen) for d in deals]
+    )
+    for n, item in enumerate(window):
+        await factories.add_on_air(session, hub.id, item.id, start + timedelta(minutes=30 * n))
+    tapping = random.Random(seed + 1)  # apart, so the other draws stay as they were
     members = list(
         await session.execute(select(Customer.id, Customer.home_store_id).order_by(Customer.id))
     )
     for n, (customer_id, home) in enumerate(rng.sample(members, 60)):
         room_store = home if rng.random() < 0.8 else None
         joined = start + timedelta(minutes=rng.randrange(60))
+        watch_seconds = rng.randrange(60, 3600)
+        likes, chats, taps = rng.randrange(30), rng.randrange(4), rng.randrange(5)
+        tapped: dict[int, int] = {}
+        for _ in range(taps):
+            item_id = tapping.choice(window).id
+            tapped[item_id] = tapped.get(item_id, 0) + 1
         await factories.add_viewer_session(
             session,
             rooms[room_store],
             customer_id,
             joined_at=joined,
-            watch_seconds=rng.randrange(60, 3600),
-            likes=rng.randrange(30),
-            chats=rng.randrange(4),
-            taps=rng.randrange(5),
+            watch_seconds=watch_seconds,
+            likes=likes,
+            chats=chats,
+            taps=taps,
+            tapped_items=tapped,
         )
         deal = rng.choice(deals)
         if n % 6 == 0:  # ten buyers, credited as the payment path would

@@ -29,7 +29,7 @@ from attribution.models import (
     Staff,
     Store,
 )
-from live.models import Broadcast, Room, ViewerSession, WindowItem
+from live.models import Broadcast, OnAirChange, Room, ViewerSession, WindowItem
 from live.publish import LiveRooms
 from orders.deals import create_deal, launch_deal
 from orders.models import Deal, Order, OrderEvent, Product
@@ -398,8 +398,10 @@ async def add_viewer_session(
     likes: int = 0,
     chats: int = 0,
     taps: int = 0,
+    tapped_items: dict[int, int] | None = None,
 ) -> ViewerSession:
-    """One finished stay in a room, as the worker flushes it from Redis."""
+    """One finished stay in a room, as the worker flushes it from Redis; `tapped_items` is
+    taps per window item id."""
     return await _added(
         session,
         ViewerSession(
@@ -411,5 +413,13 @@ async def add_viewer_session(
             likes=likes,
             chats=chats,
             taps=taps,
+            tapped_items={str(item): n for item, n in (tapped_items or {}).items()},
         ),
     )
+
+
+async def add_on_air(
+    session: AsyncSession, broadcast_id: int, item_id: int | None, at: datetime
+) -> OnAirChange:
+    """The broadcast's host put `item_id` on air (None: took it off) at `at`."""
+    return await _added(session, OnAirChange(broadcast_id=broadcast_id, item_id=item_id, at=at))

@@ -1,6 +1,7 @@
 // The guide workbench: my follow-up queue (polled every few seconds, so new tasks appear
-// without a reload), a task's customer card with its script to copy, done/skip with an
-// outcome, my share link with its server-drawn QR code, and my execution rate.
+// without a reload), a task's customer card (what they tapped and saw on air, with product
+// images) with its script to copy, done/skip with an outcome, my share link with its
+// server-drawn QR code, my credited sales with their reasons, and my figures.
 
 import { createApi } from "./api.js";
 import { $, h } from "./dom.js";
@@ -34,6 +35,54 @@ function orderedLine(task) {
   return h("p", { class: "ordered" }, t(key, { items: task.ordered.join(currentLang() === "en" ? ", " : "、") }));
 }
 
+const itemName = (item) => (currentLang() === "en" && item.name_en) || item.name;
+
+function thumb(item, size) {
+  // The catalogue's image; a product without one shows its first character instead.
+  return item.image_url
+    ? h("img", { class: `thumb thumb-${size}`, src: item.image_url, alt: itemName(item), loading: "lazy" })
+    : h("span", { class: `thumb thumb-${size} thumb-none`, "aria-hidden": "true" }, itemName(item).slice(0, 1));
+}
+
+function thumbs(task) {
+  const items = task.items || [];
+  if (!items.length) return null;
+  return h("div", { class: "thumbs" }, items.slice(0, 5).map((item) => thumb(item, "s")));
+}
+
+function itemLine(item) {
+  const min = Math.round(item.on_air_seconds / 60);
+  const parts = [];
+  if (item.taps) parts.push(t("wb.item_taps", { n: item.taps }));
+  parts.push(item.on_air_seconds ? t("wb.item_on_air", { min: Math.max(1, min) }) : t("wb.item_off_air"));
+  return parts.join(" · ");
+}
+
+function itemsSeen(task) {
+  const items = task.items || [];
+  if (!items.length) return null;
+  return [
+    h("h3", {}, t("wb.items")),
+    h(
+      "ul",
+      { class: "items", id: "items" },
+      items.map((item) =>
+        h(
+          "li",
+          { dataset: { item: item.item_id } },
+          thumb(item, "m"),
+          h(
+            "div",
+            {},
+            h("b", {}, itemName(item)),
+            h("span", {}, itemLine(item)),
+          ),
+        ),
+      ),
+    ),
+  ];
+}
+
 function taskCard(task) {
   return h(
     "li",
@@ -56,6 +105,7 @@ function taskCard(task) {
       ),
       task.kind === "care" ? null : h("p", { class: "did" }, did(task)),
       orderedLine(task),
+      thumbs(task),
     ),
   );
 }
@@ -81,10 +131,47 @@ async function loadQueue() {
   renderQueue();
 }
 
+const percent = (rate) => `${Math.round(rate * 1000) / 10}%`;
+
 async function loadRate() {
   const figures = await api.get("/api/followups/figures");
-  $("#rate").textContent = figures.issued ? `${Math.round(figures.execution_rate * 100)}%` : "–";
+  $("#rate").textContent = figures.issued ? percent(figures.execution_rate) : "–";
   $("#rate-means").textContent = figures.execution_rate_means;
+  // My other figures, each with its definition beside it (shown on the sales tab).
+  const rows = [
+    ["wb.execution_rate", figures.issued ? percent(figures.execution_rate) : "–", figures.execution_rate_means],
+    ["wb.conversion_rate", figures.touched ? percent(figures.conversion_rate) : "–", figures.conversion_rate_means],
+    ["wb.add_fan_rate", figures.store_transactions ? percent(figures.add_fan_rate) : "–", figures.add_fan_rate_means],
+    ["wb.repurchase_rate", figures.buyers ? percent(figures.repurchase_rate) : "–", figures.repurchase_rate_means],
+  ];
+  $("#figures").replaceChildren(
+    ...rows.map(([label, value, means]) =>
+      h("li", {}, h("div", { class: "fig-head" }, h("span", {}, t(label)), h("b", {}, value)), h("p", { class: "means" }, means)),
+    ),
+  );
+}
+
+function creditLine(credit) {
+  const reason = currentLang() === "en" ? credit.reason_en : credit.reason_zh;
+  return h(
+    "li",
+    { class: `credit credit-${credit.kind}`, dataset: { order: credit.order_id } },
+    h(
+      "div",
+      { class: "credit-head" },
+      h("span", {}, new Date(credit.created_at).toLocaleDateString(currentLang() === "en" ? "en" : "zh-CN")),
+      h("b", {}, yuan(credit.amount_fen)),
+    ),
+    h("p", { class: "reason" }, reason || credit.rule),
+  );
+}
+
+async function loadSales() {
+  const sales = await api.get("/api/guides/me/sales");
+  $("#sales-total").textContent = yuan(sales.total_fen);
+  $("#sales").replaceChildren(
+    ...(sales.credits.length ? sales.credits.map(creditLine) : [h("li", { class: "empty" }, t("wb.no_sales"))]),
+  );
 }
 
 async function copy(text) {
@@ -131,7 +218,7 @@ function renderCard(card) {
           fact(task.chats, "f.chats"),
           fact(task.likes, "f.likes"),
         ),
-    task.kind === "care" ? null : h("p", { class: "muted", style: "font-size:12px" }, t("wb.taps_note")),
+    itemsSeen(task),
     orderedLine(task),
     h("h3", {}, t("wb.script")),
     h("p", { class: "script", id: "script", onclick: () => copy(script(task)) }, script(task)),
@@ -171,7 +258,7 @@ function renderCard(card) {
       : h("p", { class: "muted" }, t("wb.no_past")),
     h("button", { class: "small-btn", type: "button", onclick: closeCard, style: "justify-self:center" }, t("wb.close")),
   ];
-  sheet.replaceChildren(...parts.filter(Boolean));
+  sheet.replaceChildren(...parts.flat().filter(Boolean));
 }
 
 async function openCard(taskId) {
@@ -210,12 +297,19 @@ async function loadShare() {
   $("#copy-link").onclick = () => copy(card.url);
 }
 
+let shown = "queue";
+
 function showTab(name) {
-  for (const tab of ["queue", "share"]) {
+  shown = name;
+  for (const tab of ["queue", "sales", "share"]) {
     $(`#tab-${tab}`).setAttribute("aria-selected", String(tab === name));
     $(`#${tab}-view`).hidden = tab !== name;
   }
   if (name === "share") loadShare().catch((err) => toast(err.message, "error"));
+  if (name === "sales") {
+    loadSales().catch((err) => toast(err.message, "error"));
+    loadRate().catch((err) => toast(err.message, "error"));
+  }
 }
 
 async function poll() {
@@ -230,11 +324,13 @@ async function poll() {
 $("#lang").addEventListener("click", toggleLang);
 $("#tab-queue").addEventListener("click", () => showTab("queue"));
 $("#tab-share").addEventListener("click", () => showTab("share"));
+$("#tab-sales").addEventListener("click", () => showTab("sales"));
 $("#sheet-bg").addEventListener("click", (event) => event.target === $("#sheet-bg") && closeCard());
 onLangChange(() => {
   renderQueue();
   if (openTask) renderCard(openTask);
   loadRate().catch(() => {});
+  if (shown === "sales") loadSales().catch(() => {});
 });
 applyStatic();
 if (!token) {

@@ -1,6 +1,8 @@
 """The guide workbench in a real browser on a phone-sized screen, after the demo's ended
-broadcast: the guide sees exactly their non-buyers with what they watched, copies a script,
-completes a task, and HQ's figures move; a task issued meanwhile appears without a reload."""
+broadcast: the guide sees exactly their non-buyers with what they watched and the items they
+tapped (with product images), copies a script, completes a task, and HQ's figures move; a task
+issued meanwhile appears without a reload; their credited sales with reasons and their figures
+with definitions."""
 
 from __future__ import annotations
 
@@ -110,6 +112,9 @@ def test_a_guide_works_the_queue_of_last_nights_non_buyers_on_a_phone(
     expected = _run_async(non_buyers_bound_to(settings, guide_id))
     hq = {"Authorization": f"Bearer {token_for(Role.HQ, demo.hq_staff_id)}"}
     before = httpx.get(f"{app.url}/api/followups/figures", headers=hq).json()
+    guide_headers = {"Authorization": f"Bearer {token_for(Role.GUIDE, guide_id, store_id)}"}
+    mine = httpx.get(f"{app.url}/api/guides/me/sales", headers=guide_headers).json()
+    sales = {"n": len(mine["credits"])}
     context = browser.new_context(
         viewport=PHONE,
         locale="zh-CN",
@@ -132,10 +137,23 @@ def test_a_guide_works_the_queue_of_last_nights_non_buyers_on_a_phone(
         expect(first.locator(".task-phone")).to_have_text(re.compile(r"^1\d\d\*{4}\d{4}$"))
         page.screenshot(path=str(ARTIFACTS / "guide-workbench-queue.png"), full_page=True)
 
-        customer = first.get_attribute("data-customer")
-        first.click()
+        # What they tapped and saw on air, with the catalogue's images, on the card and the list.
+        tapped = own.filter(has=page.locator(".thumbs img")).first
+        expect(tapped).to_be_visible()
+        customer = tapped.get_attribute("data-customer")
+        tapped.click()
+        items = page.locator("#items li")
+        expect(items.first).to_be_visible()
+        expect(items.first.locator("img")).to_have_attribute(
+            "src", re.compile(r"^/static/img/.+\.svg$")
+        )
+        expect(items.first).to_contain_text("讲解")
+        assert page.locator("#items img").evaluate_all(
+            "imgs => imgs.every(i => i.complete && i.naturalWidth > 0)"
+        )
         expect(page.locator("#sheet")).to_be_visible()
         expect(page.locator("#sheet")).not_to_contain_text("null")
+        expect(page.locator("#sheet")).not_to_contain_text("undefined")
         script = page.locator("#script").inner_text()
         assert "专属导购" in script
         page.locator("#copy-script").click()
@@ -152,6 +170,18 @@ def test_a_guide_works_the_queue_of_last_nights_non_buyers_on_a_phone(
 
         new_task = _run_async(new_task_for(settings, guide_id, int(customer or 0)))
         expect(page.locator(f'.task[data-task="{new_task}"]')).to_be_visible(timeout=15_000)
+
+        page.locator("#tab-sales").click()
+        expect(page.locator("#sales-total")).to_have_text(re.compile(r"^-?¥"))
+        credits = page.locator("#sales .credit")
+        assert credits.count() == sales["n"]
+        if sales["n"]:
+            expect(credits.first.locator(".reason")).not_to_be_empty()
+        figures = page.locator("#figures li")
+        expect(figures).to_have_count(4)
+        expect(page.locator("#figures")).to_contain_text("加粉率")
+        expect(page.locator("#figures")).to_contain_text("复购率")
+        page.screenshot(path=str(ARTIFACTS / "guide-workbench-sales.png"), full_page=True)
 
         page.locator("#tab-share").click()
         expect(page.locator("#qr svg")).to_be_visible()

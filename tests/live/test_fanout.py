@@ -113,6 +113,7 @@ async def test_a_viewers_stay_and_engagement_reach_the_database(chain: Chain) ->
         ).all()
     assert (stay.room_id, stay.customer_id) == (room, 7)
     assert (stay.likes, stay.taps, stay.chats) == (3, 2, 1)
+    assert stay.tapped_items == {str(item): 2}  # which item, not only how many taps
     assert stay.left_at is not None and stay.left_at >= stay.joined_at
 
 
