@@ -18,8 +18,8 @@ from arq.cron import cron
 from orders.expiry import expire_batch
 from orders.expiry import sweep_expired as sweep
 from orders.groups_settle import settle_group as settle
-from orders.notices import OrderNotices
 from orders.groups_settle import sweep_groups as sweep_group_deadlines
+from orders.notices import OrderNotices
 from orders.persister import OrderPersister
 from orders.reconcile import reconcile_all
 from orders.refund_sender import send_due_refunds
