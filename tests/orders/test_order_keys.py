@@ -98,3 +98,27 @@ async def test_a_key_reused_on_another_deal_after_redis_forgot_it_is_a_new_order
     assert await count_orders(services, idempotency_key="same-key") == 2
     assert await count_orders(services, deal_id=next_week, idempotency_key="same-key") == 1
     assert await services.redis.xlen(DealKeys(next_week).dead) == 0
+
+
+async def test_the_reconciliation_reads_only_the_answers_persisted_since_its_last_run(
+    services: Services, world: World, order: Order_, persister: OrderPersister
+) -> None:
+    from orders.restore import restore_answers
+
+    customer = world.customer_ids[0]
+    deal = await make_deal(services, world)
+    assert isinstance(await order(deal, key="early"), Accepted)
+    await persister.drain()
+    keys = DealKeys(deal)
+    answer = keys.idempotency(customer, "early")
+    await services.redis.delete(answer)
+    assert await restore_answers(services, deal) == 1  # the first run reads the deal
+    await services.redis.delete(answer)
+    assert isinstance(await order(deal, customer=1, key="later"), Accepted)
+    await persister.drain()
+    # The cursor is past "early": only "later" is read, and its answer is there.
+    assert await restore_answers(services, deal) == 0
+    assert await services.redis.get(answer) is None
+    # Redis losing its answers loses the cursor too: the deal is read from its start again.
+    await services.redis.delete(keys.answers_cursor)
+    assert await restore_answers(services, deal) == 1
