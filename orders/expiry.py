@@ -144,9 +144,11 @@ async def _release(
 ) -> int:
     """The Redis side, after the commit: every hold back in one pipeline, then what only the
     orders whose hold this call released own (a group seat, a pack's store claim)."""
-    if not rows:
-        return 0
     client = services.redis
+    # The coupons first: only this run knows which it freed (SQL no longer ties them to the
+    # order), while a rerun still finds the holds.
+    for order_id, (customer_id, coupon_ids) in freed.items():
+        await coupons.mirror_give_back(client, customer_id, order_id, coupon_ids)
     async with client.pipeline(transaction=False) as pipe:
         for row in rows:
             keys = DealKeys(row.deal_id)
@@ -164,8 +166,6 @@ async def _release(
             await release_seat(client, row.deal_id, row.order_id, row.customer_id)
         if row.kind == coupons.KIND:
             await coupons.release_store_claim(client, row.deal_id, row.room_store_id, row.quantity)
-    for order_id, (customer_id, coupon_ids) in freed.items():
-        await coupons.mirror_give_back(client, customer_id, order_id, coupon_ids)
     return released
 
 
