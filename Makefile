@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench-fanout bench-orders bench-inprocess clean
+.PHONY: demo test lint bench-fanout bench-orders bench-inprocess bench-soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -34,6 +34,9 @@ bench-orders: $(STAMP)
 
 bench-inprocess: $(STAMP)
 	$(BIN)/python -m bench.inprocess
+
+bench-soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf var tests/artifacts

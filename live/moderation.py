@@ -23,8 +23,10 @@ from server.auth import Principal, Role
 from server.errors import Invalid, NotFound
 
 STAFF_CHAT_NAMES = {Role.HOST: "主播", Role.HQ: "总部"}
-CHAT_AUTHOR_TTL_S = 24 * 3600
-"""Long enough to mute or hide for a line said in tonight's broadcast."""
+CHAT_AUTHOR_TTL_S = 4 * 3600
+"""Long enough to mute or hide for a line still on the room's screen (a show lasts a few
+hours), short enough that a night's chat does not stay in Redis a day (docs/benchmarks.md:
+bytes per chat line)."""
 
 
 class StaffLine(Invalid):
@@ -32,7 +34,7 @@ class StaffLine(Invalid):
 
 
 class NoSuchLine(NotFound):
-    """No chat line at this offset of this broadcast's stream (or it is over a day old)."""
+    """No chat line at this offset of this broadcast's stream (or it is over four hours old)."""
 
 
 class ChatAuthor(NamedTuple):

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from orders import coupons, scripts
 from orders.keys import DealKeys, idempotency_claim
-from orders.models import Deal
+from orders.models import Deal, Order
 from orders.pay_links import pay_url
 from orders.redis_batch import RedisBatcher
 from orders.rooms_port import SellingRoom
@@ -41,10 +41,21 @@ MAX_KEY_LENGTH = 64
 CLAIM_ATTEMPTS = 3
 """Tries to claim a key that keeps vanishing between the SET and the GET (only concurrent
 requests with one key can make it)."""
-IDEMPOTENCY_TTL_S = 7 * 24 * 3600
-"""How long a key keeps its first answer: longer than any client retries, and long enough
-that a key is not reused while its order could still be written (orders are unique per
-customer and key in SQL)."""
+ANSWER_GRACE_S = 600
+"""How long a key's answer outlives the last moment its deal can take or answer an order: covers
+clock skew between nodes and a payment notice arriving at the pay-by's edge."""
+CLAIM_TTL_MARGIN_S = ANSWER_GRACE_S
+"""A key's claim on its deal lives the pay window plus this: a client's retries come within it."""
+
+
+def answer_ttl_ms(now_ms: int, pay_by_ms: int, deal_ends_ms: int | None, pay_within_ms: int) -> int:
+    """How long Redis keeps an order's idempotency answer (orders/lua/reserve.lua computes the
+    same): until its deal can no longer take an order nor be paid (its end plus the pay window;
+    a deal without an end, the order's own pay-by), plus ANSWER_GRACE_S. After that a reuse of
+    the key on the ended deal is answered from SQL (`answer_from_sql`), and on another deal it
+    is a new order, which SQL accepts (orders' index on the key is not unique)."""
+    until = deal_ends_ms + pay_within_ms if deal_ends_ms else pay_by_ms
+    return max(until, pay_by_ms) - now_ms + ANSWER_GRACE_S * 1000
 
 
 class IntakeRequest(msgspec.Struct, frozen=True):
@@ -134,7 +145,9 @@ def _claim_key(request: IntakeRequest) -> str:
     return idempotency_claim(request.customer_id, request.idempotency_key)
 
 
-async def _claim(batcher: RedisBatcher, request: IntakeRequest, claim: str) -> bool | Rejected:
+async def _claim(
+    batcher: RedisBatcher, request: IntakeRequest, claim: str, ttl_s: int
+) -> bool | Rejected:
     """Claim the request's key for its deal: True when this request claimed it (and gives it
     back if its order is refused), False when the deal had it already (a retry), or why not.
 
@@ -143,9 +156,7 @@ async def _claim(batcher: RedisBatcher, request: IntakeRequest, claim: str) -> b
     script call's own cost in Redis is several times its. Only a key seen before costs a
     second one, to read which deal it belongs to."""
     for _ in range(CLAIM_ATTEMPTS):
-        (set_reply,) = await batcher.commands(
-            ("SET", claim, request.deal_id, "NX", "EX", IDEMPOTENCY_TTL_S)
-        )
+        (set_reply,) = await batcher.commands(("SET", claim, request.deal_id, "NX", "EX", ttl_s))
         if set_reply == b"OK":
             return True
         (owner,) = await batcher.commands(("GET", claim))
@@ -169,7 +180,9 @@ async def place_order(
     client = services.redis
     batcher, ids = intake.batcher, intake.ids
     claim = _claim_key(request)
-    claimed = await _claim(batcher, request, claim)
+    pay_within_s = request.pay_within_s or services.settings.orders.pay_within_seconds
+    claim_ttl_s = pay_within_s + CLAIM_TTL_MARGIN_S
+    claimed = await _claim(batcher, request, claim, claim_ttl_s)
     if isinstance(claimed, Rejected):
         return claimed
     keys = DealKeys(request.deal_id)
@@ -184,7 +197,6 @@ async def place_order(
         async with services.sessionmaker() as session:
             await coupons.fill_mirror(session, client, request.customer_id, request.coupon_ids)
         script_keys.append(coupons.mirror_key(request.customer_id))
-    pay_within_s = request.pay_within_s or services.settings.orders.pay_within_seconds
     now_ms = int(time.time() * 1000)
     reply = await batcher.script(
         kind.script if kind else scripts.RESERVE,
@@ -200,7 +212,7 @@ async def place_order(
             request.hub_broadcast_id or "",
             request.room_store_id or "",
             request.idempotency_key,
-            IDEMPOTENCY_TTL_S,
+            ANSWER_GRACE_S,
             ",".join(map(str, request.coupon_ids)),
             request.placed_by_guide_id or "",
             *(kind.args if kind else ()),
@@ -213,17 +225,49 @@ async def place_order(
             # Refused: give the key back, so a corrected retry may use it on any deal. Not when
             # the deal already holds the key: a concurrent request of it was taken first.
             await client.delete(claim)
+        if claimed and reason == "deal_not_live":
+            # Redis forgot the key, as it does once the deal can take no order: SQL answers.
+            # Only on this refusal, so a new order costs no SQL read.
+            answered = await answer_from_sql(services, request)
+            if answered is not None:
+                return answered
         return await _explain(services, request.deal_id, reason, reply[2].decode())
     if outcome == "accepted" and not claimed:
         # The claim this request saw was a concurrent one's, which may have been refused and
         # given back meanwhile: the key is this order's now.
-        await batcher.commands(("SET", claim, request.deal_id, "NX", "EX", IDEMPOTENCY_TTL_S))
+        await batcher.commands(("SET", claim, request.deal_id, "NX", "EX", claim_ttl_s))
     return Accepted(
         order_id=reply[1].decode(),
         amount_fen=int(reply[2]),
         pay_by_ms=int(reply[3]),
         repeated=outcome == "again",
     )
+
+
+async def answer_from_sql(services: Services, request: IntakeRequest) -> Accepted | Rejected | None:
+    """The first answer to a key Redis no longer keeps, from the order SQL has for it (the
+    first, should a reuse after Redis forgot it have made two); None when there is none. The
+    quantity stands for the request's fingerprint: the coupons an expired order spent were
+    given back, so SQL no longer tells them."""
+    async with services.sessionmaker() as session:
+        found = (
+            await session.execute(
+                select(Order.id, Order.quantity, Order.amount_fen, Order.pay_by)
+                .where(
+                    Order.customer_id == request.customer_id,
+                    Order.deal_id == request.deal_id,
+                    Order.idempotency_key == request.idempotency_key,
+                )
+                .order_by(Order.accepted_at)
+                .limit(1)
+            )
+        ).first()
+    if found is None:
+        return None
+    order_id, quantity, amount_fen, pay_by = found
+    if quantity != request.quantity:
+        return Rejected("idempotency_key_reused", "this key was used for a different order")
+    return Accepted(order_id, amount_fen, int(pay_by.timestamp() * 1000), repeated=True)
 
 
 async def _explain(services: Services, deal_id: int, reason: str, detail: str) -> Rejected:

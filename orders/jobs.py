@@ -15,10 +15,11 @@ from typing import Any
 import structlog
 from arq.cron import cron
 
-from orders.expiry import expire_order as expire
+from orders.expiry import expire_batch
 from orders.expiry import sweep_expired as sweep
 from orders.groups_settle import settle_group as settle
 from orders.groups_settle import sweep_groups as sweep_group_deadlines
+from orders.notices import OrderNotices
 from orders.persister import OrderPersister
 from orders.reconcile import reconcile_all
 from orders.refund_sender import send_due_refunds
@@ -28,21 +29,25 @@ from orders.runtime import OrdersRuntime
 log = structlog.get_logger()
 
 
+def _notices(ctx: dict[str, Any]) -> OrderNotices | None:
+    runtime: OrdersRuntime | None = ctx.get("orders")
+    return runtime.notices if runtime else None
+
+
 async def expire_orders(ctx: dict[str, Any], order_ids: list[str]) -> int:
     """Scheduled by the persister for each batch it wrote, at the batch's latest pay-by (job id
-    `expire:<first order id>:<count>`). Orders paid meanwhile are left alone."""
-    expired = 0
-    for order_id in order_ids:
-        done = await expire(ctx["services"], order_id)
-        if done is not None:
-            expired += 1
-            await ctx["rooms"].publish(done.news)
-    return expired
+    `expire:<first order id>:<count>`): one transaction for the batch. Orders paid meanwhile
+    are left alone; a rerun after a crash gives back what the crash left held."""
+    notices = _notices(ctx)
+    batch = await expire_batch(ctx["services"], order_ids, notices=notices)
+    if notices is None:
+        await ctx["rooms"].publish(batch.news())
+    return len(batch.expired)
 
 
 async def sweep_expired(ctx: dict[str, Any]) -> int:
-    """The backstop: expire whatever the per-order jobs missed."""
-    count = await sweep(ctx["services"], rooms=ctx["rooms"])
+    """The backstop: expire whatever the batch jobs missed."""
+    count = await sweep(ctx["services"], rooms=ctx["rooms"], notices=_notices(ctx))
     if count:
         log.warning("orders.sweep_expired", count=count)
     return count
@@ -71,8 +76,12 @@ TASKS_KEY = "orders.tasks"
 
 
 async def start_tasks(ctx: dict[str, Any]) -> None:
-    """The worker's startup: this process's one persister consumer and one restorer."""
+    """The worker's startup: this process's one persister consumer and one restorer, and the
+    stock notices its expiries go through (stopped by the runtime's close)."""
     services = ctx["services"]
+    runtime: OrdersRuntime | None = ctx.get("orders")
+    if runtime is not None and runtime.notices is None:
+        await runtime.start_notices()
     persister = OrderPersister(services, ctx["redis"])
     ctx[TASKS_KEY] = [
         asyncio.create_task(persister.run(), name="orders.persister"),

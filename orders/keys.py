@@ -64,6 +64,12 @@ class DealKeys:
         """Set of refund ids whose units went back to the stock (so it happens once)."""
         return f"{self.tag}:restocked"
 
+    @property
+    def answers_cursor(self) -> str:
+        """String: the acceptance time (ms) of the newest order whose idempotency answer the
+        reconciliation has checked (orders/restore.py `restore_answers`)."""
+        return f"{self.tag}:answers-cursor"
+
     def idempotency(self, customer_id: int, key: str) -> str:
         return f"{self.tag}:idem:{customer_id}:{key}"
 

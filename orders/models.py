@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Identity, String, UniqueConstraint, func, select
+from sqlalchemy import JSON, ForeignKey, Identity, Index, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -57,7 +57,11 @@ class Deal(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("customer_id", "idempotency_key"),)
+    # Not unique: Redis answers a reused key while its deal can take or answer an order, and a
+    # key reused after that is a new order (orders/intake.py); this index finds the first one.
+    __table_args__ = (
+        Index("ix_orders_customer_deal_key", "customer_id", "deal_id", "idempotency_key"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     """Made at intake, before the database sees the order, so a redelivery inserts nothing."""

@@ -61,6 +61,11 @@ class OrderNotices:
         if broadcast_id is not None:
             self._tickers[(broadcast_id, room_store_id)] = (customer_id, deal_id)
 
+    def stock_changed(self, deal_id: int) -> None:
+        """A deal's stock moved without an order (expiry gave units back): its next stock
+        frame goes out with the orders', coalesced the same way."""
+        self._dirty_deals.add(deal_id)
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="orders.notices")
 

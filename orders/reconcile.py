@@ -4,9 +4,10 @@ directions), the customers' counts, and the idempotency answers of the orders SQ
 The truth: units free = deal.stock - units sold (paid, net of refunds put back) - units held
 by unsettled orders. The holds live in Redis; the sale and the stock in SQL. Two passes:
 
-1. Holds: a hold whose order the database shows paid is settled (dropped, no units back);
-   one whose order expired or was cancelled, or that never reached the database, is
-   released once its pay-by time plus HOLD_GRACE_MS has passed.
+1. Holds past their pay-by time plus HOLD_GRACE_MS (only those: the database is not asked
+   about every hold each minute): one whose order the database shows paid is settled
+   (dropped, no units back); one whose order expired or was cancelled, or that never reached
+   the database, is released.
 2. Counter and counts: read the deal's `version`, read the database, then the reconcile
    script recomputes the counter and every customer's count only if no script touched the
    deal since (else retry). Every
@@ -56,7 +57,15 @@ class Reconciled(msgspec.Struct, frozen=True):
 async def reconcile_holds(services: Services, deal_id: int) -> tuple[int, int]:
     keys = DealKeys(deal_id)
     raw = await services.redis.hgetall(keys.holds)  # type: ignore[misc]
-    holds = {k.decode(): v.decode() for k, v in raw.items()}
+    # Only holds past their pay-by plus the grace can have leaked: a fresh one is its order's
+    # to settle or expire, and the counter pass counts it right meanwhile. So the database is
+    # asked about the few stale holds, not about every order of the pay window each minute.
+    now_ms = int(time.time() * 1000)
+    holds = {
+        hold_id: entry
+        for hold_id, entry in ((k.decode(), v.decode()) for k, v in raw.items())
+        if now_ms > int(entry.split("|")[2]) + HOLD_GRACE_MS
+    }
     if not holds:
         return 0, 0
     order_ids = list({hold.split(":")[0] for hold in holds})
@@ -67,17 +76,15 @@ async def reconcile_holds(services: Services, deal_id: int) -> tuple[int, int]:
                 select(Order.id, Order.status).where(Order.id.in_(order_ids[start : start + 500]))
             )
             statuses.update({order_id: status for order_id, status in rows.all()})
-    now_ms = int(time.time() * 1000)
     released = settled = 0
-    for hold_id, entry in holds.items():
+    for hold_id in holds:
         status = statuses.get(hold_id.split(":")[0])
-        pay_by_ms = int(entry.split("|")[2])
         if status in SOLD:
             await scripts.SETTLE(
                 keys=[keys.state, keys.holds], args=[hold_id], client=services.redis
             )
             settled += 1
-        elif (status in CLOSED_UNPAID or status is None) and now_ms > pay_by_ms + HOLD_GRACE_MS:
+        elif status in CLOSED_UNPAID or status is None:
             await scripts.RELEASE(
                 keys=[keys.state, keys.buyers, keys.holds], args=[hold_id], client=services.redis
             )

@@ -21,7 +21,7 @@ import asyncio
 import secrets
 import time
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime
 
 import structlog
 from redis.exceptions import BusyLoadingError
@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from orders import coupons, deals
-from orders.intake import IDEMPOTENCY_TTL_S, IntakeRequest, fingerprint
+from orders.intake import IntakeRequest, answer_ttl_ms, fingerprint
 from orders.keys import RESTORE_LOCK, STREAMS_KEY, DealKeys, idempotency_claim
 from orders.models import Deal, Order, Refund
 from orders.persister import insert_orders, order_row
@@ -47,6 +47,14 @@ RESTORE_LOCK_S = 120
 """Longer than any rebuild takes; a worker killed mid-rebuild holds it no longer than this."""
 
 
+def _answer_ttl(deal: Deal, accepted_at: datetime, pay_by: datetime) -> int:
+    """What is left of an order's idempotency answer's life (orders/intake.py answer_ttl_ms)."""
+    pay_by_ms = int(pay_by.timestamp() * 1000)
+    ends_ms = int(deal.ends_at.timestamp() * 1000) if deal.ends_at else None
+    window_ms = pay_by_ms - int(accepted_at.timestamp() * 1000)
+    return answer_ttl_ms(int(utcnow().timestamp() * 1000), pay_by_ms, ends_ms, window_ms)
+
+
 async def rebuild_deal(services: Services, deal_id: int) -> int:
     """Rewrite the deal's Redis state from SQL; returns the units left. Leaves the gate as it
     is (closed after a restart): the caller opens it."""
@@ -55,7 +63,6 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
         deal = await session.get(Deal, deal_id)
         if deal is None:
             raise ValueError(f"no deal {deal_id}")
-        since = utcnow() - timedelta(seconds=IDEMPOTENCY_TTL_S)
         orders = (
             await session.execute(
                 select(
@@ -87,7 +94,7 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
     holds: dict[str, str] = {}
     buyers: dict[int, int] = defaultdict(int)
     held_units = 0
-    answers: list[tuple[str, str, str]] = []
+    answers: list[tuple[str, str, str, int]] = []
     store_claims: dict[str, int] = defaultdict(int)  # a coupon pack's budget per store
     for order_id, customer, quantity, status, pay_by, key, amount, accepted_at, store in orders:
         if status == OrderStatus.PENDING_PAYMENT or status in SOLD:
@@ -99,7 +106,8 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
             held_units += quantity if held == "1" else 0
         elif status in SOLD:
             buyers[customer] += quantity - int(refunded.get(order_id) or 0)
-        if accepted_at >= since:
+        ttl_ms = _answer_ttl(deal, accepted_at, pay_by)
+        if ttl_ms > 0:
             request = IntakeRequest(
                 customer, deal_id, quantity, key, coupon_ids=spent.get(order_id, ())
             )
@@ -108,6 +116,7 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
                     keys.idempotency(customer, key),
                     idempotency_claim(customer, key),
                     f"{fingerprint(request)}|{order_id}|{amount}|{pay_by_ms}",
+                    ttl_ms,
                 )
             )
     left = deal.stock - sold.units - held_units
@@ -127,9 +136,9 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
         pipe.hincrby(keys.state, "version", 1)
         if sold.refund_ids:
             pipe.sadd(keys.restocked, *sold.refund_ids)
-        for idem_key, claim, answer in answers:
-            pipe.set(idem_key, answer, ex=IDEMPOTENCY_TTL_S)
-            pipe.set(claim, deal_id, ex=IDEMPOTENCY_TTL_S)
+        for idem_key, claim, answer, ttl_ms in answers:
+            pipe.set(idem_key, answer, px=ttl_ms)
+            pipe.set(claim, deal_id, px=ttl_ms)
         await pipe.execute()
     log.warning(
         "orders.deal_rebuilt", deal_id=deal_id, orders=len(orders), holds=len(holds), left=left
@@ -137,37 +146,53 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
     return left
 
 
+ANSWERS_CURSOR_TTL_S = 24 * 3600
+"""The cursor outlives any deal's selling night; a deal that sells again after it lapsed is
+read once more from its start."""
+
+
 async def restore_answers(services: Services, deal_id: int) -> int:
     """Put back the idempotency answers of the deal's orders that Redis lost (SET NX: an answer
-    Redis has stays); returns how many were missing."""
+    Redis has stays); returns how many were missing.
+
+    Incremental: a cursor in Redis (`answers_cursor`) holds the acceptance time of the last
+    order looked at, so each run reads only the orders persisted since. Redis losing the answers
+    loses the cursor with them, and the next run reads the deal from its start."""
     keys = DealKeys(deal_id)
-    since = utcnow() - timedelta(seconds=IDEMPOTENCY_TTL_S)
+    cursor = await services.redis.get(keys.answers_cursor)
+    query = select(
+        Order.id,
+        Order.customer_id,
+        Order.quantity,
+        Order.idempotency_key,
+        Order.amount_fen,
+        Order.pay_by,
+        Order.accepted_at,
+    ).where(Order.deal_id == deal_id)
+    if cursor is not None:
+        since = datetime.fromtimestamp(int(cursor) / 1000, UTC)
+        query = query.where(Order.accepted_at > since)
     async with services.sessionmaker() as session:
-        orders = (
-            await session.execute(
-                select(
-                    Order.id,
-                    Order.customer_id,
-                    Order.quantity,
-                    Order.idempotency_key,
-                    Order.amount_fen,
-                    Order.pay_by,
-                ).where(Order.deal_id == deal_id, Order.accepted_at >= since)
-            )
-        ).all()
-        spent = await coupons.spent_by_orders(session, deal_id)
-    if not orders:
+        deal = await session.get(Deal, deal_id)
+        orders = (await session.execute(query)).all()
+        spent = await coupons.spent_by_orders(session, deal_id) if orders else {}
+    if deal is None or not orders:
         return 0
+    newest = max(accepted_at for *_, accepted_at in orders)
     async with services.redis.pipeline(transaction=False) as pipe:
-        for order_id, customer, quantity, key, amount, pay_by in orders:
+        for order_id, customer, quantity, key, amount, pay_by, accepted_at in orders:
+            ttl_ms = _answer_ttl(deal, accepted_at, pay_by)
+            if ttl_ms <= 0:
+                continue
             request = IntakeRequest(
                 customer, deal_id, quantity, key, coupon_ids=spent.get(order_id, ())
             )
             answer = f"{fingerprint(request)}|{order_id}|{amount}|{int(pay_by.timestamp() * 1000)}"
-            pipe.set(keys.idempotency(customer, key), answer, ex=IDEMPOTENCY_TTL_S, nx=True)
-            pipe.set(idempotency_claim(customer, key), deal_id, ex=IDEMPOTENCY_TTL_S, nx=True)
+            pipe.set(keys.idempotency(customer, key), answer, px=ttl_ms, nx=True)
+            pipe.set(idempotency_claim(customer, key), deal_id, px=ttl_ms, nx=True)
+        pipe.set(keys.answers_cursor, int(newest.timestamp() * 1000), ex=ANSWERS_CURSOR_TTL_S)
         replies = await pipe.execute()
-    return sum(1 for reply in replies[::2] if reply)
+    return sum(1 for reply in replies[:-1:2] if reply)
 
 
 async def persist_streams(services: Services) -> int:

@@ -5,7 +5,7 @@
 -- KEYS[4] idempotency record                 KEYS[5] order stream
 -- KEYS[6] the customer's coupon mirror (orders/coupons.py), only for an order spending coupons
 -- ARGV: order_id, customer_id, quantity, fingerprint, now_ms, pay_within_ms,
---       broadcast_id, hub_broadcast_id, room_store_id, idempotency_key, idem_ttl_s,
+--       broadcast_id, hub_broadcast_id, room_store_id, idempotency_key, answer_grace_s,
 --       coupon ids ("1,2" or ''), placed_by_guide_id ('' when the customer ordered),
 --       [grouped: 'group' when group_join.lua wraps this script, then the group's own ARGV]
 -- A kind's own keys come after these (group_join.lua reads the last three).
@@ -112,8 +112,11 @@ end
 redis.call('HINCRBY', KEYS[2], customer, quantity)
 if coupons ~= '' then coupon_spend(KEYS[6], coupons, order_id) end
 if d[10] == 'coupon_pack' then redis.call('HINCRBY', KEYS[1], store_claims, quantity) end
+-- The answer lives while the deal can take or answer an order: its end plus the pay window
+-- (no end: this order's pay-by), plus the grace; then SQL answers (orders/intake.py answer_ttl_ms).
+local answer_until = d[5] ~= '' and tonumber(d[5]) + tonumber(ARGV[6]) or pay_by
 redis.call('SET', KEYS[4], fingerprint .. '|' .. order_id .. '|' .. amount .. '|' .. pay_by,
-  'EX', tonumber(ARGV[11]))
+  'PX', math.max(answer_until, pay_by) - now + tonumber(ARGV[11]) * 1000)
 -- The entry: the order id, and the rest packed as one msgpack array of 16 (array16 0xdc 0x0010,
 -- then the values one after the other; an empty room or guide id packs as nil). Two fields
 -- instead of 17: less AOF per order, and a plain decode in the persister (orders/persister.py).
