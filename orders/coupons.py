@@ -1,7 +1,9 @@
 """Coupon packs and the coupons they issue.
 
 A pack is a deal of kind `coupon_pack` whose `params` describe its coupons; paying its order
-issues them (in the payment's transaction). An order may spend coupons: orders/lua/coupon.lua
+issues them (in the payment's transaction). A pack sold as a group-buy is a `group_buy` deal
+whose params also describe coupons: its members get them when their group forms (or is
+completed by HQ's rule), each once; a group that fails refunds them and issues nothing. An order may spend coupons: orders/lua/coupon.lua
 checks them (owner, validity, minimum spend, scope, stacking) and marks them used inside the
 reserve script, against a mirror of the customer's coupons in Redis; the persister records the
 use in SQL with the order. An order that expires unpaid gives its coupons back; a refunded one
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders import scripts
 from orders.coupons_models import Coupon
+from orders.groups_terms import GROUP_KIND
 from orders.keys import DealKeys
 from orders.models import Deal, Order
 from server.model_base import utcnow
@@ -86,6 +89,13 @@ def pack_terms(params: dict[str, Any]) -> PackTerms:
     except ValueError as exc:
         raise PackError("params.scope lists product ids, comma separated") from exc
     return PackTerms(tuple(coupons), bool(params.get("stackable", True)), valid_days, product_ids)
+
+
+def pack_of(deal: Deal) -> PackTerms | None:
+    """The pack a deal sells: a pack deal's, or a group-buy's whose params carry coupons."""
+    if deal.kind == KIND or (deal.kind == GROUP_KIND and "coupons" in (deal.params or {})):
+        return pack_terms(deal.params)
+    return None
 
 
 async def load_store_cap(client: redis.asyncio.Redis, deal: Deal) -> None:
@@ -161,15 +171,20 @@ def mirror_value(coupon: Coupon) -> str:
     )
 
 
-async def issue_pack(session: AsyncSession, order: Order, at: datetime) -> list[Coupon]:
-    """A paid order of a pack deal: its coupons, issued once (in the payment's transaction)."""
+async def issue_pack(
+    session: AsyncSession, order: Order, at: datetime, *, group_formed: bool = False
+) -> list[Coupon]:
+    """A paid order of a pack deal, or a member's order of a pack group-buy whose group formed
+    (`group_formed`): its coupons, issued once (in the payment's or formation's transaction)."""
     deal = await session.get(Deal, order.deal_id)
-    if deal is None or deal.kind != KIND:
+    if deal is None or (deal.kind == GROUP_KIND) != group_formed:
+        return []
+    terms = pack_of(deal)
+    if terms is None:
         return []
     existing = list(await session.scalars(select(Coupon).where(Coupon.pack_order_id == order.id)))
     if existing:
         return existing
-    terms = pack_terms(deal.params)
     issued = [
         Coupon(
             customer_id=order.customer_id,
