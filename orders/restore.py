@@ -12,7 +12,8 @@ limits, and answers a retried key with a new order. So:
 2. The worker's `Restorer` notices the new run id within a second, writes every order still
    in the deals' streams into SQL (idempotent inserts), rebuilds each deal from SQL: the
    counter, the holds of unpaid orders, the customers' counts and the idempotency answers of
-   the orders the database has; then records the run id and opens the gates.
+   the orders the database has, and a group-buy's groups (orders/groups_restore.py); then
+   records the run id and opens the gates.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from orders import coupons, deals
+from orders.groups_restore import rebuild_groups
+from orders.groups_terms import GROUP_KIND
 from orders.intake import IDEMPOTENCY_TTL_S, IntakeRequest, fingerprint
 from orders.keys import RESTORE_LOCK, STREAMS_KEY, DealKeys, idempotency_claim
 from orders.models import Deal, Order, Refund
@@ -131,6 +134,8 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
             pipe.set(idem_key, answer, ex=IDEMPOTENCY_TTL_S)
             pipe.set(claim, deal_id, ex=IDEMPOTENCY_TTL_S)
         await pipe.execute()
+    if deal.kind == GROUP_KIND:
+        await rebuild_groups(services, deal_id)
     log.warning(
         "orders.deal_rebuilt", deal_id=deal_id, orders=len(orders), holds=len(holds), left=left
     )
