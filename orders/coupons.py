@@ -28,11 +28,12 @@ from orders import scripts
 from orders.coupons_models import Coupon
 from orders.groups_terms import GROUP_KIND
 from orders.keys import DealKeys
-from orders.models import Deal, Order
+from orders.models import Deal, Order, OrderEvent
 from server.model_base import utcnow
 
 KIND = "coupon_pack"
 DEFAULT_VALID_DAYS = 30
+RETURNED_EVENT = "coupons_returned"
 MAX_COUPONS_PER_PACK = 20
 DEMO_PACK_PARAMS: dict[str, Any] = {
     "coupons": "11100/0x1,30000/100000x2,40000/130000x1",
@@ -269,7 +270,42 @@ async def give_back(
     await session.execute(
         update(Coupon).where(Coupon.id.in_(ids)).values(used_order_id=None, used_at=None)
     )
+    # Which coupons the order had: a payment after its expiry spends them again (`respend`).
+    session.add(OrderEvent(order_id=order_id, kind=RETURNED_EVENT, data={"coupons": ids}))
     return coupons[0].customer_id, ids
+
+
+async def respend(
+    session: AsyncSession, client: redis.asyncio.Redis, order: Order, at: datetime
+) -> list[int] | str:
+    """A payment arrived for an order that expired and gave back the coupons it spent: spend
+    them on it again if every one is still unused and valid (in the mirror, atomically with
+    other orders' intake, then in SQL). Returns the coupons spent (none: nothing to do), or why
+    they cannot be; the caller refunds the payment then, rather than honour a discount the
+    customer no longer holds. In the caller's transaction; `mirror_give_back` undoes it."""
+    if order.discount_fen <= 0:
+        return []
+    data = await session.scalar(
+        select(OrderEvent.data)
+        .where(OrderEvent.order_id == order.id, OrderEvent.kind == RETURNED_EVENT)
+        .order_by(OrderEvent.id.desc())
+        .limit(1)
+    )
+    ids = [int(i) for i in (data or {}).get("coupons", [])]
+    if not ids:
+        return "the coupons this order spent are unknown"
+    await fill_mirror(session, client, order.customer_id, ids)
+    spent, why = await scripts.COUPON_RESPEND(
+        keys=[mirror_key(order.customer_id)], args=[order.id, _ms(at), *ids], client=client
+    )
+    if int(spent) != 1:
+        return why.decode() if isinstance(why, bytes) else str(why)
+    await session.execute(
+        update(Coupon)
+        .where(Coupon.id.in_(ids), Coupon.used_order_id.is_(None))
+        .values(used_order_id=order.id, used_at=at)
+    )
+    return ids
 
 
 async def mirror_give_back(
