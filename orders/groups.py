@@ -19,11 +19,10 @@ import structlog
 from arq.connections import ArqRedis
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders import scripts
-from orders.groups_models import GroupBuy, GroupSeat, GroupStatus
+from orders.groups_models import GroupBuy, GroupStatus
 from orders.groups_terms import (
     GROUP_KIND,
     GroupKeys,
@@ -35,7 +34,6 @@ from orders.groups_terms import (
 )
 from orders.intake import Accepted, IntakeRequest, KindScript, OrderIntake, Rejected, place_order
 from orders.models import Deal
-from server.model_base import utcnow
 from server.services import Services
 
 log = structlog.get_logger()
@@ -94,7 +92,6 @@ async def open_group(
         return await _first_answer(services, request.deal_id, placed)
     await _record_opened(
         services,
-        placed.order_id,
         GroupBuy(
             id=group_id,
             deal_id=request.deal_id,
@@ -135,10 +132,6 @@ async def join_group(
         return placed
     if placed.repeated:
         return await _first_answer(services, request.deal_id, placed)
-    await _record_seat(
-        services,
-        GroupSeat(order_id=placed.order_id, group_id=group_id, customer_id=request.customer_id),
-    )
     return GroupOrder(group_id, placed)
 
 
@@ -163,38 +156,13 @@ def insert_group(session: AsyncSession, group: GroupBuy) -> Any:
     return insert(GroupBuy).values(**values).on_conflict_do_nothing(index_elements=["id"])
 
 
-def insert_seat(session: AsyncSession, seat: GroupSeat) -> Any:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = {c.name: getattr(seat, c.key) for c in GroupSeat.__table__.columns}
-    return insert(GroupSeat).values(**values).on_conflict_do_nothing(index_elements=["order_id"])
-
-
-async def _record_opened(services: Services, order_id: str, group: GroupBuy) -> None:
-    """The group's row, its leader's seat and its deadline job. If this process dies first,
-    the leader's payment writes the row from Redis (orders/groups_settle.py) and the sweep
-    stands in for the job."""
+async def _record_opened(services: Services, group: GroupBuy) -> None:
+    """The group's row and its deadline job. If this process dies first, the leader's payment
+    writes the row from Redis (orders/groups_settle.py) and the sweep stands in for the job."""
     group.closed_at = None
-    seat = GroupSeat(order_id=order_id, group_id=group.id, customer_id=group.leader_customer_id)
     async with services.sessionmaker() as session, session.begin():
         await session.execute(insert_group(session, group))
-        await session.execute(insert_seat(session, _stamped(seat)))
     await schedule_settlement(services, group.id, group.deadline)
-
-
-def _stamped(seat: GroupSeat) -> GroupSeat:
-    seat.taken_at = utcnow()
-    return seat
-
-
-async def _record_seat(services: Services, seat: GroupSeat) -> None:
-    """The seat in SQL, for a rebuild after Redis lost the group (orders/groups_restore.py).
-    The join stands without it: Redis took it, and only that rebuild would miss it."""
-    try:
-        async with services.sessionmaker() as session, session.begin():
-            await session.execute(insert_seat(session, _stamped(seat)))
-    except IntegrityError:  # the group's row is not written yet (its opening died)
-        log.warning("orders.group_seat_not_recorded", order_id=seat.order_id, exc_info=True)
 
 
 async def schedule_settlement(services: Services, group_id: str, deadline: datetime) -> None:

@@ -6,13 +6,11 @@ A Redis that came back empty, or without its last second, would take a joiner in
 group, let a customer open a second group, or lose the group of an order about to be paid.
 So the restorer (orders/restore.py `rebuild_deal`, while the deal's gate is closed) rewrites
 them from SQL: every group of the deal still kept in Redis (a week past its deadline, as the
-join script keeps them), its seats those of `group_seats` whose order still holds one
-(unpaid and not expired, or paid) plus the paid members of `group_members`, and the index of
-open groups for their members.
-
-A seat Redis took but whose row was never written (the app process died between the script
-and its insert) is lost by such a rebuild: its order, if paid later, is refunded as one that
-lost its seat.
+join script keeps them), its seats those of `group_seats` (copied with the orders by the
+persister, orders/groups_seats.py) whose order still holds one (unpaid and not expired, or
+paid) plus the paid members of `group_members`, and the index of open groups for their
+members. A seat is in SQL when its order is: an order Redis lost before the persister wrote
+it is lost with its seat.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orders import coupons, deals
 from orders.groups_restore import rebuild_groups
+from orders.groups_seats import SeatCopier, record_seats
 from orders.groups_terms import GROUP_KIND
 from orders.intake import IDEMPOTENCY_TTL_S, IntakeRequest, fingerprint
 from orders.keys import RESTORE_LOCK, STREAMS_KEY, DealKeys, idempotency_claim
@@ -176,9 +177,10 @@ async def restore_answers(services: Services, deal_id: int) -> int:
 
 
 async def persist_streams(services: Services) -> int:
-    """Write every order entry still in a deal stream into SQL (already there: nothing), so the
-    rebuild sees every order Redis still knows of."""
+    """Write every order entry still in a deal stream into SQL (already there: nothing), with
+    the group seats they took, so the rebuild sees every order Redis still knows of."""
     written = 0
+    copier = SeatCopier(services)
     for member in await services.redis.smembers(STREAMS_KEY):  # type: ignore[misc]
         entries = await services.redis.xrange(DealKeys(int(member)).stream)
         rows = []
@@ -187,14 +189,18 @@ async def persist_streams(services: Services) -> int:
                 rows.append(order_row(fields))
             except (KeyError, ValueError):
                 continue
+        seats = await copier.seats_of(int(member), rows)
         try:
             async with services.sessionmaker() as session, session.begin():
                 await insert_orders(session, rows)
+                await record_seats(session, seats)
         except IntegrityError:  # one row breaks (customer, key): the others still go in
             for row in rows:
                 try:
                     async with services.sessionmaker() as session, session.begin():
                         await insert_orders(session, [row])
+                        own = [s for s in seats if s["order_id"] == row["id"]]
+                        await record_seats(session, own)
                 except IntegrityError:
                     log.error("orders.restore_entry_refused", order_id=row["id"])
         written += len(rows)

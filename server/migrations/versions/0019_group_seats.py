@@ -24,12 +24,6 @@ def upgrade() -> None:
         sa.Column("group_id", sa.String(length=32), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("taken_at", server.model_base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_group_seats_customer_id_customers")
-        ),
-        sa.ForeignKeyConstraint(
-            ["group_id"], ["group_buys.id"], name=op.f("fk_group_seats_group_id_group_buys")
-        ),
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_group_seats")),
     )
     with op.batch_alter_table("group_seats", schema=None) as batch_op:
