@@ -1,7 +1,9 @@
 """Coupon packs and the coupons they issue.
 
 A pack is a deal of kind `coupon_pack` whose `params` describe its coupons; paying its order
-issues them (in the payment's transaction). An order may spend coupons: orders/lua/coupon.lua
+issues them (in the payment's transaction). A pack sold as a group-buy is a `group_buy` deal
+whose params also describe coupons: its members get them when their group forms (or is
+completed by HQ's rule), each once; a group that fails refunds them and issues nothing. An order may spend coupons: orders/lua/coupon.lua
 checks them (owner, validity, minimum spend, scope, stacking) and marks them used inside the
 reserve script, against a mirror of the customer's coupons in Redis; the persister records the
 use in SQL with the order. An order that expires unpaid gives its coupons back; a refunded one
@@ -24,12 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders import scripts
 from orders.coupons_models import Coupon
+from orders.groups_terms import GROUP_KIND
 from orders.keys import DealKeys
-from orders.models import Deal, Order
+from orders.models import Deal, Order, OrderEvent
 from server.model_base import utcnow
 
 KIND = "coupon_pack"
 DEFAULT_VALID_DAYS = 30
+RETURNED_EVENT = "coupons_returned"
 MAX_COUPONS_PER_PACK = 20
 DEMO_PACK_PARAMS: dict[str, Any] = {
     "coupons": "11100/0x1,30000/100000x2,40000/130000x1",
@@ -86,6 +90,13 @@ def pack_terms(params: dict[str, Any]) -> PackTerms:
     except ValueError as exc:
         raise PackError("params.scope lists product ids, comma separated") from exc
     return PackTerms(tuple(coupons), bool(params.get("stackable", True)), valid_days, product_ids)
+
+
+def pack_of(deal: Deal) -> PackTerms | None:
+    """The pack a deal sells: a pack deal's, or a group-buy's whose params carry coupons."""
+    if deal.kind == KIND or (deal.kind == GROUP_KIND and "coupons" in (deal.params or {})):
+        return pack_terms(deal.params)
+    return None
 
 
 async def load_store_cap(client: redis.asyncio.Redis, deal: Deal) -> None:
@@ -161,15 +172,20 @@ def mirror_value(coupon: Coupon) -> str:
     )
 
 
-async def issue_pack(session: AsyncSession, order: Order, at: datetime) -> list[Coupon]:
-    """A paid order of a pack deal: its coupons, issued once (in the payment's transaction)."""
+async def issue_pack(
+    session: AsyncSession, order: Order, at: datetime, *, group_formed: bool = False
+) -> list[Coupon]:
+    """A paid order of a pack deal, or a member's order of a pack group-buy whose group formed
+    (`group_formed`): its coupons, issued once (in the payment's or formation's transaction)."""
     deal = await session.get(Deal, order.deal_id)
-    if deal is None or deal.kind != KIND:
+    if deal is None or (deal.kind == GROUP_KIND) != group_formed:
+        return []
+    terms = pack_of(deal)
+    if terms is None:
         return []
     existing = list(await session.scalars(select(Coupon).where(Coupon.pack_order_id == order.id)))
     if existing:
         return existing
-    terms = pack_terms(deal.params)
     issued = [
         Coupon(
             customer_id=order.customer_id,
@@ -254,7 +270,42 @@ async def give_back(
     await session.execute(
         update(Coupon).where(Coupon.id.in_(ids)).values(used_order_id=None, used_at=None)
     )
+    # Which coupons the order had: a payment after its expiry spends them again (`respend`).
+    session.add(OrderEvent(order_id=order_id, kind=RETURNED_EVENT, data={"coupons": ids}))
     return coupons[0].customer_id, ids
+
+
+async def respend(
+    session: AsyncSession, client: redis.asyncio.Redis, order: Order, at: datetime
+) -> list[int] | str:
+    """A payment arrived for an order that expired and gave back the coupons it spent: spend
+    them on it again if every one is still unused and valid (in the mirror, atomically with
+    other orders' intake, then in SQL). Returns the coupons spent (none: nothing to do), or why
+    they cannot be; the caller refunds the payment then, rather than honour a discount the
+    customer no longer holds. In the caller's transaction; `mirror_give_back` undoes it."""
+    if order.discount_fen <= 0:
+        return []
+    data = await session.scalar(
+        select(OrderEvent.data)
+        .where(OrderEvent.order_id == order.id, OrderEvent.kind == RETURNED_EVENT)
+        .order_by(OrderEvent.id.desc())
+        .limit(1)
+    )
+    ids = [int(i) for i in (data or {}).get("coupons", [])]
+    if not ids:
+        return "the coupons this order spent are unknown"
+    await fill_mirror(session, client, order.customer_id, ids)
+    spent, why = await scripts.COUPON_RESPEND(
+        keys=[mirror_key(order.customer_id)], args=[order.id, _ms(at), *ids], client=client
+    )
+    if int(spent) != 1:
+        return why.decode() if isinstance(why, bytes) else str(why)
+    await session.execute(
+        update(Coupon)
+        .where(Coupon.id.in_(ids), Coupon.used_order_id.is_(None))
+        .values(used_order_id=order.id, used_at=at)
+    )
+    return ids
 
 
 async def mirror_give_back(

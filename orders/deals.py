@@ -70,7 +70,7 @@ async def create_deal(session: AsyncSession, data: DealCreate, *, rooms: Rooms) 
         except GroupTermsError as exc:
             raise BadDeal(str(exc)) from exc
     per_customer_limit = data.per_customer_limit
-    if data.kind == coupons.KIND:
+    if data.kind == coupons.KIND or (data.kind == GROUP_KIND and "coupons" in data.params):
         try:
             coupons.pack_terms(dict(data.params))
         except coupons.PackError as exc:

@@ -54,3 +54,16 @@ class GroupMember(Base):
     group_id: Mapped[str] = mapped_column(ForeignKey("group_buys.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     paid_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GroupSeat(Base):
+    """A seat taken in a group, paid or not: what rebuilds the group's Redis state after Redis
+    lost it (orders/groups_restore.py). Copied from Redis by the persister with the order
+    (orders/groups_seats.py), which may come before the group's own row: no keys, a copy."""
+
+    __tablename__ = "group_seats"
+
+    order_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(32), index=True)
+    customer_id: Mapped[int]
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,6 +13,7 @@ back (`release_seat`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import redis.asyncio
@@ -21,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders import scripts
+from orders import coupons, scripts
 from orders.groups import insert_group
 from orders.groups_models import GroupBuy, GroupMember, GroupStatus
 from orders.groups_terms import GroupKeys, GroupTermsError, at_ms, group_terms
@@ -82,6 +83,7 @@ async def on_paid(
                 order_id=member_order, kind="group_formed", data={"group_id": group_id}, at=now
             )
         )
+    await _issue_packs(session, [member_order for member_order, _ in members], now)
     customers = [customer for _, customer in members]
 
     async def tell_redis() -> None:
@@ -93,6 +95,14 @@ async def on_paid(
 
     log.info("orders.group_formed", group_id=group_id, members=len(members))
     return tell_redis
+
+
+async def _issue_packs(session: AsyncSession, order_ids: list[str], at: datetime) -> None:
+    """A pack sold as a group-buy: every member of the group gets the pack's coupons, once."""
+    for order_id in order_ids:
+        order = await session.get(Order, order_id)
+        if order is not None:
+            await coupons.issue_pack(session, order, at, group_formed=True)
 
 
 async def seat_held(client: redis.asyncio.Redis, order: Order) -> bool:
@@ -191,6 +201,8 @@ async def settle_group(services: Services, group_id: str, *, rooms: Rooms) -> Gr
                         at=now,
                     )
                 )
+            if completed:
+                await _issue_packs(session, paid, now)
             log.info("orders.group_closed", group_id=group_id, status=group.status, paid=len(paid))
         status, deal_id = group.status, group.deal_id
     await services.redis.hset(GroupKeys(deal_id).group(group_id), "status", status)  # type: ignore[misc]

@@ -58,6 +58,8 @@ MAX_CLOCK_SKEW_S = 300
 """A notification older than this is refused even with a good signature (WeChat's 5 minutes):
 a replay outside the window fails verification, one inside it is deduplicated."""
 GROUP_SEAT_LOST_REASON = "paid_after_group_seat_lost"
+LATE_COUPONS_REASON = "paid_after_expiry_coupons_gone"
+"""A payment after expiry whose order's coupons were spent elsewhere or ended meanwhile."""
 LATE_HOLD_S = 60
 """A unit re-taken for a payment that arrived after expiry is held this long before the
 reconciler may consider the hold leaked; the payment commits in milliseconds."""
@@ -177,7 +179,13 @@ class Taken:
     how: str
     customer_id: int = 0
     coupons_freed: tuple[int, ...] = ()
-    """A cancelled order's coupons, given back in SQL; the mirror follows after the commit."""
+    """A cancelled order's coupons, given back in SQL; the mirror follows after the commit.
+    With `how` "coupons": those a late payment spent again (`coupons.respend`); "coupons_back":
+    those it spent again and gave back when the payment was refunded after all."""
+
+
+COUPONS_ONLY = ("coupons", "coupons_back")
+"""What a `Taken` of coupons alone is: no units to settle or release."""
 
 
 async def handle_notification(
@@ -233,12 +241,13 @@ async def apply_payment(services: Services, provider: str, note: Notification) -
                 args=[took.hold_id],
                 client=services.redis,
             )
-            await coupons.mirror_give_back(
-                services.redis, took.customer_id, took.hold_id, list(took.coupons_freed)
-            )
-        else:
+        elif took.how not in COUPONS_ONLY:
             await scripts.SETTLE(
                 keys=[took.keys.state, took.keys.holds], args=[took.hold_id], client=services.redis
+            )
+        if took.how in ("cancelled", "coupons_back"):
+            await coupons.mirror_give_back(
+                services.redis, took.customer_id, took.hold_id, list(took.coupons_freed)
             )
     for then in after:
         await then()
@@ -258,6 +267,12 @@ async def _lock_order(session: AsyncSession, order_id: str) -> bool:
 
 async def _undo(services: Services, taken: list[Taken]) -> None:
     for took in taken:
+        if took.how in COUPONS_ONLY:  # spent again in the mirror: undone
+            with contextlib.suppress(Exception):
+                await coupons.mirror_give_back(
+                    services.redis, took.customer_id, took.hold_id, list(took.coupons_freed)
+                )
+            continue
         if took.how not in ("converted", "created"):
             continue
         with contextlib.suppress(Exception):  # a hold left behind is released by reconcile
@@ -312,8 +327,24 @@ async def _decide(
         record(PaymentOutcome.REFUNDED_LATE)
         refund_payment(session, order, note, GROUP_SEAT_LOST_REASON)
         return PaymentResult(PaymentOutcome.REFUNDED_LATE, order.status)
+    if was == OrderStatus.EXPIRED:
+        # Its expiry gave its coupons back: the discount stands only if they can be spent on
+        # it again; else the late payment goes back (the customer may order afresh).
+        respent = await coupons.respend(session, services.redis, order, utcnow())
+        if isinstance(respent, str):
+            record(PaymentOutcome.REFUNDED_LATE)
+            refund_payment(session, order, note, LATE_COUPONS_REASON)
+            log.info("orders.late_payment_coupons_gone", order_id=order.id, why=respent)
+            return PaymentResult(PaymentOutcome.REFUNDED_LATE, order.status)
+        if respent:
+            keys = DealKeys(order.deal_id)
+            taken.append(Taken(keys, order.id, "coupons", order.customer_id, tuple(respent)))
     reason = await _take_units(services, order, taken)
     if reason:
+        for took in taken:
+            if took.how == "coupons":  # spent again above; back they go with the money
+                await coupons.give_back(session, order.id)
+                took.how = "coupons_back"
         late = was == OrderStatus.EXPIRED
         outcome = PaymentOutcome.REFUNDED_LATE if late else PaymentOutcome.REFUNDED_SOLD_OUT
         record(outcome)

@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders import coupons
+from orders.groups_seats import SeatCopier, record_seats
 from orders.keys import GROUP, STREAMS_KEY, DealKeys, deal_id_of_stream
 from orders.models import Order
 from orders.statuses import OrderStatus
@@ -183,6 +184,7 @@ class OrderPersister:
         self.claim_idle_ms = claim_idle_ms
         self._streams: list[str] = []
         self._last_recover = 0.0
+        self.seats = SeatCopier(services)
 
     async def run(self) -> None:
         log.info("orders.persister_started", consumer=self.consumer)
@@ -259,13 +261,15 @@ class OrderPersister:
             except (KeyError, ValueError):
                 log.error("orders.persister_bad_entry", stream=stream, entry=entry_id.decode())
         done: list[bytes] = []
+        seats = await self.seats.seats_of(deal_id_of_stream(stream), [row for _, row in good])
         try:
             async with self.services.sessionmaker() as session, session.begin():
                 await insert_orders(session, [row for _, row in good])
+                await record_seats(session, seats)
             done = [entry_id for entry_id, _ in good]
         except Exception:
             log.warning("orders.persister_batch_failed", stream=stream, size=len(good))
-            done = await self._one_by_one(stream, good)
+            done = await self._one_by_one(stream, good, seats)
         done_set = set(done)
         await self._schedule_expiry([row for entry_id, row in good if entry_id in done_set])
         if done:
@@ -273,7 +277,10 @@ class OrderPersister:
         return len(entries)
 
     async def _one_by_one(
-        self, stream: str, good: list[tuple[bytes, dict[str, Any]]]
+        self,
+        stream: str,
+        good: list[tuple[bytes, dict[str, Any]]],
+        seats: list[dict[str, Any]],
     ) -> list[bytes]:
         """A batch failed: find the entries that fail alone; they stay pending until dead."""
         done = []
@@ -281,6 +288,7 @@ class OrderPersister:
             try:
                 async with self.services.sessionmaker() as session, session.begin():
                     await insert_orders(session, [row])
+                    await record_seats(session, [s for s in seats if s["order_id"] == row["id"]])
                 done.append(entry_id)
             except Exception as exc:
                 log.error(

@@ -12,7 +12,8 @@ limits, and answers a retried key with a new order. So:
 2. The worker's `Restorer` notices the new run id within a second, writes every order still
    in the deals' streams into SQL (idempotent inserts), rebuilds each deal from SQL: the
    counter, the holds of unpaid orders, the customers' counts and the idempotency answers of
-   the orders the database has; then records the run id and opens the gates.
+   the orders the database has, and a group-buy's groups (orders/groups_restore.py); then
+   records the run id and opens the gates.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from orders import coupons, deals
+from orders.groups_restore import rebuild_groups
+from orders.groups_seats import SeatCopier, record_seats
+from orders.groups_terms import GROUP_KIND
 from orders.intake import IntakeRequest, answer_ttl_ms, fingerprint
 from orders.keys import RESTORE_LOCK, STREAMS_KEY, DealKeys, idempotency_claim
 from orders.models import Deal, Order, Refund
@@ -140,6 +144,8 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
             pipe.set(idem_key, answer, px=ttl_ms)
             pipe.set(claim, deal_id, px=ttl_ms)
         await pipe.execute()
+    if deal.kind == GROUP_KIND:
+        await rebuild_groups(services, deal_id)
     log.warning(
         "orders.deal_rebuilt", deal_id=deal_id, orders=len(orders), holds=len(holds), left=left
     )
@@ -196,9 +202,10 @@ async def restore_answers(services: Services, deal_id: int) -> int:
 
 
 async def persist_streams(services: Services) -> int:
-    """Write every order entry still in a deal stream into SQL (already there: nothing), so the
-    rebuild sees every order Redis still knows of."""
+    """Write every order entry still in a deal stream into SQL (already there: nothing), with
+    the group seats they took, so the rebuild sees every order Redis still knows of."""
     written = 0
+    copier = SeatCopier(services)
     for member in await services.redis.smembers(STREAMS_KEY):  # type: ignore[misc]
         entries = await services.redis.xrange(DealKeys(int(member)).stream)
         rows = []
@@ -207,14 +214,18 @@ async def persist_streams(services: Services) -> int:
                 rows.append(order_row(fields))
             except (KeyError, ValueError):
                 continue
+        seats = await copier.seats_of(int(member), rows)
         try:
             async with services.sessionmaker() as session, session.begin():
                 await insert_orders(session, rows)
+                await record_seats(session, seats)
         except IntegrityError:  # one row breaks (customer, key): the others still go in
             for row in rows:
                 try:
                     async with services.sessionmaker() as session, session.begin():
                         await insert_orders(session, [row])
+                        own = [s for s in seats if s["order_id"] == row["id"]]
+                        await record_seats(session, own)
                 except IntegrityError:
                     log.error("orders.restore_entry_refused", order_id=row["id"])
         written += len(rows)

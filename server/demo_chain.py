@@ -81,7 +81,8 @@ WINDOW_SIZE = 8
 """Products in tonight's window; the history sells the same ones."""
 FLASH_SALES = 2
 GROUP_BUY = {"group_size": 2, "group_minutes": 120}
-"""The window's last item sells as a group-buy of two, and tonight already has one group open."""
+"""The 1.1-yuan pack also sells as a group-buy of two (after the pack itself, at the window's
+end), and tonight already has one group open."""
 PACK_PRICE_FEN = 110
 """The first window products get a flash sale (a draft the host launches on air)."""
 TILL_SALES_PER_STORE = 120
@@ -341,22 +342,20 @@ async def _seed_tonight(
     to_launch: list[int] = []
     for n, item in enumerate(items):
         flash = n < FLASH_SALES
-        group = n == len(items) - 1
         deal = await factories.add_deal(
             session,
             item.product_id,
-            kind="flash_sale" if flash else "group_buy" if group else "regular",
+            kind="flash_sale" if flash else "regular",
             broadcast_id=hub.id,
-            price_fen=item.price_fen * 6 // 10 if flash or group else item.price_fen,
+            price_fen=item.price_fen * 6 // 10 if flash else item.price_fen,
             stock=50 if flash else 500,
             per_customer_limit=2 if flash else 0,
         )
-        if group:
-            deal.params = dict(GROUP_BUY)
         item.deal_id = deal.id
         if not flash:
             to_launch.append(deal.id)
     to_launch.append(await _seed_coupon_pack(session, hub.id, len(items)))
+    to_launch.append(await _seed_pack_group_buy(session, hub.id, len(items) + 1))
     await session.flush()
     return to_launch
 
@@ -509,8 +508,9 @@ async def seed_last_night(session: AsyncSession, seed: int = 17) -> int:
 
 
 async def open_demo_group(services: Services) -> None:
-    """Tonight's group-buy with one group open: a customer who came through a guide's share
-    opened it and paid, and waits for a second member."""
+    """Tonight's group-buy of the 1.1-yuan pack with one group open: a customer who came
+    through a guide's share opened it and paid, and waits for a second member (the coupons
+    come when it fills)."""
     async with services.sessionmaker() as session:
         deal_id = await session.scalar(select(Deal.id).where(Deal.kind == GROUP_KIND))
         leader = await session.scalar(
@@ -561,6 +561,35 @@ async def _seed_coupon_pack(session: AsyncSession, hub_id: int, position: int) -
         stock=1000,
         per_customer_limit=1,
         params=coupons.DEMO_PACK_PARAMS,
+    )
+    item.deal_id = deal.id
+    return deal.id
+
+
+async def _seed_pack_group_buy(session: AsyncSession, hub_id: int, position: int) -> int:
+    """The chains' favourite hook: the 1.1-yuan pack as a group-buy of two; each member gets
+    the pack's coupons when their group fills (orders/coupons.py), one pack per customer."""
+    product = await factories.add_product(
+        session,
+        sku="PACK1111G",
+        name="1111元优惠券包·拼团",
+        name_en="1,111-yuan coupon pack, group-buy",
+        list_price_fen=PACK_PRICE_FEN,
+        image_url="/static/img/coupon-pack.svg",
+    )
+    item = WindowItem(
+        broadcast_id=hub_id, product_id=product.id, position=position, price_fen=PACK_PRICE_FEN
+    )
+    session.add(item)
+    deal = await factories.add_deal(
+        session,
+        product.id,
+        kind=GROUP_KIND,
+        broadcast_id=hub_id,
+        price_fen=PACK_PRICE_FEN,
+        stock=1000,
+        per_customer_limit=1,
+        params={**GROUP_BUY, **coupons.DEMO_PACK_PARAMS},
     )
     item.deal_id = deal.id
     return deal.id

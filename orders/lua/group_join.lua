@@ -18,8 +18,12 @@ end
 local customer, group_id = ARGV[2], ARGV[15]
 local now = tonumber(ARGV[5])
 
--- A retry of a request already taken gets its first answer and changes nothing.
+-- A retry of a request already taken gets its first answer and changes nothing. A deal Redis
+-- lost, or is rebuilding from SQL with its groups (orders/restore.py), gets reserve's refusal
+-- (unknown, or retry), not a group's answer from state not rebuilt yet.
 if redis.call('EXISTS', KEYS[4]) == 1 then return reserve() end
+local gate = redis.call('HMGET', KEYS[1], 'status', 'gate')
+if not gate[1] or gate[2] == 'closed' then return reserve() end
 
 -- No customer in two open groups of one deal: the index names the group and its deadline; a
 -- group that formed removes its members from it (orders/groups_settle.py).

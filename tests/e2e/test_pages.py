@@ -124,13 +124,13 @@ def test_hq_puts_an_item_on_air_and_another_stores_viewer_sees_it(
 ) -> None:
     page.goto(chain.host_url(chain.demo.hub_room_id, chain.hq_token))
     rows = page.locator("#items .item-row")
-    expect(rows).to_have_count(9)  # eight garments and the coupon pack
+    expect(rows).to_have_count(10)  # eight garments, the pack, its group-buy
     expect(page.locator("#conn")).to_have_class(re.compile("conn-open"))
 
     room_id, _, share = chain.store_room(1)
     viewer = phone()
     viewer.goto(chain.room_url(room_id, share))
-    expect(viewer.locator("#cards .card")).to_have_count(9)
+    expect(viewer.locator("#cards .card")).to_have_count(10)
     expect(viewer.locator("#banner")).to_be_hidden()
     expect(viewer.locator("#onair")).to_be_hidden()
 
@@ -189,12 +189,12 @@ def test_a_viewer_like_moves_the_host_console_count(
     room_id, store_id, share = chain.store_room(0)
     staff_id = next(s for s, store, _ in chain.demo.hosts if store == store_id)
     page.goto(chain.host_url(room_id, token_for(Role.HOST, staff_id, store_id=store_id)))
-    expect(page.locator("#items .item-row")).to_have_count(9)
+    expect(page.locator("#items .item-row")).to_have_count(10)
     expect(page.locator("#likes")).to_have_text("0")
 
     viewer = phone()
     viewer.goto(chain.room_url(room_id, share, nick="王女士"))
-    expect(viewer.locator("#cards .card")).to_have_count(9)
+    expect(viewer.locator("#cards .card")).to_have_count(10)
     expect(viewer.locator("#banner")).to_be_hidden()
     like = viewer.locator("#like")
     for _ in range(5):
@@ -209,7 +209,7 @@ def test_a_viewer_like_moves_the_host_console_count(
     hidden_id = hub_row.get_attribute("data-item-id")
     hub_row.get_by_role("button", name="隐藏", exact=True).click()
     expect(hub_row.get_by_role("button", name="恢复显示", exact=True)).to_be_visible()
-    expect(viewer.locator("#cards .card")).to_have_count(8)
+    expect(viewer.locator("#cards .card")).to_have_count(9)
     expect(viewer.locator(f'#cards .card[data-item-id="{hidden_id}"]')).to_have_count(0)
 
     # Chat reaches the host, who mutes its author; the viewer is told on the next line.
@@ -375,21 +375,21 @@ def test_a_store_hides_shows_and_hq_removes_the_item_on_air_and_every_phone_foll
 
     row.get_by_role("button", name="隐藏", exact=True).click()  # the store cannot fulfil it
     expect(early.locator("#onair")).to_be_hidden()
-    expect(early.locator("#cards .card")).to_have_count(8)
+    expect(early.locator("#cards .card")).to_have_count(9)
     late = phone()  # joins while the item on air is hidden
     late.goto(chain.room_url(room_id, share))
-    expect(late.locator("#cards .card")).to_have_count(8)
+    expect(late.locator("#cards .card")).to_have_count(9)
     expect(late.locator("#onair")).to_be_hidden()
 
     row.get_by_role("button", name="恢复显示", exact=True).click()
     for viewer in (early, late):
         expect(viewer.locator("#onair .onair-card")).to_have_attribute("data-item-id", str(item_id))
-        expect(viewer.locator("#cards .card")).to_have_count(9)
+        expect(viewer.locator("#cards .card")).to_have_count(10)
 
     with httpx.Client(base_url=chain.app.url, headers=chain.hq()) as http:
         assert http.delete(f"/api/broadcasts/{hub_id}/window/{item_id}").is_success
     for viewer in (early, late):
         expect(viewer.locator("#onair")).to_be_hidden()
-        expect(viewer.locator("#cards .card")).to_have_count(8)
+        expect(viewer.locator("#cards .card")).to_have_count(9)
     expect(row).to_have_count(0)
     assert js_errors == []

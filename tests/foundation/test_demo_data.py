@@ -16,7 +16,10 @@ from attribution.models import (
     Store,
 )
 from live.models import Broadcast, WindowItem
-from orders.models import Order, Product
+from orders.coupons import DEMO_PACK_PARAMS
+from orders.coupons_models import Coupon
+from orders.groups_models import GroupBuy, GroupMember
+from orders.models import Deal, Order, Product
 from server.demo import load_demo_data
 from server.services import Services
 from server.settings import Settings
@@ -36,7 +39,7 @@ async def test_demo_data_is_a_chain_with_history_and_a_scheduled_broadcast(
         assert await count(Guide) == 6
         assert 250 <= await count(Customer) <= 350
         assert 0 < await count(Binding) < await count(Customer)
-        assert await count(Product) == 21  # twenty garments and the 1.1-yuan coupon pack
+        assert await count(Product) == 22  # twenty garments, the 1.1-yuan pack and its group-buy
         paid = await session.scalar(select(func.count()).where(Order.status == "paid"))
         online = select(func.count()).where(SaleCredit.order_id.is_not(None))
         assert paid and paid == await session.scalar(online)
@@ -68,5 +71,22 @@ async def test_demo_data_is_a_chain_with_history_and_a_scheduled_broadcast(
         }
         assert (
             await session.scalar(select(func.count()).where(WindowItem.broadcast_id == hub[0].id))
-            == 9
+            == 10
         )
+        # The open group-buy is of the 1.1-yuan pack: one group, its leader paid, no coupons
+        # until a second member fills it.
+        opened = (
+            await session.execute(
+                select(GroupBuy.status, Deal.kind, Deal.params, GroupBuy.id).join(
+                    Deal, Deal.id == GroupBuy.deal_id
+                )
+            )
+        ).all()
+        assert [(status, kind) for status, kind, _, _ in opened] == [("open", "group_buy")]
+        assert opened[0][2]["coupons"] == DEMO_PACK_PARAMS["coupons"]
+        grouped_coupons = (
+            select(func.count())
+            .select_from(Coupon)
+            .join(GroupMember, GroupMember.order_id == Coupon.pack_order_id)
+        )
+        assert await session.scalar(grouped_coupons) == 0

@@ -59,7 +59,8 @@ async def test_hub_on_air_reaches_store_rooms_on_both_nodes_and_resume_fills_the
         websockets.connect(f"{second.ws_url}/ws/rooms/{rooms[1]}?token={token_b}") as b,
     ):
         snapshot_a, snapshot_b = await next_frame(a, "snapshot"), await next_frame(b, "snapshot")
-        assert len(snapshot_a["window"]) == len(snapshot_b["window"]) == 9
+        # eight garments, the 1.1-yuan pack and the pack's group-buy
+        assert len(snapshot_a["window"]) == len(snapshot_b["window"]) == 10
         async with httpx.AsyncClient() as http:
             put = await http.post(
                 f"{first.url}/api/broadcasts/{hub_broadcast}/on-air",
