@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import orders.coupons_controllers
+import orders.deals_controllers
 import orders.groups_controllers
 import orders.on_behalf_controllers
 from orders.deals import (
@@ -28,6 +29,7 @@ from orders.deals import (
     stop_deal,
     to_ms,
 )
+from orders.deals_limits import StoreDealCheck
 from orders.intake import take_order
 from orders.keys import http_rate
 from orders.models import Deal, Order, Refund
@@ -337,12 +339,19 @@ class DealController(Controller):
     path = "/api/deals"
     tags = ("deals",)
 
-    @post(opt=allow(Role.HQ))
+    @post(opt=allow(Role.HQ, Role.HOST))
     async def plan_deal(
-        self, data: JSONBody[DealCreate], db: AsyncSession, orders: OrdersRuntime
+        self,
+        data: JSONBody[DealCreate],
+        caller: Principal,
+        db: AsyncSession,
+        orders: OrdersRuntime,
     ) -> DealRead:
-        """HQ plans a deal (flash sale, ...) on a product; it sells once launched."""
-        deal = await create_deal(db, data, rooms=orders.rooms)
+        """HQ plans a deal (flash sale, group-buy, pack...) on a product; a store host, on
+        their store's own items within HQ's limits (`/api/deal-limits`). It sells once
+        launched."""
+        check = StoreDealCheck(caller, orders.rooms) if caller.role is Role.HOST else None
+        deal = await create_deal(db, data, rooms=orders.rooms, check=check)
         return _deal_read(deal, deal.stock)
 
     @post("/{deal_id:int}/stock", opt=allow(Role.HQ), status_code=200)
@@ -411,5 +420,6 @@ ROUTES: list[ControllerRouterHandler] = [
     *orders.groups_controllers.ROUTES,
     *orders.coupons_controllers.ROUTES,
     *orders.on_behalf_controllers.ROUTES,
+    *orders.deals_controllers.ROUTES,
 ]
 """orders/' HTTP routes, as the app registers them."""

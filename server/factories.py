@@ -31,6 +31,7 @@ from attribution.models import (
 from live.models import Broadcast, Room, ViewerSession, WindowItem
 from live.publish import LiveRooms
 from orders.deals import create_deal, launch_deal
+from orders.deals_models import StoreStock
 from orders.models import Deal, Order, OrderEvent, Product
 from orders.schemas import DealCreate
 from server.model_base import Base, utcnow
@@ -410,3 +411,11 @@ async def add_viewer_session(
             taps=taps,
         ),
     )
+
+
+async def add_store_stock(
+    session: AsyncSession, store_id: int, items: Sequence[tuple[int, int]]
+) -> None:
+    """The store's shelves: `items` is (product id, units); what its host may put on deals."""
+    session.add_all(StoreStock(store_id=store_id, product_id=p, units=n) for p, n in items)
+    await session.flush()
