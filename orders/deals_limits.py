@@ -113,10 +113,10 @@ class StoreDealCheck:
         assert product is not None  # create_deal checked it
         floor = price_floor(limits, product.list_price_fen)
         if deal.price_fen < floor:
+            least = f", and at least {limits.floor_fen}" if limits.floor_fen else ""
             raise OverLimit(
                 f"price_fen {deal.price_fen} is below HQ's price floor of {floor} fen"
-                f" ({limits.floor_pct}% of the list price {product.list_price_fen}"
-                f", and at least {limits.floor_fen})"
+                f" ({limits.floor_pct}% of the list price {product.list_price_fen}{least})"
             )
         # This deal is not the store's yet (recorded below): `held` is its other deals'.
         held = await held_by_open_deals(session, self.store_id, deal.product_id)
