@@ -3,7 +3,7 @@
 // scoped by the server to what the caller may sell: a store host sees their store's items.
 
 import { h } from "./dom.js";
-import { productName, t } from "./i18n.js";
+import { onLangChange, productName, t } from "./i18n.js";
 import { fenFromYuanText, yuan } from "./money.js";
 import { toast } from "./toast.js";
 
@@ -115,6 +115,7 @@ export function mountAddItem({ form, api, broadcastId }) {
       toast(err.message, "error");
     }
   });
+  onLangChange(() => picker.render());
   // A first screenful at once: a host with a few items need not type at all.
   picker.search();
   return picker;

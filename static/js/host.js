@@ -65,6 +65,9 @@ function renderBroadcast() {
   seen.textContent = t(relaying ? "host.viewers_see_relay" : "host.viewers_see_own");
   // HQ adds the hub's items, a store host their store's; each picks from the catalogue.
   $("#add-item").hidden = false;
+  const addTitle = $("#add-item h2");
+  addTitle.dataset.i18n = state.broadcast.kind === "store" ? "host.add_item" : "picker.add_hub_item";
+  addTitle.textContent = t(addTitle.dataset.i18n);
 }
 
 function renderCounts() {

@@ -99,3 +99,67 @@ def test_a_store_host_picks_an_item_plans_and_launches_a_flash_sale_and_a_viewer
     expect(page.get_by_test_id("orders-gmv")).to_have_text("¥149")
     page.screenshot(path=artifacts / "host-store-deal.png", animations="disabled")
     assert js_errors == []
+
+
+def test_hq_plans_a_hub_group_buy_from_the_console_and_follows_its_groups_live(
+    page: Page,
+    phone: Callable[[], Page],  # noqa: F811
+    chain: Chain,  # noqa: F811
+    start_worker_process: Callable[..., ServiceProcess],
+    artifacts: Path,
+    js_errors: list[str],  # noqa: F811
+) -> None:
+    start_worker_process()
+    page.goto(chain.host_url(chain.demo.hub_room_id, chain.hq_token))
+    rows = page.locator("#items .item-row")
+    expect(rows).to_have_count(9)
+    # HQ searches by code and sees the chain's stock; the item joins the hub's window.
+    page.get_by_test_id("catalogue-search").fill("md0014")
+    found = page.get_by_test_id("catalogue-item")
+    expect(found).to_have_count(1)
+    expect(found).to_contain_text("库存 130")  # 50 + 60 + 20 across the three stores
+    found.click()
+    page.locator("#add-item").get_by_role("button", name="添加").click()
+    expect(rows).to_have_count(10)
+    row = page.locator("#items .item-row", has_text="丝巾")
+
+    row.get_by_role("button", name="设活动").click()
+    form = page.get_by_test_id("deal-form")
+    expect(form.get_by_test_id("deal-floor")).to_have_count(0)  # HQ sets any price
+    form.get_by_test_id("deal-kind").select_option("group_buy")
+    form.get_by_test_id("deal-price").fill("99")
+    form.get_by_test_id("deal-stock").fill("30")
+    form.get_by_test_id("deal-group_size").fill("3")
+    form.get_by_test_id("deal-group_minutes").fill("20")
+    page.screenshot(path=artifacts / "hq-group-deal-form.png", animations="disabled")
+    form.get_by_test_id("deal-create").click()
+    expect(form).to_be_hidden()
+    row.get_by_role("button", name="开抢", exact=True).click()
+    expect(row.locator(".deal-status")).to_have_text("进行中")
+    page.locator("#go-live").click()
+    expect(page.locator("#status")).to_have_text("直播中")
+    progress = page.get_by_test_id("group-progress").filter(has_text="丝巾")
+    expect(progress).to_contain_text("暂无进行中的团")
+
+    # A viewer in a store room opens a group: HQ's console shows "1/3, 19:5x left".
+    room_id, _, share = chain.store_room(1)
+    viewer = phone()
+    viewer.goto(chain.room_url(room_id, share, nick="林小姐"))
+    card = viewer.locator("#cards .card", has_text="丝巾")
+    expect(card.locator(".deal-badge")).to_contain_text("拼团")
+    card.get_by_test_id("buy").click()
+    sheet = viewer.locator("#group-sheet")
+    sheet.get_by_test_id("group-open").click()
+    expect(sheet).to_contain_text("开团成功")
+    line = progress.get_by_test_id("group-line")
+    expect(line).to_contain_text("1/3 人", timeout=15_000)
+    expect(line).to_contain_text(re.compile(r"剩 (20:00|19:\d\d)"))
+    expect(line).to_contain_text("林**")
+    page.get_by_test_id("deal-progress").scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "hq-group-progress.png", animations="disabled")
+    page.locator("#lang").click()
+    english = page.get_by_test_id("group-progress").filter(has_text="Silk scarf")
+    expect(english.get_by_test_id("group-line")).to_contain_text(
+        re.compile(r"1 of 3, \d\d:\d\d left")
+    )
+    assert js_errors == []
