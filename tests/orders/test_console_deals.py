@@ -4,6 +4,7 @@ viewer buys from the store's room."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from orders.deals import end_deal
 from orders.persister import OrderPersister
 from server import factories
 from server.auth import Role
@@ -282,3 +284,81 @@ async def test_hq_plans_hub_deals_of_every_kind_without_store_limits(
             await client.get(f"/api/deals/{made.json()['id']}/sales", headers=shop.host)
         ).json()
         assert sales["paid_orders"] == 0 and sales["kind"] == kind
+
+
+async def test_two_deals_planned_at_once_cannot_both_take_the_last_units(
+    client: Client, shop: Shop
+) -> None:
+    answers = await asyncio.gather(
+        *(
+            client.post("/api/deals", json=flash(shop, shop.coat, stock=25), headers=shop.host)
+            for _ in range(2)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [201, 400]
+    assert (await client.get("/api/catalogue?q=MD0001", headers=shop.host)).json()[0][
+        "max_deal_stock"
+    ] == 15
+
+
+async def test_an_ended_deal_gives_its_units_back_to_the_store(
+    client: Client, services: Services, shop: Shop
+) -> None:
+    first = (
+        await client.post(
+            "/api/deals", json=flash(shop, shop.scarf, price_fen=21000, stock=12), headers=shop.host
+        )
+    ).json()
+    refused = await client.post(
+        "/api/deals", json=flash(shop, shop.scarf, price_fen=21000, stock=1), headers=shop.host
+    )
+    assert refused.status_code == 400
+    async with services.sessionmaker() as session:
+        await end_deal(session, services.redis, first["id"])
+    again = await client.post(
+        "/api/deals", json=flash(shop, shop.scarf, price_fen=21000, stock=12), headers=shop.host
+    )
+    assert again.status_code == 201, again.text
+
+
+async def test_a_store_group_buy_opens_in_the_store_room_and_its_groups_show(
+    client: Client, services: Services, shop: Shop
+) -> None:
+    group = flash(shop, shop.scarf, kind="group_buy", price_fen=21000, stock=9)
+    group["params"] = {"group_size": 3, "group_minutes": 30}
+    deal = (await client.post("/api/deals", json=group, headers=shop.host)).json()["id"]
+    await client.post(f"/api/broadcasts/{shop.store_broadcast}/live", headers=shop.host)
+    await client.post(f"/api/deals/{deal}/launch", headers=shop.host)
+    opened = await client.post(
+        f"/api/group-buys/deals/{deal}/open",
+        json={"idempotency_key": "o1", "room_id": shop.store_room},
+        headers=shop.viewer,
+    )
+    assert opened.status_code == 201, opened.text
+    listing = (await client.get(f"/api/group-buys/deals/{deal}")).json()
+    assert [(g["members"], g["size"]) for g in listing["groups"]] == [(1, 3)]
+
+
+async def test_a_packs_sales_count_packs_paid_and_coupons_issued(
+    client: Client, services: Services, shop: Shop, persister: OrderPersister
+) -> None:
+    pack = {
+        "kind": "coupon_pack",
+        "product_id": shop.hat,
+        "price_fen": 110,
+        "stock": 100,
+        "broadcast_id": shop.hub,
+        "params": {"coupons": "11100/0x1,30000/100000x2,40000/130000x1", "stackable": True},
+    }
+    deal = (await client.post("/api/deals", json=pack, headers=shop.hq)).json()["id"]
+    await client.post(f"/api/deals/{deal}/launch", headers=shop.hq)
+    claim = {"idempotency_key": "p1", "deal_id": deal, "quantity": 1, "room_id": shop.store_room}
+    placed = await client.post("/api/orders", json=claim, headers=shop.viewer)
+    assert placed.status_code == 201, placed.text
+    await persister.drain()
+    waiting = (await client.get(f"/api/deals/{deal}/sales", headers=shop.hq)).json()
+    assert (waiting["paid_orders"], waiting["pending_orders"]) == (0, 1)
+    await pay(services, placed.json()["order_id"], 110)
+    sales = (await client.get(f"/api/deals/{deal}/sales", headers=shop.host)).json()
+    assert (sales["paid_units"], sales["paid_fen"], sales["pending_orders"]) == (1, 110, 0)
+    assert (sales["coupons_issued"], sales["coupons_used"]) == (4, 0)
