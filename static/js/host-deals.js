@@ -232,3 +232,45 @@ export class DealProgress {
     );
   }
 }
+
+/** HQ's limits on the deals store hosts plan (price floor, share of a store's stock), set
+ * from the hub's console. */
+export function mountLimitsForm({ root, api }) {
+  const number = (name, min, max) =>
+    h("input", { name, type: "number", min, max, required: true, "data-testid": `limits-${name}` });
+  const form = h(
+    "form",
+    { class: "deal-limits", "data-testid": "deal-limits" },
+    h("h2", {}, t("limits.title")),
+    h("p", { class: "muted" }, t("limits.hint")),
+    field("limits.floor_pct", number("floor_pct", 1, 100)),
+    field("limits.floor_yuan", h("input", { name: "floor_yuan", inputmode: "decimal", required: true })),
+    field("limits.stock_pct", number("stock_pct", 1, 100)),
+    h("button", { type: "submit", class: "small-btn", "data-testid": "limits-save" }, t("limits.save")),
+  );
+  root.replaceChildren(form);
+  root.hidden = false;
+  api
+    .get("/api/deal-limits")
+    .then((limits) => {
+      form.floor_pct.value = limits.floor_pct;
+      form.floor_yuan.value = String(limits.floor_fen / 100);
+      form.stock_pct.value = limits.stock_pct;
+    })
+    .catch((err) => toast(err.message, "error"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const floorFen = fenFromYuanText(form.floor_yuan.value);
+    if (floorFen === null) return;
+    try {
+      await api.put("/api/deal-limits", {
+        floor_pct: Number(form.floor_pct.value),
+        floor_fen: floorFen,
+        stock_pct: Number(form.stock_pct.value),
+      });
+      toast(t("host.saved"), "ok");
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  });
+}

@@ -5,7 +5,7 @@ import { formatClock, syncClock } from "./clock.js";
 import { $, h } from "./dom.js";
 import { applyStatic, onLangChange, productName, t, toggleLang } from "./i18n.js";
 import { mountAddItem } from "./catalogue-picker.js";
-import { DealProgress, openDealForm } from "./host-deals.js";
+import { DealProgress, mountLimitsForm, openDealForm } from "./host-deals.js";
 import { HostChat } from "./host-chat.js";
 import { HostOrders } from "./host-orders.js";
 import { HostWindow } from "./host-window.js";
@@ -207,6 +207,7 @@ if (!roomId || !token) {
     .then((me) => {
       role = me.role;
       windowList.role = role;
+      if (role === "hq") mountLimitsForm({ root: $("#deal-limits"), api });
       document.body.dataset.role = role;
       if (state.ready) renderWindow();
     })

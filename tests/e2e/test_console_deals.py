@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -157,6 +158,15 @@ def test_hq_plans_a_hub_group_buy_from_the_console_and_follows_its_groups_live(
     expect(line).to_contain_text("林**")
     page.get_by_test_id("deal-progress").scroll_into_view_if_needed()
     page.screenshot(path=artifacts / "hq-group-progress.png", animations="disabled")
+
+    # HQ's limits on store deals, from the same console.
+    limits = page.get_by_test_id("deal-limits")
+    expect(limits.get_by_test_id("limits-floor_pct")).to_have_value("70")
+    limits.get_by_test_id("limits-floor_pct").fill("80")
+    limits.get_by_test_id("limits-save").click()
+    expect(page.locator(".toast-ok").last).to_have_text("已保存")
+    with httpx.Client(base_url=chain.app.url, headers=chain.hq(), timeout=10) as http:
+        assert http.get("/api/deal-limits").json()["floor_pct"] == 80
     page.locator("#lang").click()
     english = page.get_by_test_id("group-progress").filter(has_text="Silk scarf")
     expect(english.get_by_test_id("group-line")).to_contain_text(
