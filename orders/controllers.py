@@ -25,6 +25,7 @@ from orders.deals import (
     add_stock,
     create_deal,
     deal_snapshots,
+    end_deal,
     launch_deal,
     stop_deal,
     to_ms,
@@ -384,6 +385,16 @@ class DealController(Controller):
     ) -> DealRead:
         await _check_deal_control(db, orders, caller, deal_id)
         _, news = await stop_deal(db, orders.services.redis, deal_id)
+        await orders.rooms.publish(news)
+        return await _deal_reply(db, orders, deal_id)
+
+    @post("/{deal_id:int}/end", opt=allow(Role.HQ, Role.HOST), status_code=200)
+    async def deal_end(
+        self, deal_id: PathId, caller: Principal, db: AsyncSession, orders: OrdersRuntime
+    ) -> DealRead:
+        """End a deal for good (a store deal gives its units back to the store's share)."""
+        await _check_deal_control(db, orders, caller, deal_id)
+        _, news = await end_deal(db, orders.services.redis, deal_id)
         await orders.rooms.publish(news)
         return await _deal_reply(db, orders, deal_id)
 

@@ -100,7 +100,13 @@ export async function openDealForm({ item, role, broadcastId, api }) {
       if (!body) return toast(t("picker.pick_first"), "error");
       try {
         const deal = await api.post("/api/deals", body);
-        await api.patch(`/api/broadcasts/${broadcastId}/window/${item.item_id}`, { deal_id: deal.id });
+        try {
+          await api.patch(`/api/broadcasts/${broadcastId}/window/${item.item_id}`, { deal_id: deal.id });
+        } catch (err) {
+          // Not shown anywhere, it would hold its stock: end it, then say why.
+          await api.post(`/api/deals/${deal.id}/end`, {}).catch(() => {});
+          throw err;
+        }
         toast(t("dealform.created"), "ok");
         resolve(deal);
         dialog.close();

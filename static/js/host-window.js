@@ -78,6 +78,7 @@ export class HostWindow {
         ? this.button(t("host.launch"), "launch", key, () => this.dealAction(deal, "launch"))
         : null,
       mayRun && status === "live" ? this.button(t("host.stop"), "stop", key, () => this.dealAction(deal, "stop")) : null,
+      mayRun && status === "stopped" ? this.button(t("dealform.end"), "stop", key, () => this.dealAction(deal, "end")) : null,
       mayPlan && status === "ended" ? plan() : null,
     );
   }

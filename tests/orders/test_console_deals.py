@@ -12,7 +12,6 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from orders.deals import end_deal
 from orders.persister import OrderPersister
 from server import factories
 from server.auth import Role
@@ -301,9 +300,7 @@ async def test_two_deals_planned_at_once_cannot_both_take_the_last_units(
     ] == 15
 
 
-async def test_an_ended_deal_gives_its_units_back_to_the_store(
-    client: Client, services: Services, shop: Shop
-) -> None:
+async def test_an_ended_deal_gives_its_units_back_to_the_store(client: Client, shop: Shop) -> None:
     first = (
         await client.post(
             "/api/deals", json=flash(shop, shop.scarf, price_fen=21000, stock=12), headers=shop.host
@@ -313,8 +310,11 @@ async def test_an_ended_deal_gives_its_units_back_to_the_store(
         "/api/deals", json=flash(shop, shop.scarf, price_fen=21000, stock=1), headers=shop.host
     )
     assert refused.status_code == 400
-    async with services.sessionmaker() as session:
-        await end_deal(session, services.redis, first["id"])
+    assert (
+        await client.post(f"/api/deals/{first['id']}/end", headers=shop.other_host)
+    ).status_code == 403
+    ended = await client.post(f"/api/deals/{first['id']}/end", headers=shop.host)
+    assert ended.json()["status"] == "ended"
     again = await client.post(
         "/api/deals", json=flash(shop, shop.scarf, price_fen=21000, stock=12), headers=shop.host
     )
