@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import orders.coupons_controllers
+import orders.deals_controllers
 import orders.groups_controllers
 import orders.on_behalf_controllers
 from orders.deals import (
@@ -24,10 +25,12 @@ from orders.deals import (
     add_stock,
     create_deal,
     deal_snapshots,
+    end_deal,
     launch_deal,
     stop_deal,
     to_ms,
 )
+from orders.deals_limits import StoreDealCheck
 from orders.intake import take_order
 from orders.keys import http_rate
 from orders.models import Deal, Order, Refund
@@ -337,12 +340,19 @@ class DealController(Controller):
     path = "/api/deals"
     tags = ("deals",)
 
-    @post(opt=allow(Role.HQ))
+    @post(opt=allow(Role.HQ, Role.HOST))
     async def plan_deal(
-        self, data: JSONBody[DealCreate], db: AsyncSession, orders: OrdersRuntime
+        self,
+        data: JSONBody[DealCreate],
+        caller: Principal,
+        db: AsyncSession,
+        orders: OrdersRuntime,
     ) -> DealRead:
-        """HQ plans a deal (flash sale, ...) on a product; it sells once launched."""
-        deal = await create_deal(db, data, rooms=orders.rooms)
+        """HQ plans a deal (flash sale, group-buy, pack...) on a product; a store host, on
+        their store's own items within HQ's limits (`/api/deal-limits`). It sells once
+        launched."""
+        check = StoreDealCheck(caller, orders.rooms) if caller.role is Role.HOST else None
+        deal = await create_deal(db, data, rooms=orders.rooms, check=check)
         return _deal_read(deal, deal.stock)
 
     @post("/{deal_id:int}/stock", opt=allow(Role.HQ), status_code=200)
@@ -375,6 +385,16 @@ class DealController(Controller):
     ) -> DealRead:
         await _check_deal_control(db, orders, caller, deal_id)
         _, news = await stop_deal(db, orders.services.redis, deal_id)
+        await orders.rooms.publish(news)
+        return await _deal_reply(db, orders, deal_id)
+
+    @post("/{deal_id:int}/end", opt=allow(Role.HQ, Role.HOST), status_code=200)
+    async def deal_end(
+        self, deal_id: PathId, caller: Principal, db: AsyncSession, orders: OrdersRuntime
+    ) -> DealRead:
+        """End a deal for good (a store deal gives its units back to the store's share)."""
+        await _check_deal_control(db, orders, caller, deal_id)
+        _, news = await end_deal(db, orders.services.redis, deal_id)
         await orders.rooms.publish(news)
         return await _deal_reply(db, orders, deal_id)
 
@@ -411,5 +431,6 @@ ROUTES: list[ControllerRouterHandler] = [
     *orders.groups_controllers.ROUTES,
     *orders.coupons_controllers.ROUTES,
     *orders.on_behalf_controllers.ROUTES,
+    *orders.deals_controllers.ROUTES,
 ]
 """orders/' HTTP routes, as the app registers them."""

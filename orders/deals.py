@@ -10,6 +10,7 @@ publishes.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import msgspec
@@ -54,8 +55,15 @@ def from_ms(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
 
-async def create_deal(session: AsyncSession, data: DealCreate, *, rooms: Rooms) -> Deal:
-    """HQ plans a deal; it sells once launched."""
+DealCheck = Callable[[AsyncSession, Deal], Awaitable[None]]
+"""More rules on a new deal, run in its transaction once it has its id (a store host's:
+orders/deals_limits.py); raising refuses the deal."""
+
+
+async def create_deal(
+    session: AsyncSession, data: DealCreate, *, rooms: Rooms, check: DealCheck | None = None
+) -> Deal:
+    """HQ (or a store host, with `check`) plans a deal; it sells once launched."""
     if data.kind not in KINDS:
         raise BadDeal(f"kind must be one of {sorted(KINDS)}")
     if data.stock_policy not in POLICIES:
@@ -97,6 +105,9 @@ async def create_deal(session: AsyncSession, data: DealCreate, *, rooms: Rooms) 
             status=DealStatus.DRAFT,
         )
         session.add(deal)
+        if check is not None:
+            await session.flush()
+            await check(session, deal)
     return deal
 
 

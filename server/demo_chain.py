@@ -109,6 +109,7 @@ async def seed_chain(session: AsyncSession) -> list[int]:
     buyers = [(cid, rng.choice(stores)) for cid in org.customer_ids if rng.random() < 0.4]
     await _seed_purchase_history(session, products[:WINDOW_SIZE], list_prices, buyers)
     await _seed_till_sales(session, stores)
+    await _seed_store_stock(session, stores, products)
     await _seed_online_sales(session, org, products[:WINDOW_SIZE], list_prices)
     window = [(pid, list_prices[pid] * 8 // 10) for pid in products[:WINDOW_SIZE]]
     to_launch = await _seed_tonight(session, org, window)
@@ -625,3 +626,12 @@ async def place_waiting_on_behalf(services: Services, deal_ids: list[int]) -> st
             ),
         )
     return placed.order_id
+
+
+async def _seed_store_stock(session: AsyncSession, stores: list[int], products: list[int]) -> None:
+    """Every store stocks every product, 20-60 units: what its host may put on a store deal
+    (the console's catalogue picker shows it). Fixed, not drawn, so no other draw moves."""
+    for s, store_id in enumerate(stores):
+        await factories.add_store_stock(
+            session, store_id, [(p, 20 + 10 * ((s + n) % 5)) for n, p in enumerate(products)]
+        )

@@ -32,6 +32,7 @@ from attribution.models import (
 from live.models import Broadcast, OnAirChange, Room, ViewerSession, WindowItem
 from live.publish import LiveRooms
 from orders.deals import create_deal, launch_deal
+from orders.deals_models import StoreStock
 from orders.models import Deal, Order, OrderEvent, Product
 from orders.schemas import DealCreate
 from server.model_base import Base, utcnow
@@ -423,3 +424,11 @@ async def add_on_air(
 ) -> OnAirChange:
     """The broadcast's host put `item_id` on air (None: took it off) at `at`."""
     return await _added(session, OnAirChange(broadcast_id=broadcast_id, item_id=item_id, at=at))
+
+
+async def add_store_stock(
+    session: AsyncSession, store_id: int, items: Sequence[tuple[int, int]]
+) -> None:
+    """The store's shelves: `items` is (product id, units); what its host may put on deals."""
+    session.add_all(StoreStock(store_id=store_id, product_id=p, units=n) for p, n in items)
+    await session.flush()

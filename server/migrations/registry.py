@@ -9,6 +9,7 @@ from __future__ import annotations
 import attribution.models
 import live.models
 import orders.coupons_models
+import orders.deals_models
 import orders.groups_models
 import orders.models
 from server.model_base import Base

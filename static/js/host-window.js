@@ -11,8 +11,8 @@ import { yuan } from "./money.js";
 import { toast } from "./toast.js";
 
 export class HostWindow {
-  constructor({ list, state, api, role }) {
-    Object.assign(this, { list, state, api, role });
+  constructor({ list, state, api, role, onNewDeal = null }) {
+    Object.assign(this, { list, state, api, role, onNewDeal });
     this.dragId = null;
     this.busy = new Set(); // buttons waiting for the server, by action key
   }
@@ -50,7 +50,7 @@ export class HostWindow {
           hidden ? h("span", { class: "origin origin-hidden" }, t("host.hidden")) : null,
         ),
         h("div", { class: "item-prices" }, h("b", {}, yuan(item.price_fen)), item.list_price_fen > item.price_fen ? h("s", {}, yuan(item.list_price_fen)) : null),
-        this.dealLine(deal),
+        this.dealLine(deal, item, own),
       ),
       h("div", { class: "item-actions" }, this.actions(item, own, hidden, onAir, ownOnAir)),
     );
@@ -58,8 +58,12 @@ export class HostWindow {
     return li;
   }
 
-  dealLine(deal) {
-    if (!deal) return h("div", { class: "item-deal muted" }, t("host.no_deal"));
+  dealLine(deal, item, own) {
+    // HQ plans deals on the hub's items, a store host on their own store's (host-deals.js).
+    const mayPlan = this.onNewDeal && own && (this.role === "hq" || this.role === "host");
+    const plan = () =>
+      this.button(t("dealform.new"), "small-btn new-deal", `plan-${item.item_id}`, () => this.onNewDeal(item));
+    if (!deal) return h("div", { class: "item-deal muted" }, t("host.no_deal"), mayPlan ? plan() : null);
     const status = deal.status || "draft";
     // HQ runs every deal; a store host only those its own broadcast sells.
     const mayRun = this.role === "hq" || (this.role === "host" && deal.broadcast_id === this.state.broadcast.id);
@@ -74,6 +78,8 @@ export class HostWindow {
         ? this.button(t("host.launch"), "launch", key, () => this.dealAction(deal, "launch"))
         : null,
       mayRun && status === "live" ? this.button(t("host.stop"), "stop", key, () => this.dealAction(deal, "stop")) : null,
+      mayRun && status === "stopped" ? this.button(t("dealform.end"), "stop", key, () => this.dealAction(deal, "end")) : null,
+      mayPlan && status === "ended" ? plan() : null,
     );
   }
 

@@ -4,7 +4,8 @@ import { createApi } from "./api.js";
 import { formatClock, syncClock } from "./clock.js";
 import { $, h } from "./dom.js";
 import { applyStatic, onLangChange, productName, t, toggleLang } from "./i18n.js";
-import { fenFromYuanText } from "./money.js";
+import { mountAddItem } from "./catalogue-picker.js";
+import { DealProgress, mountLimitsForm, openDealForm } from "./host-deals.js";
 import { HostChat } from "./host-chat.js";
 import { HostOrders } from "./host-orders.js";
 import { HostWindow } from "./host-window.js";
@@ -20,7 +21,14 @@ const api = createApi(() => token);
 const state = new RoomState();
 let role = null;
 
-const windowList = new HostWindow({ list: $("#items"), state, api, role: null });
+const windowList = new HostWindow({
+  list: $("#items"),
+  state,
+  api,
+  role: null,
+  onNewDeal: (item) => openDealForm({ item, role, broadcastId: state.broadcast.id, api }),
+});
+const progress = new DealProgress({ root: $("#deal-progress"), api, state });
 const chat = new HostChat({ list: $("#chat"), api, state });
 const orders = new HostOrders({
   api,
@@ -55,8 +63,11 @@ function renderBroadcast() {
   seen.hidden = state.broadcast.kind !== "store";
   seen.dataset.showing = state.showing();
   seen.textContent = t(relaying ? "host.viewers_see_relay" : "host.viewers_see_own");
-  // Only a store room adds its own items; the hub's window is planned with the deals.
-  $("#add-item").hidden = state.broadcast.kind !== "store";
+  // HQ adds the hub's items, a store host their store's; each picks from the catalogue.
+  $("#add-item").hidden = false;
+  const addTitle = $("#add-item h2");
+  addTitle.dataset.i18n = state.broadcast.kind === "store" ? "host.add_item" : "picker.add_hub_item";
+  addTitle.textContent = t(addTitle.dataset.i18n);
 }
 
 function renderCounts() {
@@ -79,6 +90,7 @@ function renderOnAir() {
 function renderWindow() {
   windowList.render();
   renderOnAir();
+  progress.refresh();
 }
 
 function renderAll() {
@@ -112,6 +124,7 @@ function onFrame(f) {
       return;
     case "ticker":
       orders.refresh();
+      progress.refresh();
       return;
     case "error":
       toast(f.message || f.code, "error");
@@ -120,7 +133,10 @@ function onFrame(f) {
       syncClock(f.server_time_ms, f.round_trip_ms);
       return;
   }
-  if (f.type === "stock") orders.refresh();
+  if (f.type === "stock") {
+    orders.refresh();
+    progress.refresh();
+  }
   const changed = state.apply(f);
   if (changed === "counts") renderCounts();
   else if (changed === "broadcast") renderBroadcast();
@@ -157,22 +173,10 @@ $("#lang").addEventListener("click", toggleLang);
 onLangChange(() => {
   if (state.ready) renderAll();
   orders.render();
+  progress.render();
 });
 
-$("#add-item").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  const productId = Number(form.product_id.value);
-  const priceFen = fenFromYuanText(form.price.value);
-  if (!productId || priceFen === null) return;
-  try {
-    await api.post(`/api/broadcasts/${state.broadcast.id}/window`, { product_id: productId, price_fen: priceFen });
-    toast(t("host.added"), "ok");
-    form.reset();
-  } catch (err) {
-    toast(err.message, "error");
-  }
-});
+mountAddItem({ form: $("#add-item"), api, broadcastId: () => state.broadcast.id });
 
 $("#chat-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -203,6 +207,7 @@ if (!roomId || !token) {
     .then((me) => {
       role = me.role;
       windowList.role = role;
+      if (role === "hq") mountLimitsForm({ root: $("#deal-limits"), api });
       document.body.dataset.role = role;
       if (state.ready) renderWindow();
     })
