@@ -30,9 +30,11 @@ from attribution.runtime import AttributionRuntime
 from live.directory import RoomDirectoryController
 from live.publish import LiveRooms
 from live.runtime import LiveRuntime
+from orders.persister_lag import read_backlog
 from orders.rooms_port import Rooms
 from orders.runtime import OrdersRuntime
 from server.auth import PUBLIC, Principal, TokenAuthMiddleware, role_guard, signer_of
+from server.backlog import BacklogProbe
 from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz
 from server.metrics import metrics
@@ -95,6 +97,11 @@ def provide_rooms(state: State) -> Rooms:
     """live/'s side of what orders/ needs of the rooms, handed to orders/' handlers here so
     orders/ never imports live/."""
     return _runtimes(state).orders.rooms
+
+
+def provide_backlog(state: State) -> BacklogProbe:
+    redis = _runtimes(state).services.redis
+    return BacklogProbe(lambda: read_backlog(redis))
 
 
 def provide_orders(state: State) -> OrdersRuntime:
@@ -164,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "services": Provide(provide_services, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
             "orders": Provide(provide_orders, sync_to_thread=False),
+            "backlog": Provide(provide_backlog, sync_to_thread=False),
             "live": Provide(provide_live, sync_to_thread=False),
             "attribution": Provide(provide_attribution, sync_to_thread=False),
         },
