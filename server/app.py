@@ -35,6 +35,7 @@ from orders.rooms_port import Rooms
 from orders.runtime import OrdersRuntime
 from server.auth import PUBLIC, Principal, TokenAuthMiddleware, role_guard, signer_of
 from server.backlog import BacklogProbe
+from server.demo_clip import MEDIA_URL, media_dir
 from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz
 from server.metrics import metrics
@@ -163,6 +164,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *API_ROUTES,
             metrics,
             create_static_files_router("/static", [STATIC_DIR], opt=PUBLIC, html_mode=False),
+            # Media the app keeps under its var dir: the demo's HLS clip (server/demo_clip.py).
+            create_static_files_router(
+                MEDIA_URL,
+                [media_dir(settings.var_path)],
+                opt=PUBLIC,
+                html_mode=False,
+                include_in_schema=False,
+            ),
         ],
         lifespan=[lifespan],
         dependencies={
