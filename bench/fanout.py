@@ -393,7 +393,8 @@ def serve_bare(port: int) -> None:
             finally:
                 viewers.discard(connection)
 
-        async with serve(handler, "127.0.0.1", port, compression=None) as server:
+        # 200 handshakes at a time overflow the default listen queue (100) on a busy machine.
+        async with serve(handler, "127.0.0.1", port, compression=None, backlog=1024) as server:
             await server.serve_forever()
 
     with contextlib.suppress(KeyboardInterrupt):
