@@ -428,11 +428,12 @@ async def run(options: Options) -> str:
                     if steps
                     else "held_ratio=0.00 (no step ran)"
                 )
+                shown = best or (steps[0] if steps else None)  # the lowest step's when none held
                 cpu_us = (
                     " ".join(
-                        f"{n}={best.cpu_us[n]:.0f}" for n in ("nodes", "worker", "redis", "server")
+                        f"{n}={shown.cpu_us[n]:.0f}" for n in ("nodes", "worker", "redis", "server")
                     )
-                    if best
+                    if shown
                     else "-"
                 )
                 return (
