@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench-fanout bench-orders bench-inprocess bench-soak clean
+.PHONY: demo test lint bench-fanout bench-orders bench-joins bench-inprocess bench-soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -28,9 +28,13 @@ lint: $(STAMP)
 
 bench-fanout: $(STAMP)
 	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.fanout --viewers 5000
 
 bench-orders: $(STAMP)
 	$(BIN)/python -m bench.orders
+
+bench-joins: $(STAMP)
+	$(BIN)/python -m bench.joins
 
 bench-inprocess: $(STAMP)
 	$(BIN)/python -m bench.inprocess

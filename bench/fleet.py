@@ -172,7 +172,13 @@ async def open_client(url: str, make: Callable[..., ClientConnection]) -> Client
                 proxy=None,
                 create_connection=make,  # type: ignore[arg-type]
             )
-        except (OSError, websockets.InvalidStatus, TimeoutError):
+        except (
+            OSError,
+            websockets.InvalidStatus,
+            websockets.InvalidMessage,
+            websockets.ConnectionClosed,
+            TimeoutError,
+        ):
             if attempt == 4:
                 raise
             await asyncio.sleep(0.2 * (attempt + 1))

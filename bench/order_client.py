@@ -163,9 +163,17 @@ class Pacer:
     TICK = 0.001
 
     def __init__(
-        self, sockets: list[OrderConnection], deal_id: int, interval: float, seconds: float
+        self,
+        sockets: list[OrderConnection],
+        deal_id: int,
+        interval: float,
+        seconds: float,
+        prefix: str = "s",
     ) -> None:
+        """`prefix` starts every idempotency key: a phase after another needs its own, or its
+        orders would be answered as the earlier phase's repeats."""
         self.sockets, self.deal_id, self.interval = sockets, deal_id, interval
+        self.prefix = prefix
         self.result = Sustained()
         self.started = time.monotonic()
         self.stop_at = self.started + seconds
@@ -201,7 +209,7 @@ class Pacer:
         self._sent[n] = now
         self._orders[n] += 1
         self._in_flight += 1
-        self.sockets[n].send_order(f"s{n}-{self._orders[n]}", self.deal_id)
+        self.sockets[n].send_order(f"{self.prefix}{n}-{self._orders[n]}", self.deal_id)
 
     def _answered(self, socket: OrderConnection, reply: Reply) -> None:
         now = time.monotonic()

@@ -3,29 +3,29 @@
 Starts an embedded Redis, a SQLite database, two app nodes and a worker, then
 
 1. drives the reserve script directly from this process, with as many concurrent tasks as
-   there are viewers, for the direct rate D (the nodes are idle meanwhile), then drops that
-   deal's keys so they do not weigh on the later phases' AOF rewrites;
-2. connects the viewers to a live room over the room socket (spread over both nodes); they
-   all order one flash-sale item with 500 units at once (one unit each);
-3. then order an unlimited item for S seconds, together offering L x D orders a second
-   (default L = 0.52: the target is p99 < 100 ms at R >= 0.5, so the waits are measured at
-   that rate, with 2 % for the last replies the phase waits for), each viewer at its own
+   there are viewers, for the direct rate D and its CPU per call (the nodes are idle
+   meanwhile), then drops that deal's keys so they do not weigh on the later phases' AOF
+   rewrites;
+2. connects the viewers to a live room over the room socket (spread over both nodes): enough
+   of them that the room's per-viewer order rate limit never caps the highest offer; they all
+   order one flash-sale item with 500 units at once (one unit each);
+3. steps the offered load up on an unlimited item (bench/capacity.py): L x D orders a second
+   for a few seconds per step (L = 0.2, 0.3, ... 1.0 by default), each viewer at its own
    steady pace and never more than one order in flight, timing each order from send to
-   order.accepted. A system that keeps up accepts all of it with short waits; one that does
-   not falls behind, and both its rate and its waits show it. `--load 0.6` or more shows
-   where this machine saturates.
+   order.accepted, until the p99 passes 100 ms or the accepted rate falls below 90 % of the
+   offer. Each step prints its rates, waits and server CPU per accepted order.
 
-Redis is configured as the embedded default is. Its AOF rewrites are printed with the phase:
-`--rewrite-at T` starts one T seconds into the sustained phase, to show what one costs, and
-`--aof-rewrite-min-mb 64` puts back Redis' own threshold (one rewrite every ~15 s here).
+Redis is configured as the embedded default is. Its AOF rewrites are printed with the steps:
+`--rewrite-at T` starts one T seconds into the stepping, to show what one costs, and
+`--aof-rewrite-min-mb 64` puts back Redis' own threshold.
 
 Then it waits for the worker to drain the streams, checks the database, and drives the script
 directly again for a few seconds: when that rate moved by more than 15 %, the machine's speed
-changed during the run and it says so. Last line:
-`orders ratio=R accepted_per_s=N p50_ms=A p99_ms=B oversold=0 lost=0 duplicates=0`, where R is
-the sustained accepted rate over the direct-script rate. The line before it is the group-join
-storm's (bench/group_storm.py): joins accepted per second against the direct script, p99,
-members over size.
+changed during the run and it says so. The line before the last is the group-join storm's
+(bench/group_storm.py). Last line: the highest step held,
+`orders held_ratio=R accepted_per_s=N p50_ms=A p99_ms=B oversold=0 lost=0 duplicates=0
+cpu_us_per_order=... direct_cpu_us_per_call=...`, where R is that step's accepted rate over
+the direct-script rate (0 when even the first step was not held).
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ import argparse
 import asyncio
 import gc
 import itertools
+import math
 import os
 import shutil
-import statistics
 import tempfile
 import time
 from dataclasses import dataclass
@@ -45,10 +45,11 @@ from pathlib import Path
 import uvloop
 from sqlalchemy import func, select
 
+from bench.capacity import Step, step_up
 from bench.group_storm import SIZE as GROUP_SIZE
 from bench.group_storm import group_storm
-from bench.measure import cpu_now, cpu_percent, cpu_text, percentile
-from bench.order_client import OrderConnection, Pacer, Sustained, connect
+from bench.measure import cpu_now, cpu_percent, cpu_text
+from bench.order_client import OrderConnection, connect
 from bench.processes import ServiceProcess, app_process, worker_process
 from bench.stack import embedded_stack, until_no_aof_rewrite
 from live.ratelimit import viewer_buckets
@@ -66,7 +67,11 @@ ROOM_ORDER_RATE = viewer_buckets()["order.place"].rate
 """A viewer's orders a second the room socket lets through (live/ratelimit.py)."""
 PHASE_TIMEOUT_S = 60
 """An order phase that has not ended this long after it should have is stuck: fail the run."""
+DIRECT_S = 8.0
 DIRECT_AGAIN_S = 5.0
+BASE_VIEWERS = 2000
+"""The direct script's concurrent tasks, and the fewest viewers."""
+DEFAULT_LOADS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 DRIFT = 0.15
 """Beyond this change of the direct rate between the first and last phase, the run says so."""
 
@@ -213,13 +218,6 @@ async def connect_viewers(
     return sockets
 
 
-async def sustained_phase(
-    sockets: list[OrderConnection], deal_id: int, interval: float, seconds: float
-) -> Sustained:
-    async with asyncio.timeout(seconds + PHASE_TIMEOUT_S):
-        return await Pacer(sockets, deal_id, interval, seconds).run()
-
-
 async def compact_aof(services: Services) -> None:
     """Rewrite Redis' append-only file now and wait for it: the direct phase wrote tens of MB
     to it, and Redis rewrites it in a forked child once it has doubled, which on two shared
@@ -241,16 +239,6 @@ async def watch_rewrites(services: Services, started: float, spans: list[list[fl
         elif not running and spans and not spans[-1][1]:
             spans[-1][1] = at
         await asyncio.sleep(0.1)
-
-
-def worst_seconds(sustained: Sustained, count: int = 3) -> str:
-    """The seconds of the phase with the slowest orders: whether the tail is a few bad moments
-    (a collection, a fork) or spread evenly."""
-    by_second: dict[int, list[float]] = {}
-    for at, latency in zip(sustained.sent_at, sustained.latencies_ms, strict=True):
-        by_second.setdefault(int(at), []).append(latency)
-    p99s = sorted(((percentile(v, 0.99), s) for s, v in by_second.items()), reverse=True)
-    return ", ".join(f"{p99:.0f} ms at {second} s" for p99, second in p99s[:count])
 
 
 async def redis_costs(services: Services) -> str:
@@ -277,7 +265,7 @@ def cpu_pids(processes: list[ServiceProcess], redis_server: EmbeddedRedis) -> di
 class Options:
     viewers: int
     seconds: float
-    load: float
+    loads: list[float]
     worker_nice: int | None
     aof_rewrite_min_mb: int
     rewrite_at: float | None
@@ -288,8 +276,29 @@ async def rewrite_at(services: Services, seconds: float) -> None:
     await services.redis.bgrewriteaof()
 
 
+async def more_viewers(services: Services, seeded: Seeded, count: int) -> None:
+    """Members of the room's store up to `count`: the offer must not meet the rate limit."""
+    missing = count - len(seeded.customer_ids)
+    if missing > 0:
+        async with services.sessionmaker() as session, session.begin():
+            more = await factories.add_customers(session, missing, [seeded.store_id], "more-")
+            seeded.customer_ids += [c.id for c in more]
+
+
+def viewers_needed(options: Options, direct: float) -> int:
+    """Enough viewers that the highest step's offer stays under the room's rate limit."""
+    if options.viewers:
+        return options.viewers
+    return max(BASE_VIEWERS, math.ceil(max(options.loads) * direct / ROOM_ORDER_RATE * 1.1))
+
+
+def highest_held(steps: list[Step]) -> Step | None:
+    held = [step for step in steps if step.held]
+    return held[-1] if held else None
+
+
 async def run(options: Options) -> str:
-    viewers, seconds, load = options.viewers, options.seconds, options.load
+    seconds = options.seconds
     workdir = Path(tempfile.mkdtemp(prefix="bench-orders-"))
     processes: list[ServiceProcess] = []
     try:
@@ -300,17 +309,23 @@ async def run(options: Options) -> str:
         async with embedded_stack(workdir, redis_settings, **settings) as stack:
             services, redis_server, env = stack.services, stack.redis_server, stack.env
             try:
-                seeded = await seed(services, viewers)
+                tasks = options.viewers or BASE_VIEWERS
+                seeded = await seed(services, tasks)
 
                 # 1. the script, directly, with as many concurrent tasks as there are viewers
                 pids = cpu_pids(processes, redis_server)
                 started, cpu0 = time.monotonic(), cpu_now(pids)
-                direct = await direct_phase(services, viewers, min(seconds, 10.0))
+                direct = await direct_phase(services, tasks, DIRECT_S)
                 cpu1 = cpu_now(pids)
-                cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, time.monotonic() - started)
-                print(f"direct script: {direct:.0f} calls/s with {viewers} concurrent tasks")
+                elapsed = time.monotonic() - started
+                cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, elapsed)
+                calls = direct * DIRECT_S
+                direct_us = {n: 1e6 * (cpu1[n] - cpu0[n]) / calls for n in ("redis", "clients")}
+                print(f"direct script: {direct:.0f} calls/s with {tasks} concurrent tasks")
                 print(f"  cpu (of one core): {cpu_text(cpu)}", flush=True)
 
+                viewers = viewers_needed(options, direct)
+                await more_viewers(services, seeded, viewers)
                 await compact_aof(services)
                 nodes = [app_process(f"app-{n}", env, workdir).start() for n in (1, 2)]
                 processes = [*nodes, worker_process("worker", env, workdir).start()]
@@ -333,13 +348,11 @@ async def run(options: Options) -> str:
                     f"flash sale: {len(flash_ok)} accepted of {viewers} in {flash_ms:.0f} ms; refused: {reasons}"
                 )
 
-                # 3. the sustained stream on the unlimited item, offering load x direct a second
-                offered = load * direct
-                interval = max(viewers / offered, 1 / ROOM_ORDER_RATE)
-                if interval > viewers / offered:
-                    print(
-                        f"  note: {viewers} viewers at the room's {ROOM_ORDER_RATE:g}/s offer only {viewers * ROOM_ORDER_RATE:.0f}/s"
-                    )
+                # 3. the offer stepped up on the unlimited item until it is no longer held
+                limit = viewers * ROOM_ORDER_RATE
+                loads = [load for load in options.loads if load * direct <= limit]
+                if len(loads) < len(options.loads):
+                    print(f"  note: {viewers} viewers offer at most {limit:.0f}/s; steps cut")
                 pids = cpu_pids(processes, redis_server)
                 await services.redis.config_resetstat()  # command costs of this phase only
                 rewrites: list[list[float]] = []
@@ -350,24 +363,12 @@ async def run(options: Options) -> str:
                     watchers.append(asyncio.create_task(rewrite_at(services, options.rewrite_at)))
                 gc.freeze()  # the generator's own collections would show as the system's waits
                 gc.disable()
-                cpu0 = cpu_now(pids)
                 try:
-                    sustained = await sustained_phase(sockets, seeded.open_deal, interval, seconds)
+                    steps = await step_up(sockets, seeded.open_deal, loads, direct, seconds, pids)
                 finally:
                     gc.enable()
                     for watcher in watchers:
                         watcher.cancel()
-                cpu1 = cpu_now(pids)
-                cpu = cpu_percent({n: cpu1[n] - cpu0[n] for n in pids}, sustained.seconds)
-                rate = len(sustained.accepted_ids) / sustained.seconds
-                print(
-                    f"sustained: offered {viewers / interval:.0f}/s, accepted {len(sustained.accepted_ids)} in "
-                    f"{sustained.seconds:.1f} s = {rate:.0f}/s; refused: {sustained.refused}"
-                )
-                print(
-                    f"  worst seconds (p99 of the orders sent in them): {worst_seconds(sustained)}"
-                )
-                print(f"  cpu (of one core): {cpu_text(cpu)}")
                 spans = ", ".join(
                     f"{a:.1f}-{b:.1f} s" if b else f"from {a:.1f} s" for a, b in rewrites
                 )
@@ -379,7 +380,9 @@ async def run(options: Options) -> str:
 
                 # 4. the worker drains; check the database
                 print("waiting for the worker to drain ...", flush=True)
-                accepted_ids = sustained.accepted_ids | {f.order_id for f in flash_ok}
+                accepted_ids = {f.order_id for f in flash_ok}
+                for step in steps:
+                    accepted_ids |= step.accepted_ids
                 deals = [seeded.flash_deal, seeded.open_deal]
                 drain_started = time.monotonic()
                 await until_drained(services, deals, len(accepted_ids), within=300)
@@ -397,7 +400,7 @@ async def run(options: Options) -> str:
                     )
                 # 5. the direct rate again, everything else idle: the machine's speed drifts
                 # (docs/benchmarks.md), and a run it drifted in does not compare with others.
-                again = await direct_phase(services, viewers, DIRECT_AGAIN_S)
+                again = await direct_phase(services, tasks, DIRECT_AGAIN_S)
                 print(
                     f"direct script again: {again:.0f} calls/s ({again / direct:.0%} of the first)"
                     + ("" if abs(again / direct - 1) <= DRIFT else "; the machine's speed moved")
@@ -405,19 +408,39 @@ async def run(options: Options) -> str:
                 # 6. the group-join storm, on the same direct footing (bench/group_storm.py)
                 async with services.sessionmaker() as session:
                     tee = await session.scalar(select(Product.id).where(Product.sku == "MD0009"))
-                leaders = seeded.customer_ids[: max(1, viewers // GROUP_SIZE)]
-                print(await group_storm(services, int(tee or 0), leaders, viewers, again))
+                leaders = seeded.customer_ids[: max(1, tasks // GROUP_SIZE)]
+                print(await group_storm(services, int(tee or 0), leaders, tasks, again))
                 lost = len(accepted_ids - set(in_db))
                 duplicates = len(in_db) - len(set(in_db)) + len(set(in_db) - accepted_ids)
                 flash_left = int(
                     await services.redis.hget(DealKeys(seeded.flash_deal).state, "stock") or 0
                 )
                 oversold = max(0, int(flash_units or 0) - FLASH_UNITS) + max(0, -flash_left)
-                latencies = sustained.latencies_ms or [0.0]
+                best = highest_held(steps)
+                held = (
+                    f"held_ratio={best.accepted_per_s / direct:.2f} load={best.load:.2f} "
+                    f"accepted_per_s={best.accepted_per_s:.0f} "
+                    f"p50_ms={best.p50_ms:.1f} p99_ms={best.p99_ms:.1f}"
+                    if best
+                    else "held_ratio=0.00 (not even the first step: "
+                    f"{steps[0].accepted_per_s / direct:.2f} of direct at p99_ms="
+                    f"{steps[0].p99_ms:.1f})"
+                    if steps
+                    else "held_ratio=0.00 (no step ran)"
+                )
+                shown = best or (steps[0] if steps else None)  # the lowest step's when none held
+                cpu_us = (
+                    " ".join(
+                        f"{n}={shown.cpu_us[n]:.0f}" for n in ("nodes", "worker", "redis", "server")
+                    )
+                    if shown
+                    else "-"
+                )
                 return (
-                    f"orders ratio={rate / direct:.2f} accepted_per_s={rate:.0f} "
-                    f"p50_ms={statistics.median(latencies):.1f} p99_ms={percentile(latencies, 0.99):.1f} "
-                    f"oversold={oversold} lost={lost} duplicates={duplicates}"
+                    f"orders {held} oversold={oversold} lost={lost} duplicates={duplicates} "
+                    f"cpu_us_per_order[{cpu_us}] "
+                    f"direct_cpu_us_per_call[redis={direct_us['redis']:.0f} "
+                    f"script_client={direct_us['clients']:.0f}] direct_per_s={direct:.0f}"
                 )
             finally:
                 for process in processes:  # before the stack's Redis: they use it
@@ -428,10 +451,18 @@ async def run(options: Options) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--viewers", type=int, default=2000)
-    parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument(
-        "--load", type=float, default=0.52, help="offered orders/s as a fraction of the direct rate"
+        "--viewers",
+        type=int,
+        default=0,
+        help="viewers (default: enough that the rate limit never caps the highest step)",
+    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds per step")
+    parser.add_argument(
+        "--loads",
+        type=lambda text: [float(v) for v in text.split(",")],
+        default=DEFAULT_LOADS,
+        help="the steps' offered orders/s as fractions of the direct rate, comma-separated",
     )
     parser.add_argument(
         "--worker-nice",
@@ -450,7 +481,7 @@ def main() -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="start an AOF rewrite this many seconds into the sustained phase",
+        help="start an AOF rewrite this many seconds into the stepping",
     )
     args = parser.parse_args()
     line = uvloop.run(run(Options(**vars(args))))

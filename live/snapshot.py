@@ -99,10 +99,11 @@ def not_on_sale(snapshot: Snapshot, deal_id: int) -> str | None:
     """Why a deal of this room's window does not sell here now (None: it may).
 
     A deal sells while a broadcast showing it is live (or in its replay): its own broadcast,
-    and for a hub deal in a relaying store room, the hub's or the store's own. A deal the
-    window does not show is left to orders/ to judge."""
+    and for a hub deal in a relaying store room, the hub's or the store's own. A pre-sale
+    deal (预售) says it sells before the show, so it sells whatever the broadcasts' state. A
+    deal the window does not show is left to orders/ to judge."""
     deal = snapshot.deals.get(deal_id)
-    if deal is None or deal.broadcast_id is None:
+    if deal is None or deal.broadcast_id is None or deal.presale:
         return None
     showing = [snapshot.broadcast]
     hub = snapshot.hub_broadcast

@@ -305,6 +305,7 @@ def _deal_read(deal: Deal, left: int, status: DealStatus | None = None) -> DealR
         stock_policy=deal.stock_policy,
         starts_at_ms=to_ms(deal.starts_at),
         ends_at_ms=to_ms(deal.ends_at),
+        presale=deal.presale,
     )
 
 

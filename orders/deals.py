@@ -103,6 +103,7 @@ async def create_deal(
             stock_policy=data.stock_policy,
             params=dict(data.params),
             status=DealStatus.DRAFT,
+            presale=data.presale,
         )
         session.add(deal)
         if check is not None:
@@ -261,6 +262,7 @@ def _snapshot(deal: Deal, left: int, status: DealStatus) -> DealView:
         ends_at_ms=to_ms(deal.ends_at),
         product_id=deal.product_id,
         broadcast_id=deal.broadcast_id,
+        presale=deal.presale,
     )
 
 

@@ -53,6 +53,9 @@ class Deal(Base):
     stock_policy: Mapped[str] = mapped_column(String(16), default="hold")  # hold | first_paid
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    presale: Mapped[bool] = mapped_column(default=False)
+    """预售: meant to sell before the show, so it sells while no broadcast showing it is live
+    yet; every other deal waits for the show (live/snapshot.py `not_on_sale`)."""
 
 
 class Order(Base):

@@ -32,6 +32,8 @@ class DealView(msgspec.Struct, frozen=True):
     product_id: int
     broadcast_id: int | None
     """The broadcast that sells it: its host (or HQ, for the hub) launches and stops it."""
+    presale: bool = False
+    """预售: sells before its broadcast is live, where other deals wait for the show."""
 
 
 class DealTerms(msgspec.Struct, frozen=True):
@@ -133,6 +135,8 @@ class DealCreate(msgspec.Struct, forbid_unknown_fields=True):
     stock_policy: Text16 = "hold"
     params: Annotated[dict[Text64, Text500 | Int32 | bool | None], msgspec.Meta(max_length=32)] = {}
     """Kind-specific settings (group size, coupons in a pack): flat, bounded values only."""
+    presale: bool = False
+    """预售: the deal sells before the show (while no broadcast showing it is live)."""
 
 
 class StockAdd(msgspec.Struct, forbid_unknown_fields=True):
@@ -152,3 +156,4 @@ class DealRead(msgspec.Struct):
     stock_policy: str
     starts_at_ms: int | None
     ends_at_ms: int | None
+    presale: bool = False

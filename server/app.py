@@ -30,9 +30,12 @@ from attribution.runtime import AttributionRuntime
 from live.directory import RoomDirectoryController
 from live.publish import LiveRooms
 from live.runtime import LiveRuntime
+from orders.persister_lag import read_backlog
 from orders.rooms_port import Rooms
 from orders.runtime import OrdersRuntime
 from server.auth import PUBLIC, Principal, TokenAuthMiddleware, role_guard, signer_of
+from server.backlog import BacklogProbe
+from server.demo_clip import MEDIA_URL, media_dir
 from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz
 from server.metrics import metrics
@@ -97,6 +100,11 @@ def provide_rooms(state: State) -> Rooms:
     return _runtimes(state).orders.rooms
 
 
+def provide_backlog(state: State) -> BacklogProbe:
+    redis = _runtimes(state).services.redis
+    return BacklogProbe(lambda: read_backlog(redis))
+
+
 def provide_orders(state: State) -> OrdersRuntime:
     return _runtimes(state).orders
 
@@ -156,6 +164,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *API_ROUTES,
             metrics,
             create_static_files_router("/static", [STATIC_DIR], opt=PUBLIC, html_mode=False),
+            # Media the app keeps under its var dir: the demo's HLS clip (server/demo_clip.py).
+            create_static_files_router(
+                MEDIA_URL,
+                [media_dir(settings.var_path)],
+                opt=PUBLIC,
+                html_mode=False,
+                include_in_schema=False,
+            ),
         ],
         lifespan=[lifespan],
         dependencies={
@@ -164,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "services": Provide(provide_services, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
             "orders": Provide(provide_orders, sync_to_thread=False),
+            "backlog": Provide(provide_backlog, sync_to_thread=False),
             "live": Provide(provide_live, sync_to_thread=False),
             "attribution": Provide(provide_attribution, sync_to_thread=False),
         },

@@ -17,6 +17,7 @@ from orders.groups_models import GroupBuy, GroupStatus
 from orders.groups_views import share_path
 from server.auth import Principal, Role, TokenSigner
 from server.demo_chain import open_demo_group, place_waiting_on_behalf, seed_chain, seed_last_night
+from server.demo_clip import prepare_demo_clip
 from server.model_base import utcnow
 from server.services import services_scope
 from server.settings import Settings
@@ -69,6 +70,7 @@ class DemoSummary:
 
 async def load_demo_data(settings: Settings) -> DemoSummary:
     """Load the demo chain once; on a database that has it, describe what is there."""
+    prepare_demo_clip(settings.var_path)  # what its rooms play
     async with services_scope(settings) as services, services.sessionmaker() as session:
         to_launch: list[int] = []
         last_night = None

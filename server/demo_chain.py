@@ -31,6 +31,7 @@ from orders.payments import SandboxProvider, handle_notification
 from orders.persister import OrderPersister
 from server import factories
 from server.auth import Principal, Role
+from server.demo_clip import CLIP_URL
 from server.model_base import utcnow
 from server.services import Services
 
@@ -334,7 +335,7 @@ async def _seed_tonight(
     start = (utcnow() + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
     poster = "/static/img/poster.svg"
     hub = await factories.add_broadcast(
-        session, host_id=org.hq_staff_id, starts_at=start, poster_url=poster
+        session, host_id=org.hq_staff_id, starts_at=start, poster_url=poster, play_url=CLIP_URL
     )
     await factories.add_room(session, hub.id)
     items = await factories.add_window(session, hub.id, window)

@@ -190,6 +190,7 @@ async def add_broadcast(
     host_id: int | None = None,
     relays_id: int | None = None,
     poster_url: str = "",
+    play_url: str = "",
 ) -> Broadcast:
     """A broadcast of `BROADCAST_HOURS` from `starts_at` (now by default); a live one started
     then."""
@@ -207,6 +208,7 @@ async def add_broadcast(
             scheduled_end_at=start + timedelta(hours=BROADCAST_HOURS),
             started_at=start if status == "live" else None,
             poster_url=poster_url,
+            play_url=play_url,
         ),
     )
 
@@ -229,6 +231,7 @@ async def add_store_relay(
         host_id=host_id,
         relays_id=hub.id,
         poster_url=hub.poster_url,
+        play_url=hub.play_url,
     )
     return relay, await add_room(session, relay.id, store.id)
 

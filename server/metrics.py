@@ -14,6 +14,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -21,6 +22,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from server.auth import PUBLIC
+from server.backlog import BacklogProbe
 
 TOP_ROOMS = 20
 """Rooms reported by name; the others are summed: bounded label cardinality."""
@@ -46,6 +48,17 @@ ORDER_SECONDS = Histogram(
     "storecast_order_accept_seconds",
     "From an order.place frame read to its reply written, accepted orders",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+
+PERSISTER_LAG = Gauge(
+    "storecast_persister_lag_seconds",
+    "Age of the oldest accepted order not yet in SQL (stream-to-SQL lag), read at scrape",
+)
+UNPERSISTED = Gauge(
+    "storecast_persister_unpersisted", "Accepted orders in the streams not yet in SQL"
+)
+DEAD_LETTERS = Gauge(
+    "storecast_persister_dead_letters", "Order stream entries given up to the dead letters"
 )
 
 RoomCounts = Callable[[], dict[int, int]]
@@ -85,7 +98,16 @@ def watch_rooms(source: RoomCounts) -> Callable[[], None]:
     return lambda: ROOM_CONNECTIONS.sources.remove(source)
 
 
-@get("/metrics", opt=PUBLIC, tags=["ops"], include_in_schema=False, sync_to_thread=False)
-def metrics() -> Response[bytes]:
-    """Scraped by Prometheus from inside the network; the proxy does not route it."""
+@get("/metrics", opt=PUBLIC, tags=["ops"], include_in_schema=False)
+async def metrics(backlog: BacklogProbe) -> Response[bytes]:
+    """Scraped by Prometheus from inside the network; the proxy does not route it. The
+    persister's backlog is Redis' (every node reports the same), read at each scrape."""
+    try:
+        found = await backlog.read()
+    except Exception:  # a scrape still reports the process' own counters
+        PERSISTER_LAG.set(float("nan"))
+    else:
+        PERSISTER_LAG.set(found.lag_seconds)
+        UNPERSISTED.set(found.unpersisted)
+        DEAD_LETTERS.set(found.dead_letters)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

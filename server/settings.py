@@ -108,6 +108,9 @@ class OrderSettings(msgspec.Struct, frozen=True):
     """The 32-byte APIv3 key that decrypts notice resources (AEAD_AES_256_GCM)."""
     wechatpay_notify_url: str = ""
     """Our notify URL as WeChat Pay reaches it; empty means public_url + /api/payments/notify."""
+    persister_lag_alarm_seconds: float = 30.0
+    """STORECAST_ORDERS_PERSISTER_LAG_ALARM_SECONDS: /healthz says `degraded` while the oldest
+    accepted order not yet in SQL is older than this (the persister, in the worker, trails)."""
 
 
 class WorkerSettings(msgspec.Struct, frozen=True):

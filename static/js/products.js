@@ -32,6 +32,8 @@ export function dealRow(deal) {
   if (phase === "draft" && deal.kind !== "flash_sale") return null;
   const row = h("div", { class: `deal-row deal-${phase}` });
   row.append(h("span", { class: "deal-badge" }, icon("bolt"), t(`deal.${deal.kind}`)));
+  // 预售: sold before the show, where every other deal waits for the broadcast to go live.
+  if (deal.presale) row.append(h("span", { class: "deal-badge deal-presale" }, t("deal.presale")));
   if (phase === "draft") {
     row.append(h("span", { class: "countdown" }, t("deal.not_started")));
   } else if (phase === "upcoming") {

@@ -16,7 +16,14 @@ Client = AsyncTestClient[Litestar]
 async def test_health_reports_database_and_redis_up(client: Client) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "ok",
+        "persister": "ok",
+        "persister_lag_seconds": 0.0,
+        "dead_letters": 0,
+    }
 
 
 async def test_api_docs_are_served_at_schema(client: Client) -> None:

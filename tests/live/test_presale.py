@@ -1,0 +1,87 @@
+"""A pre-sale deal (预售) says so and sells before the show; other deals wait for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.factories import add_product
+from tests.live.conftest import Chain, next_frame
+from tests.live.test_relay_selling import order
+
+pytestmark = pytest.mark.database
+
+
+async def presale_on_the_hub(chain: Chain, hub: int) -> int:
+    """HQ plans a pre-sale deal, launches it and puts it in the hub's window."""
+    async with chain.services.sessionmaker() as session, session.begin():
+        product = (await add_product(session, sku="PRE001", name="预售羽绒服")).id
+    planned = await chain.http.post(
+        "/api/deals",
+        json={
+            "kind": "flash_sale",
+            "product_id": product,
+            "price_fen": 29900,
+            "stock": 5,
+            "broadcast_id": hub,
+            "presale": True,
+        },
+        headers=chain.hq,
+    )
+    assert planned.status_code == 201, planned.text
+    assert planned.json()["presale"] is True
+    deal = int(planned.json()["id"])
+    launched = await chain.http.post(f"/api/deals/{deal}/launch", headers=chain.hq)
+    assert launched.status_code == 200, launched.text
+    item = await chain.http.post(
+        f"/api/broadcasts/{hub}/window",
+        json={"product_id": product, "price_fen": 39900},
+        headers=chain.hq,
+    )
+    assert item.status_code == 201, item.text
+    linked = await chain.http.patch(
+        f"/api/broadcasts/{hub}/window/{item.json()['item_id']}",
+        json={"deal_id": deal},
+        headers=chain.hq,
+    )
+    assert linked.status_code == 200, linked.text
+    return deal
+
+
+async def test_only_a_presale_deal_sells_while_no_broadcast_showing_it_is_live(
+    chain: Chain,
+) -> None:
+    room = chain.store_room(0)
+    hub = (await chain.room(chain.demo.hub_room_id))["broadcast"]["id"]
+    presale = await presale_on_the_hub(chain, hub)
+    async with chain.viewer(room, customer_id=2) as socket:
+        snapshot = await next_frame(socket, "snapshot")
+        assert snapshot["broadcast"]["status"] == snapshot["hub_broadcast"]["status"] == "scheduled"
+        deals = snapshot["deals"]
+        assert deals[str(presale)]["presale"] is True  # the room card shows 预售
+        regular = next(
+            d["deal_id"]
+            for d in deals.values()
+            if d["status"] == "live" and d.get("broadcast_id") == hub and not d["presale"]
+        )
+        taken = await order(socket, presale, "presale-before-the-show")
+        assert taken["type"] == "order.accepted", taken
+        refused = await order(socket, regular, "regular-before-the-show")
+        assert (refused["type"], refused["reason"]) == ("order.rejected", "deal_not_live")
+
+        went = await chain.http.post(f"/api/broadcasts/{hub}/live", headers=chain.hq)
+        assert went.status_code == 200, went.text
+        await next_frame(socket, "broadcast.state")
+        during = await order(socket, presale, "presale-during-the-show")
+        assert during["type"] == "order.accepted", during  # still sells once the show is on
+
+
+async def test_a_deal_is_no_presale_unless_planned_as_one(chain: Chain) -> None:
+    async with chain.services.sessionmaker() as session, session.begin():
+        product = (await add_product(session, sku="REG001")).id
+    planned = await chain.http.post(
+        "/api/deals",
+        json={"kind": "flash_sale", "product_id": product, "price_fen": 100, "stock": 1},
+        headers=chain.hq,
+    )
+    assert planned.status_code == 201, planned.text
+    assert planned.json()["presale"] is False
