@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.store_figures import GuideFigures, guide_figures
-from live.kpis import first_broadcasts, store_kpis
+from live.kpis import KPI_DEFINITIONS, first_broadcasts, store_kpis
 from live.scores_models import ScoreWeights
 from live.scores_schemas import (
     GuideRank,
@@ -164,7 +164,9 @@ async def ranking(
     ranked = rank(kpis, phases, scores, bottom_n)
     if region_id is not None:
         ranked = [s for s in ranked if s.region_id == region_id]
-    return Ranking(since=since, until=until, bottom_n=bottom_n, stores=ranked)
+    return Ranking(
+        since=since, until=until, bottom_n=bottom_n, stores=ranked, definitions=KPI_DEFINITIONS
+    )
 
 
 async def guide_contest(

@@ -128,6 +128,8 @@ class Ranking(msgspec.Struct):
     until: datetime
     bottom_n: int
     stores: list[StoreScore]
+    definitions: list[KpiDefinition]
+    """What each KPI means, to show beside the figures."""
 
 
 class TrendPoint(msgspec.Struct):
