@@ -3,7 +3,7 @@ also as CSV (`.../csv`). HQ only: a store sees no other store's figures."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -40,8 +40,14 @@ Weeks = Annotated[int, Parameter(ge=1, le=52)]
 Days = Annotated[int, Parameter(ge=1, le=366)]
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""Figures look back up to two years (sleeping customers) from periods within these bounds,
+far from the ends of what a datetime holds."""
+
+
 class BadPeriod(Invalid):
-    """`to` before `from`, or a period longer than a year."""
+    """A naive bound, `to` before `from`, a period over a year or outside 2000-2100."""
 
 
 class GuideOrder(StrEnum):
@@ -51,11 +57,23 @@ class GuideOrder(StrEnum):
 
 def period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
     """[from, to): the last 7 days by default."""
+    if (since and since.tzinfo is None) or (until and until.tzinfo is None):
+        raise BadPeriod("'from' and 'to' need their UTC offset (2026-11-01T00:00:00+08:00)")
+    for bound in (since, until):
+        if bound is not None and not EARLIEST <= bound <= LATEST:
+            raise BadPeriod("'from' and 'to' fall within the years 2000 to 2100")
     until = until or utcnow()
     since = since or until - DEFAULT_PERIOD
     if until <= since or until - since > LONGEST_PERIOD:
         raise BadPeriod("'to' comes after 'from', at most 366 days later")
     return since, until
+
+
+def rollup_day(day: date | None) -> date:
+    """The day asked for, yesterday (Beijing) by default."""
+    if day is not None and not EARLIEST.date() <= day < LATEST.date():
+        raise BadPeriod("the day falls within the years 2000 to 2100")
+    return day or business_day(utcnow()) - timedelta(days=1)
 
 
 class KpiController(Controller):
@@ -136,7 +154,7 @@ class ScoreController(Controller):
     @post("/rollup", opt=HQ, status_code=200)
     async def rollup(self, db: AsyncSession, day: date | None = None) -> RollupReport:
         """Roll one day up now (yesterday by default), as the nightly job does."""
-        return await roll_up(db, day or business_day(utcnow()) - timedelta(days=1))
+        return await roll_up(db, rollup_day(day))
 
     @get("/guides", opt=HQ)
     async def guides(

@@ -398,13 +398,19 @@ async def test_only_hq_sees_or_changes_scores_and_kpis(
         assert anonymous.status_code == 401, (method, path)
 
 
-async def test_a_period_ending_before_it_starts_is_refused(
+async def test_a_period_backwards_naive_or_out_of_range_is_refused(
     client: AsyncTestClient[Litestar], token_for: Callable[..., str], world: dict[str, int]
 ) -> None:
-    answer = await client.get(
-        "/api/hq/scores/ranking",
-        params={"from": TODAY.isoformat(), "to": SINCE.isoformat()},
-        headers=headers(token_for, Role.HQ),
-    )
-    assert answer.status_code == 400
-    assert answer.json()["status_code"] == 400
+    hq = headers(token_for, Role.HQ)
+    for start, end in (
+        (TODAY.isoformat(), SINCE.isoformat()),
+        ("2026-06-01T00:00:00", "2026-06-08T00:00:00"),
+        ("0001-01-01T00:00:00+00:00", "0001-01-02T00:00:00+00:00"),
+    ):
+        answer = await client.get(
+            "/api/hq/scores/ranking", params={"from": start, "to": end}, headers=hq
+        )
+        assert answer.status_code == 400, (start, answer.text)
+        assert answer.json()["status_code"] == 400
+    far = await client.post("/api/hq/scores/rollup", params={"day": "9999-12-31"}, headers=hq)
+    assert far.status_code == 400
