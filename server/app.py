@@ -25,6 +25,7 @@ import attribution.followups_controllers
 import live.controllers
 import live.followups_share
 import live.schedule_controllers
+import live.scores_controllers
 import orders.controllers
 from attribution.runtime import AttributionRuntime
 from live.directory import RoomDirectoryController
@@ -137,6 +138,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     *attribution.controllers.ROUTES,
     *live.controllers.ROUTES,
     *live.schedule_controllers.ROUTES,
+    *live.scores_controllers.ROUTES,
     RoomDirectoryController,
     *orders.controllers.ROUTES,
     *attribution.followups_controllers.CONTROLLERS,

@@ -16,7 +16,14 @@ from orders.deals import launch_deal
 from orders.groups_models import GroupBuy, GroupStatus
 from orders.groups_views import share_path
 from server.auth import Principal, Role, TokenSigner
-from server.demo_chain import open_demo_group, place_waiting_on_behalf, seed_chain, seed_last_night
+from server.demo_chain import (
+    open_demo_group,
+    place_waiting_on_behalf,
+    roll_up_history,
+    seed_chain,
+    seed_last_night,
+    seed_store_history,
+)
 from server.demo_clip import prepare_demo_clip
 from server.model_base import utcnow
 from server.services import services_scope
@@ -78,6 +85,7 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
             if await session.scalar(select(Store.id).limit(1)) is None:
                 to_launch = await seed_chain(session)
                 last_night = await seed_last_night(session)
+                await seed_store_history(session)
         if last_night is not None:  # as the worker would on its end: its follow-up tasks
             await tasks_for_end(services, last_night)
         rooms = LiveRooms(services.redis)
@@ -88,6 +96,7 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
             await refresh_segments(session, today=utcnow())
             await open_demo_group(services)
             await place_waiting_on_behalf(services, to_launch)
+            await roll_up_history(services)
         return await _summary(session)
 
 

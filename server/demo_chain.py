@@ -20,6 +20,7 @@ from attribution.care import after_sale
 from attribution.credit import credit_sale
 from attribution.models import Binding, Customer, Guide, Store
 from live.models import BroadcastStatus, ScheduleNotice, ScheduleNoticeKind, WindowItem
+from live.scores_rollup import business_day, roll_up
 from orders import coupons
 from orders.groups import GroupOrder, open_group
 from orders.groups_terms import GROUP_KIND
@@ -636,3 +637,96 @@ async def _seed_store_stock(session: AsyncSession, stores: list[int], products: 
         await factories.add_store_stock(
             session, store_id, [(p, 20 + 10 * ((s + n) % 5)) for n, p in enumerate(products)]
         )
+
+
+# The past three weeks of store broadcasts, their viewers and sales, and the nightly roll-ups
+# of them, so HQ's ranking and trend charts have a history from the first look. The stores
+# differ on purpose: the first broadcasts often and sells most (its later phase), the second
+# less (middle), the third began twelve days ago (early).
+HISTORY_DAYS = 21
+ROLLED_UP_DAYS = 14
+"""Days of roll-up the demo starts with (the trend charts' history)."""
+
+
+@dataclass(frozen=True)
+class Habit:
+    first_days_ago: int
+    every_days: int
+    minutes: int
+    orders: tuple[int, int]
+    """Paid orders per broadcast, at least and at most."""
+
+
+HABITS = [
+    Habit(first_days_ago=100, every_days=2, minutes=90, orders=(3, 6)),
+    Habit(first_days_ago=45, every_days=3, minutes=60, orders=(2, 4)),
+    Habit(first_days_ago=12, every_days=4, minutes=45, orders=(1, 3)),
+]
+
+
+async def seed_store_history(session: AsyncSession, seed: int = 21) -> None:
+    """Inside the caller's transaction: each store's past broadcasts by its habit (20:00 in
+    Beijing), members watching them and buying, credited as payments would be."""
+    rng = random.Random(seed)
+    today = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    stores = list(await session.scalars(select(Store).order_by(Store.id)))
+    product = await session.scalar(select(Product).order_by(Product.id).limit(1))
+    assert product is not None, "the catalogue comes first"
+    deal = await factories.add_deal(
+        session,
+        product.id,
+        kind="regular",
+        status="ended",
+        price_fen=product.list_price_fen * 8 // 10,
+        stock=10_000,
+        starts_at=today - timedelta(days=HISTORY_DAYS + 1),
+        ends_at=today - timedelta(days=1),
+    )
+    written = 0
+    for store, habit in zip(stores, HABITS, strict=False):
+        members = list(
+            await session.scalars(
+                select(Customer.id).where(Customer.home_store_id == store.id).order_by(Customer.id)
+            )
+        )
+        days = [habit.first_days_ago] + [
+            d for d in range(min(HISTORY_DAYS, habit.first_days_ago), 1, -1)
+            if d % habit.every_days == 0
+        ]
+        for days_ago in days:
+            start = today - timedelta(days=days_ago)
+            _, room = await factories.add_aired_broadcast(
+                session, store.id, started_at=start, minutes=habit.minutes,
+                title=f"{store.name} · 店长专场",
+            )
+            for customer_id in rng.sample(members, min(len(members), rng.randrange(6, 13))):
+                await factories.add_viewer_session(
+                    session, room.id, customer_id,
+                    joined_at=start + timedelta(minutes=rng.randrange(habit.minutes)),
+                    watch_seconds=rng.randrange(120, habit.minutes * 60),
+                )
+            for _ in range(rng.randint(*habit.orders)):
+                customer_id = rng.choice(members)
+                at = start + timedelta(minutes=rng.randrange(habit.minutes))
+                order = await factories.add_paid_order(
+                    session, deal, customer_id, room_store_id=store.id, at=at,
+                    idempotency_key=f"history-{written}",
+                )
+                written += 1
+                await credit_sale(
+                    session,
+                    order_id=order.id,
+                    customer_id=customer_id,
+                    amount_fen=order.amount_fen,
+                    room_store_id=store.id,
+                    broadcast_id=room.broadcast_id,
+                    at=at,
+                )
+
+
+async def roll_up_history(services: Services) -> None:
+    """The nightly roll-ups of the last ROLLED_UP_DAYS days, as the worker would have run them."""
+    today = business_day(utcnow())
+    async with services.sessionmaker() as session:
+        for back in range(ROLLED_UP_DAYS, 0, -1):
+            await roll_up(session, today - timedelta(days=back))

@@ -23,9 +23,11 @@ from attribution.models import (
     Binding,
     BindingHistory,
     Customer,
+    FollowupTask,
     Guide,
     InstoreSale,
     Region,
+    SaleCredit,
     Staff,
     Store,
 )
@@ -435,3 +437,90 @@ async def add_store_stock(
     """The store's shelves: `items` is (product id, units); what its host may put on deals."""
     session.add_all(StoreStock(store_id=store_id, product_id=p, units=n) for p, n in items)
     await session.flush()
+
+
+# Facts of the past for HQ's KPIs and scores (live/kpis.py): broadcasts that aired, credit
+# rows and follow-up tasks written as their own modules would have written them.
+
+
+async def add_aired_broadcast(
+    session: AsyncSession,
+    store_id: int,
+    *,
+    started_at: datetime,
+    minutes: int,
+    title: str = "门店专场",
+) -> tuple[Broadcast, Room]:
+    """A store broadcast that went live at `started_at` and ended `minutes` later, and its room."""
+    broadcast = await _added(
+        session,
+        Broadcast(
+            kind="store",
+            title=title,
+            status="ended",
+            store_id=store_id,
+            scheduled_start_at=started_at,
+            scheduled_end_at=started_at + timedelta(minutes=minutes),
+            started_at=started_at,
+            ended_at=started_at + timedelta(minutes=minutes),
+        ),
+    )
+    return broadcast, await add_room(session, broadcast.id, store_id)
+
+
+async def add_sale_credit(
+    session: AsyncSession,
+    order_id: str,
+    customer_id: int,
+    amount_fen: int,
+    *,
+    at: datetime,
+    store_id: int | None,
+    guide_id: int | None = None,
+    broadcast_id: int | None = None,
+    refund_id: str | None = None,
+) -> SaleCredit:
+    """A sale's credit (a negative `amount_fen` with `refund_id`: its reversal) to this store
+    and guide, bought in `broadcast_id`'s room when given."""
+    return await _added(
+        session,
+        SaleCredit(
+            order_id=order_id,
+            kind="reversal" if refund_id else "sale",
+            customer_id=customer_id,
+            guide_id=guide_id,
+            store_id=store_id,
+            room_store_id=store_id if broadcast_id else None,
+            broadcast_id=broadcast_id,
+            rule="bound_guide" if guide_id else "room_store" if broadcast_id else "physical_store",
+            refund_id=refund_id,
+            amount_fen=amount_fen,
+            created_at=at,
+        ),
+    )
+
+
+async def add_task(
+    session: AsyncSession,
+    customer_id: int,
+    *,
+    store_id: int,
+    guide_id: int | None,
+    due_at: datetime,
+    status: str = "open",
+) -> FollowupTask:
+    """A follow-up task of a watched broadcast, due at `due_at`, in this state."""
+    return await _added(
+        session,
+        FollowupTask(
+            kind="watched",
+            customer_id=customer_id,
+            guide_id=guide_id,
+            store_id=store_id,
+            status=status,
+            created_at=due_at,
+            due_at=due_at,
+            expires_at=due_at + timedelta(days=3),
+            closed_at=due_at + timedelta(hours=1) if status == "done" else None,
+        ),
+    )

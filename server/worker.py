@@ -27,6 +27,7 @@ from redis.exceptions import WatchError
 import attribution.jobs
 import live.followups_job
 import live.jobs
+import live.scores_job
 import orders.jobs
 from live.publish import LiveRooms
 from orders.runtime import OrdersRuntime
@@ -51,6 +52,7 @@ CRON_JOBS: list[Any] = [
     *attribution.jobs.CRON_JOBS,
     *live.jobs.CRON_JOBS,
     *live.followups_job.CRON_JOBS,
+    *live.scores_job.CRON_JOBS,
     *orders.jobs.CRON_JOBS,
 ]
 

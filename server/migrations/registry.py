@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import attribution.models
 import live.models
+import live.scores_models
 import orders.coupons_models
 import orders.deals_models
 import orders.groups_models
