@@ -327,3 +327,26 @@ class FollowupRules(Base):
     """A payment this soon after a task converts it."""
     retouch_days: Mapped[int] = mapped_column(default=14)
     """A follow-up done and not converted this long ago gets one more touch."""
+
+
+class GuideReminder(Base):
+    """HQ chased (催办) this guide about their overdue tasks; the workbench shows it until the
+    guide dismisses it. One per guide per chase window (`chase_window`), so chasing twice in a row
+    reminds once (attribution/followthrough.py)."""
+
+    __tablename__ = "guide_reminders"
+    __table_args__ = (
+        UniqueConstraint("guide_id", "chase_window", name="uq_guide_reminders_window"),
+        NEVER_REUSED_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
+    chase_window: Mapped[int]
+    """The chase window the reminder fell in (seconds since the epoch // the window)."""
+    overdue: Mapped[int]
+    """How many of the guide's tasks were overdue when HQ chased."""
+    chased_by: Mapped[int]
+    """The HQ staff member who chased."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime | None] = mapped_column(default=None)
