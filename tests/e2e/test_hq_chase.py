@@ -80,7 +80,9 @@ def test_hq_chases_a_guide_and_the_workbench_shows_the_reminder(
     chain.hub_goes_live()
 
     guide = pages(PHONE)
-    guide.goto(f"{chain.app.url}/static/guide.html?token={token_for(Role.GUIDE, guide_id, store_id)}")
+    guide.goto(
+        f"{chain.app.url}/static/guide.html?token={token_for(Role.GUIDE, guide_id, store_id)}"
+    )
     expect(guide.locator("#queue li").first).to_be_visible()
     expect(guide.locator(".reminder")).to_have_count(0)
 
