@@ -1,4 +1,5 @@
-"""attribution: HQ's chase (催办) reminders on the guide workbench
+"""attribution: HQ's chase (催办) reminders on the guide workbench; live: viewers' reminders
+delivered through WeChat
 
 Revision ID: 0023
 Revises: 0015
@@ -31,7 +32,22 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_guide_reminders_guide_id", "guide_reminders", ["guide_id"])
+    # A rebuild on SQLite: keep the AUTOINCREMENT the table was created with.
+    with op.batch_alter_table(
+        "schedule_notices", table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
+        batch_op.add_column(
+            sa.Column("delivered_at", server.model_base.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("delivery_error", sa.String(200), nullable=False, server_default="")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table(
+        "schedule_notices", table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
+        batch_op.drop_column("delivery_error")
+        batch_op.drop_column("delivered_at")
     op.drop_table("guide_reminders")
