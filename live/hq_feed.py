@@ -60,6 +60,7 @@ class HqFeed:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._sockets: set[ServerConnection] = set()
+        self._serving = 0
         self._stale = asyncio.Event()
         self._last: dict[int, LiveRoom] = {}
         self._lock = asyncio.Lock()
@@ -69,12 +70,17 @@ class HqFeed:
 
     async def serve(self, connection: ServerConnection) -> None:
         """An admitted HQ socket: the whole view, then the changes until it closes."""
-        if not self._sockets:
+        # Counted from the start of `serve`, not from joining `_sockets`: two sockets opening
+        # at once must start one reader, and one leaving must not stop another's.
+        self._serving += 1
+        if self._serving == 1:
             self._start()
         try:
             async with self._lock:
-                rooms = await self._read()
-                self._last = {room.room_id: room for room in rooms}
+                # The sockets already open get what changed first, so the view read for this
+                # one is the baseline of every socket's next change.
+                await self._send_changes()
+                rooms = list(self._last.values())
                 await connection.send(_encoder.encode(HqRooms(rooms)).decode())
                 self._sockets.add(connection)
             async for _ in connection:
@@ -83,7 +89,8 @@ class HqFeed:
             pass
         finally:
             self._sockets.discard(connection)
-            if not self._sockets:
+            self._serving -= 1
+            if self._serving == 0:
                 await self._stop()
 
     async def stop(self) -> None:

@@ -107,3 +107,18 @@ async def test_an_hq_observer_watches_a_room_without_speaking(chain: Chain) -> N
         await next_frame(speaking, "snapshot")
         await speaking.send(json.dumps({"type": "chat.send", "text": "大家好"}))
         assert (await next_frame(speaking, "chat"))["text"] == "大家好"
+
+
+async def test_a_second_hq_socket_opening_takes_no_change_from_the_first(chain: Chain) -> None:
+    room_id = chain.store_room(1)
+    broadcast_id = (await chain.room(room_id))["broadcast"]["id"]
+    async with hq_socket(chain) as first:
+        await next_frame(first, "hq.rooms")
+        went_live = await chain.http.post(
+            f"/api/broadcasts/{broadcast_id}/live", headers=chain.host(1)
+        )
+        assert went_live.status_code == 200
+        async with hq_socket(chain) as second:  # before the first's next push, most likely
+            view = await next_frame(second, "hq.rooms")
+            assert room_id in [room["room_id"] for room in view["rooms"]]
+            await changed_until(first, lambda f: room_id in [r["room_id"] for r in f["rooms"]])
