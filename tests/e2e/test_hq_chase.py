@@ -90,6 +90,13 @@ def test_hq_chases_a_guide_and_the_workbench_shows_the_reminder(
     hq.goto(f"{chain.app.url}/static/hq.html?token={chain.hq_token}")
     expect(hq.get_by_test_id(f"live-room-{chain.demo.hub_room_id}")).to_be_visible()
     expect(hq.get_by_test_id("live-rooms")).to_have_attribute("data-mode", "socket")
+    with hq.context.expect_page() as opened:
+        hq.get_by_test_id(f"observe-{chain.demo.hub_room_id}").click()
+    observer = opened.value
+    expect(observer.locator("#status")).to_have_text("直播中")
+    expect(observer.locator(".dock")).to_be_hidden()
+    observer.screenshot(path=str(ARTIFACTS / "hq-observer.png"))
+    observer.close()
     hq.locator("#task-levels button[data-level=guide]").click()
     row = hq.get_by_test_id(f"task-row-guide-{guide_id}")
     expect(row.locator("td.overdue")).to_have_text("2")
