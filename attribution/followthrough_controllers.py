@@ -43,7 +43,10 @@ class FollowThroughController(Controller):
         """Tasks issued, done, open, overdue and expired per region, store or guide (`by`),
         most overdue first, with the definitions."""
         end = until or utcnow()
-        start = since or end - timedelta(days=PERIOD_DAYS)
+        try:
+            start = since or end - timedelta(days=PERIOD_DAYS)
+        except OverflowError as error:
+            raise BadChase("until is too early") from error
         if start.tzinfo is None or end.tzinfo is None or start >= end:
             raise BadChase("since and until are UTC times with a zone, since before until")
         return await follow_through(db, level=by, since=start, until=end)

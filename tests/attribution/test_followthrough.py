@@ -195,3 +195,14 @@ async def test_only_hq_sees_follow_through_and_chases(
         assert chased.status_code == 403
     hq = {"Authorization": f"Bearer {token_for(Role.HQ, 1)}"}
     assert (await client.get("/api/guide/reminders", headers=hq)).status_code == 403
+
+
+async def test_a_bad_period_is_a_400(client: Client, world: World, hq: dict[str, str]) -> None:
+    for params in (
+        {"until": "0001-01-02T00:00:00Z"},
+        {"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
+        {"since": "2026-01-01T00:00:00"},
+        {"by": "planet"},
+    ):
+        answer = await client.get("/api/hq/tasks", params=params, headers=hq)
+        assert answer.status_code == 400, (params, answer.text)
