@@ -177,7 +177,9 @@ async def test_reminders_before_go_live_then_a_no_show_alert_then_missed(chain: 
 
     async def watch(minutes_from_start: float) -> tuple[int, ...]:
         async with chain.services.sessionmaker() as session:
-            report = await watch_schedule(session, SLOT_DAY + timedelta(minutes=minutes_from_start))
+            report = await watch_schedule(
+                session, SLOT_DAY + timedelta(minutes=minutes_from_start)
+            )
         # The demo's own broadcasts go by too; this test follows its slot.
         return tuple(ids.count(slot) for ids in (report.reminded, report.no_shows, report.missed))
 

@@ -191,13 +191,7 @@ async def test_deal_params_outside_flat_bounded_values_are_a_400(
 ) -> None:
     response = await chain.http.post(
         "/api/deals",
-        json={
-            "kind": "flash_sale",
-            "product_id": 1,
-            "price_fen": 100,
-            "stock": 5,
-            "params": params,
-        },
+        json={"kind": "flash_sale", "product_id": 1, "price_fen": 100, "stock": 5, "params": params},
         headers=chain.hq,
     )
     assert response.status_code == 400
@@ -211,13 +205,8 @@ async def test_a_deal_may_end_no_later_than_the_year_9999(
 ) -> None:
     response = await chain.http.post(
         "/api/deals",
-        json={
-            "kind": "flash_sale",
-            "product_id": 1,
-            "price_fen": 100,
-            "stock": 5,
-            "ends_at_ms": ends_at_ms,
-        },
+        json={"kind": "flash_sale", "product_id": 1, "price_fen": 100, "stock": 5,
+              "ends_at_ms": ends_at_ms},
         headers=chain.hq,
     )
     assert response.status_code == status

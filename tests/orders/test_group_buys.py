@@ -217,9 +217,7 @@ async def test_a_member_who_never_pays_gives_the_seat_back(
     assert await seats(expiring, leader.group_id) == 1
     assert isinstance(await joined(expiring, world, deal, leader.group_id, 2), GroupOrder)
     # The one who let the seat go may open a group of their own.
-    assert isinstance(
-        await open_group(intake_of(expiring), request(world, deal, 1), ""), GroupOrder
-    )
+    assert isinstance(await open_group(intake_of(expiring), request(world, deal, 1), ""), GroupOrder)
 
 
 async def test_many_joining_at_once_never_overfill_a_group(
