@@ -349,3 +349,26 @@ class FollowupRules(Base):
     cadence: Mapped[bool] = mapped_column(default=False)
     """Seed 002's 45-day cycle from a customer's last purchase: the first 15 days are for
     routine care only, and marketing touches wait for day 40 (followups_cadence.py)."""
+
+
+class GuideReminder(Base):
+    """HQ chased (催办) this guide about their overdue tasks; the workbench shows it until the
+    guide dismisses it. One per guide per chase window (`chase_window`), so chasing twice in a row
+    reminds once (attribution/followthrough.py)."""
+
+    __tablename__ = "guide_reminders"
+    __table_args__ = (
+        UniqueConstraint("guide_id", "chase_window", name="uq_guide_reminders_window"),
+        NEVER_REUSED_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
+    chase_window: Mapped[int]
+    """The chase window the reminder fell in (seconds since the epoch // the window)."""
+    overdue: Mapped[int]
+    """How many of the guide's tasks were overdue when HQ chased."""
+    chased_by: Mapped[int]
+    """The HQ staff member who chased."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -69,6 +69,16 @@ class PhoneNumberReply(msgspec.Struct):
     phone_info: PhoneInfo | None = None
 
 
+class SendReply(msgspec.Struct):
+    errcode: int = 0
+    errmsg: str = ""
+
+
+class MessageRefused(Exception):
+    """WeChat refused this one message (the viewer used up their subscription, blocked the
+    mini-program, ...): sending it again would be refused again."""
+
+
 class WechatIdentityProvider:
     """`IdentityProvider` backed by WeChat; holds the app's access token between logins."""
 
@@ -99,6 +109,37 @@ class WechatIdentityProvider:
             session = await self._code2session(http, code)
             phone = await self._phone_number(http, phone_code) if phone_code else None
         return MiniProgramIdentity(openid=session.openid, phone=phone)
+
+    async def send_subscribe_message(
+        self, openid: str, template_id: str, page: str, data: dict[str, str]
+    ) -> None:
+        """`POST /cgi-bin/message/subscribe/send`: one subscribe message to one viewer. Raises
+        `MessageRefused` for a refusal of this message, `IdentityProviderDown` when WeChat is
+        busy or away (worth trying again later)."""
+        body = {
+            "touser": openid,
+            "template_id": template_id,
+            "page": page,
+            "data": {key: {"value": value} for key, value in data.items()},
+            "lang": "zh_CN",
+        }
+        async with self._client() as http:
+            for attempt in range(2):
+                token = await self._access_token(http, renew=attempt > 0)
+                reply = await _call(
+                    http,
+                    "POST",
+                    "/cgi-bin/message/subscribe/send",
+                    SendReply,
+                    params={"access_token": token},
+                    json=body,
+                )
+                if reply.errcode not in TOKEN_REJECTED:
+                    break
+        if reply.errcode == SYSTEM_BUSY:
+            raise IdentityProviderDown(f"wechat: system busy ({reply.errmsg})")
+        if reply.errcode:
+            raise MessageRefused(f"{reply.errcode} {reply.errmsg}")
 
     async def _code2session(self, http: httpx.AsyncClient, code: str) -> Code2Session:
         params = {

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from attribution.queries import store_names
 from live.models import Broadcast
 from orders.recent_sales import recent_sales
-from server.errors import NotFound
+from server.errors import Forbidden, NotFound
 from server.model_base import utcnow
 
 WINDOW = timedelta(minutes=15)
@@ -51,6 +51,22 @@ class ChainPulse(msgspec.Struct):
 
 class NoSuchHub(NotFound):
     pass
+
+
+class NotYourHub(Forbidden):
+    pass
+
+
+async def check_relays(session: AsyncSession, store_id: int | None, hub_id: int) -> None:
+    """A host reads the pulse of a hub their store relays: the chain's figures are for the
+    stores taking part in that broadcast, not for any host of the chain at any time."""
+    relaying = await session.scalar(
+        select(Broadcast.id)
+        .where(Broadcast.relays_id == hub_id, Broadcast.store_id == store_id)
+        .limit(1)
+    )
+    if relaying is None:
+        raise NotYourHub("your store does not relay this hub broadcast")
 
 
 async def chain_pulse(session: AsyncSession, hub_id: int) -> ChainPulse:

@@ -34,6 +34,7 @@ from websockets.http11 import Request, Response
 from live import nodes, presence
 from live.counting import keep_node_alive, publish_counts
 from live.fanout import Fanout, frame_bytes, write_frame
+from live.hq_feed import HqFeed
 from live.keys import CHANNEL_PREFIX, likes_key
 from live.moderation import is_muted, record_chat_author, staff_chat_name
 from live.names import ChatNames
@@ -108,6 +109,8 @@ class AdmittedConnection(ServerConnection):
     upgrade that passes admission but fails its handshake leaves nothing in the gateway."""
 
     admission: Admission | None = None
+    hq: bool = False
+    """An HQ live-view socket (`/ws/hq`, live/hq_feed.py), not a room's."""
 
 
 @dataclass(eq=False)
@@ -181,6 +184,7 @@ class RoomGateway:
         self._tasks: list[asyncio.Task[None]] = []
         self._sockets_per_room: collections.Counter[int] = collections.Counter()
         self._unwatch: Callable[[], None] | None = None
+        self.hq_feed = HqFeed(services)
 
     async def start(self, host: str, port: int) -> None:
         await nodes.beat(self.services.redis, self.node)
@@ -213,6 +217,7 @@ class RoomGateway:
         for task in self._tasks:
             task.cancel()
         await self._fanout.stop()
+        await self.hq_feed.stop()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -224,6 +229,8 @@ class RoomGateway:
     async def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
         url = urlsplit(request.path)
         parts = url.path.strip("/").split("/")
+        if parts == ["ws", "hq"]:
+            return self._admit_hq(connection, request)
         if len(parts) != 3 or parts[:2] != ["ws", "rooms"] or room_id_in(parts[2]) is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "no such room\n")
         origin = request.headers.get("Origin")
@@ -241,13 +248,35 @@ class RoomGateway:
         if room is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "no such room\n")
         assert isinstance(connection, AdmittedConnection)
-        connection.admission = Admission(principal, room, staff_chat_name(principal, room))
+        # An observer (HQ's "watch" link) is admitted read-only: no name to chat under.
+        observing = parse_qs(url.query).get("observe") == ["1"] and principal.role is Role.HQ
+        chat_name = None if observing else staff_chat_name(principal, room)
+        connection.admission = Admission(principal, room, chat_name)
+        return None
+
+    def _admit_hq(self, connection: ServerConnection, request: Request) -> Response | None:
+        """HQ's live view: an HQ token or nothing."""
+        origin = request.headers.get("Origin")
+        if origin is not None and origin not in self.services.settings.allowed_origins:
+            return connection.respond(HTTPStatus.FORBIDDEN, "origin not allowed\n")
+        token = (parse_qs(urlsplit(request.path).query).get("token") or [""])[0]
+        try:
+            principal = self.services.signer.verify(token)
+        except TokenError as exc:
+            return connection.respond(HTTPStatus.UNAUTHORIZED, f"{exc}\n")
+        if principal.role is not Role.HQ:
+            return connection.respond(HTTPStatus.FORBIDDEN, "HQ only\n")
+        assert isinstance(connection, AdmittedConnection)
+        connection.hq = True
         return None
 
     # ---- one viewer's socket ------------------------------------------------------------
 
     async def _serve_viewer(self, connection: ServerConnection) -> None:
-        assert isinstance(connection, AdmittedConnection) and connection.admission is not None
+        assert isinstance(connection, AdmittedConnection)
+        if connection.hq:
+            return await self.hq_feed.serve(connection)
+        assert connection.admission is not None
         principal, room, name = connection.admission
         streams = room_streams(room)
         socket = presence.socket_field(self.node, next(self._socket_ids))

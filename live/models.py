@@ -153,6 +153,10 @@ class ScheduleNotice(Base):
     recipient_id: Mapped[int] = mapped_column(default=0)
     """The host's staff id or the viewer's customer id; 0 for HQ's alerts."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    """A viewer's reminder sent through WeChat (live/reminder_delivery.py)."""
+    delivery_error: Mapped[str] = mapped_column(String(200), default="")
+    """Why WeChat refused it: a refused reminder is not sent again."""
 
 
 class OnAirChange(Base):

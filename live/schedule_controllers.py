@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.queries import staff_members
 from attribution.schemas import StaffRead
-from live.chain_pulse import ChainPulse, chain_pulse
+from live.chain_pulse import ChainPulse, chain_pulse, check_relays
 from live.hq_view import LiveRoom, rooms_on_air
 from live.reminders import notices_for, subscribe
 from live.schedule import SlotRefused, decide_proposal, move_slot, plan_slot, slots_between
@@ -94,11 +94,14 @@ class HqLiveController(Controller):
         return await rooms_on_air(db, services.redis)
 
     @get("/pulse/{hub_id:int}", opt=allow(Role.HQ, Role.HOST))
-    async def pulse(self, hub_id: PathId, db: AsyncSession) -> ChainPulse:
+    async def pulse(self, hub_id: PathId, db: AsyncSession, caller: Principal) -> ChainPulse:
         """What sells across the hub's rooms in the last 15 minutes (top items by units and by
         rooms selling them) and each room against the chain's median. A host sees the chain's
-        figures too: comparing with the others is the point."""
-        return await chain_pulse(db, hub_id)
+        figures too (comparing with the others is the point), for a hub their store relays."""
+        async with db.begin():
+            if caller.role is Role.HOST:
+                await check_relays(db, caller.store_id, hub_id)
+            return await chain_pulse(db, hub_id)
 
 
 ROUTES = [ScheduleController, ReminderController, HqLiveController]

@@ -21,6 +21,7 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import attribution.controllers
+import attribution.followthrough_controllers
 import attribution.followups_controllers
 import live.controllers
 import live.followups_share
@@ -143,6 +144,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     *orders.controllers.ROUTES,
     *attribution.followups_controllers.CONTROLLERS,
     live.followups_share.GuideShareController,
+    *attribution.followthrough_controllers.ROUTES,
 ]
 
 

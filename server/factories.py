@@ -524,3 +524,30 @@ async def add_task(
             closed_at=due_at + timedelta(hours=1) if status == "done" else None,
         ),
     )
+
+
+async def add_task(
+    session: AsyncSession,
+    customer_id: int,
+    store_id: int,
+    *,
+    guide_id: int | None,
+    due_at: datetime,
+    status: str = "open",
+    kind: str = "watched",
+) -> FollowupTask:
+    """A follow-up task issued when it fell due, in a guide's queue (or the store's pool)."""
+    return await _added(
+        session,
+        FollowupTask(
+            kind=kind,
+            customer_id=customer_id,
+            guide_id=guide_id,
+            store_id=store_id,
+            status=status,
+            created_at=due_at,
+            due_at=due_at,
+            expires_at=due_at + timedelta(days=3),
+            closed_at=due_at if status == "done" else None,
+        ),
+    )

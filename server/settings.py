@@ -81,6 +81,9 @@ class AuthSettings(msgspec.Struct, frozen=True):
     """The mini-program's AppID."""
     wechat_app_secret: str = ""
     """The mini-program's AppSecret."""
+    wechat_reminder_template_id: str = ""
+    """The subscribe-message template of a viewer's broadcast reminder (fields `thing1`: the
+    title, `time2`: the start); empty: reminders stay rows and nothing is sent to WeChat."""
 
 
 class OrderSettings(msgspec.Struct, frozen=True):
@@ -273,7 +276,7 @@ def provider_problems(settings: Settings) -> list[str]:
     """A real provider chosen without its credentials, in any run mode."""
     auth, orders = settings.auth, settings.orders
     problems = []
-    if auth.login_provider == "wechat":
+    if auth.login_provider == "wechat" or auth.wechat_reminder_template_id:
         problems += _missing(auth, "auth", ("wechat_app_id", "wechat_app_secret"))
     if orders.payment_provider == "wechatpay":
         problems += _missing(orders, "orders", _WECHATPAY_REQUIRED)

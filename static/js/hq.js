@@ -2,9 +2,10 @@
 // proposals to approve, and the watch's no-show and missed alerts.
 import { createApi } from "./api.js";
 import { $, h } from "./dom.js";
+import { startLiveView } from "./hq-live.js";
 import { HQ_STRINGS } from "./hq-strings.js";
+import { startTasks } from "./hq-tasks.js";
 import { addStrings, applyStatic, currentLang, onLangChange, t, toggleLang } from "./i18n.js";
-import { yuan } from "./money.js";
 import { toast } from "./toast.js";
 
 addStrings(HQ_STRINGS);
@@ -311,37 +312,6 @@ async function loadAlerts() {
   );
 }
 
-/** Every room on air, refreshed every few seconds; a card opens the room's console to watch. */
-async function loadLiveRooms() {
-  const rooms = await api.get("/api/hq/live");
-  const grid = $("#live-rooms");
-  const paid = rooms.reduce((sum, r) => sum + r.paid, 0);
-  const fen = rooms.reduce((sum, r) => sum + r.paid_fen, 0);
-  $("#live-total").textContent = t("hq.live_total", { rooms: rooms.length, paid, amount: yuan(fen) });
-  if (!rooms.length) return grid.replaceChildren(h("p", { class: "muted" }, t("hq.no_live_rooms")));
-  const figure = (label, value) => h("span", {}, h("b", {}, value), label);
-  grid.replaceChildren(
-    ...rooms.map((room) =>
-      h(
-        "article",
-        { class: "live-card", "data-testid": `live-room-${room.room_id}` },
-        h("h3", {}, h("span", { class: "status-badge status-live" }, t("status.live")), room.store_name || t("hq.hub")),
-        h("span", { class: "muted" }, room.title),
-        h(
-          "div",
-          { class: "figures" },
-          figure(t("hq.viewers"), room.viewers),
-          figure(t("hq.likes"), room.likes),
-          figure(t("hq.orders"), room.orders),
-          figure(t("hq.sales"), yuan(room.paid_fen)),
-        ),
-        room.has_stream ? null : h("span", { class: "no-stream" }, t("hq.no_stream")),
-        h("a", { class: "small-btn", href: `/static/host.html?room=${room.room_id}&token=${encodeURIComponent(token)}`, target: "_blank" }, t("hq.observe")),
-      ),
-    ),
-  );
-}
-
 async function start() {
   applyStatic();
   $("#lang").onclick = toggleLang;
@@ -363,9 +333,14 @@ async function start() {
   $("#plan").addEventListener("submit", plan);
   await loadWeek();
   fillPlanForm();
-  await Promise.all([loadProposals(), loadAlerts(), loadLiveRooms()]);
+  const live = startLiveView(api, token);
+  const tasks = startTasks(api);
+  onLangChange(() => {
+    live.refresh();
+    tasks.refresh();
+  });
+  await Promise.all([loadProposals(), loadAlerts()]);
   setInterval(loadAlerts, 30_000); // the watch runs each minute
-  setInterval(() => loadLiveRooms().catch(() => {}), 3_000);
 }
 
 start().catch((err) => toast(err.message, "error", 10_000));

@@ -22,6 +22,10 @@ const roomId = params.get("room");
 const shareCode = params.get("share");
 const state = new RoomState();
 const session = { token: "", customerId: null };
+// HQ's "watch" link: HQ's own token, read-only (the gateway gives an observer no voice), no
+// viewer sign-in, no buying or chatting on the page.
+const observing = params.get("observe") === "1" && Boolean(params.get("token"));
+if (observing) session.token = params.get("token");
 const api = createApi(() => session.token);
 const CHAT_KEEP = 60;
 let shownLikes = 0; // the like count last shown, to tell others' likes from ours
@@ -68,9 +72,10 @@ async function login() {
 let wsBase = null;
 async function socketUrl({ failures }) {
   // Attempts that never opened may mean an expired token: sign in again before retrying.
-  if (!session.token || failures >= 2) await login();
+  if (!observing && (!session.token || failures >= 2)) await login();
   if (!wsBase) wsBase = (await api.get("/api/config")).ws_url;
-  return `${wsBase}/ws/rooms/${roomId}?token=${encodeURIComponent(session.token)}`;
+  const url = `${wsBase}/ws/rooms/${roomId}?token=${encodeURIComponent(session.token)}`;
+  return observing ? `${url}&observe=1` : url;
 }
 
 // ---- rendering ------------------------------------------------------------------------
@@ -281,6 +286,7 @@ onLangChange(() => {
 });
 
 applyStatic();
+document.body.classList.toggle("observing", observing);
 startCountdowns(document, () => state.ready && renderWindow());
 if (!roomId) {
   showBanner("connecting");

@@ -85,3 +85,21 @@ async def test_the_pulse_is_for_staff_and_names_a_hub(chain: Chain) -> None:
     store_broadcast = room["broadcast"]["id"]
     missing = await chain.http.get(f"/api/hq/live/pulse/{store_broadcast}", headers=chain.hq)
     assert missing.status_code == 404
+
+
+async def test_a_host_reads_the_pulse_only_of_a_hub_their_store_relays(chain: Chain) -> None:
+    async with chain.services.sessionmaker() as session, session.begin():
+        hub = await session.scalar(
+            select(Broadcast).where(Broadcast.kind == "hub").order_by(Broadcast.id)
+        )
+        assert hub is not None
+        store_id = chain.demo.hosts[0][1]
+        other = await factories.add_broadcast(session, kind="hub", title="另一场总部直播")
+    relayed = await chain.http.get(f"/api/hq/live/pulse/{hub.id}", headers=chain.host(0))
+    assert relayed.status_code == 200
+    assert store_id in [room["store_id"] for room in relayed.json()["rooms"]]
+    not_relayed = await chain.http.get(f"/api/hq/live/pulse/{other.id}", headers=chain.host(0))
+    assert not_relayed.status_code == 403
+    assert (
+        await chain.http.get(f"/api/hq/live/pulse/{other.id}", headers=chain.hq)
+    ).status_code == 200

@@ -25,6 +25,10 @@ class FakeWechat:
     revoked_tokens: set[str] = field(default_factory=set)
     calls: list[str] = field(default_factory=list)
     phone_app_id: str = APP_ID
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    """Subscribe messages sent, as WeChat received them."""
+    unsubscribed: set[str] = field(default_factory=set)
+    """Openids whose subscription is used up: WeChat answers 43101."""
 
     def app(self) -> Litestar:
         fake = self
@@ -75,7 +79,22 @@ class FakeWechat:
                 }
             )
 
-        return Litestar([code2session, stable_token, phone_number], debug=False)
+        @post("/cgi-bin/message/subscribe/send", status_code=200)
+        async def subscribe_send(
+            access_token: str, request: Request[Any, Any, Any]
+        ) -> Response[bytes]:
+            fake.calls.append("subscribe_send")
+            if fake.busy:
+                return _json({"errcode": -1, "errmsg": "system error"})
+            if not access_token.startswith("token-") or access_token in fake.revoked_tokens:
+                return _json({"errcode": 40001, "errmsg": "invalid credential, access_token"})
+            body = await request.json()
+            if body.get("touser") in fake.unsubscribed:
+                return _json({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+            fake.messages.append(body)
+            return _json({"errcode": 0, "errmsg": "ok"})
+
+        return Litestar([code2session, stable_token, phone_number, subscribe_send], debug=False)
 
 
 def _json(payload: dict[str, Any]) -> Response[bytes]:
