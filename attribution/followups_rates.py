@@ -65,7 +65,12 @@ async def rates(session: AsyncSession, scope: Scope, since: datetime, until: dat
         Binding.bound_at < until,
     ]
     till = [InstoreSale.sold_at >= since, InstoreSale.sold_at < until]
-    credits = [SaleCredit.created_at >= since, SaleCredit.created_at < until]
+    # Online orders only: a till sale's credit row has no order, and the till table counts it.
+    credits = [
+        SaleCredit.order_id.is_not(None),
+        SaleCredit.created_at >= since,
+        SaleCredit.created_at < until,
+    ]
     if scope.guide_id is not None:
         fans.append(Binding.guide_id == scope.guide_id)
         guide_store = select(Guide.store_id).where(Guide.id == scope.guide_id).scalar_subquery()

@@ -144,12 +144,13 @@ async def execution_by_store(
 
 
 def _purchases() -> Select[Any]:
-    """Every purchase with its customer: online sales (not reversals) and named till sales."""
+    """Every purchase with its customer: online sales (not reversals) and named till sales.
+    A till sale's own credit row (no order) is left out: the till table is read for it."""
     online = select(
         SaleCredit.customer_id.label("customer_id"),
         SaleCredit.created_at.label("at"),
         SaleCredit.amount_fen.label("fen"),
-    ).where(SaleCredit.kind == "sale")
+    ).where(SaleCredit.kind == "sale", SaleCredit.order_id.is_not(None))
     till = select(
         InstoreSale.customer_id.label("customer_id"),
         InstoreSale.sold_at.label("at"),

@@ -503,32 +503,6 @@ async def add_sale_credit(
 async def add_task(
     session: AsyncSession,
     customer_id: int,
-    *,
-    store_id: int,
-    guide_id: int | None,
-    due_at: datetime,
-    status: str = "open",
-) -> FollowupTask:
-    """A follow-up task of a watched broadcast, due at `due_at`, in this state."""
-    return await _added(
-        session,
-        FollowupTask(
-            kind="watched",
-            customer_id=customer_id,
-            guide_id=guide_id,
-            store_id=store_id,
-            status=status,
-            created_at=due_at,
-            due_at=due_at,
-            expires_at=due_at + timedelta(days=3),
-            closed_at=due_at + timedelta(hours=1) if status == "done" else None,
-        ),
-    )
-
-
-async def add_task(
-    session: AsyncSession,
-    customer_id: int,
     store_id: int,
     *,
     guide_id: int | None,
@@ -548,6 +522,6 @@ async def add_task(
             created_at=due_at,
             due_at=due_at,
             expires_at=due_at + timedelta(days=3),
-            closed_at=due_at if status == "done" else None,
+            closed_at=due_at + timedelta(hours=1) if status == "done" else None,
         ),
     )

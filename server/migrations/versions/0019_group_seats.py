@@ -1,7 +1,7 @@
 """orders: the seats taken in groups, paid or not, to rebuild groups after Redis lost them
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import server.model_base
 
 revision: str = "0019"
-down_revision: str | None = "0015"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

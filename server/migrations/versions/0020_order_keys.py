@@ -6,7 +6,7 @@ must land, not a unique violation in the persister. A plain index on (customer_i
 idempotency_key) answers a reuse on an ended deal from SQL.
 
 Revision ID: 0020
-Revises: 0015
+Revises: 0019
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0015"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """live: store scores: HQ's weights per phase and the daily roll-up of KPIs, scores and ranks
 
 Revision ID: 0022
-Revises: 0015
+Revises: 0021
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import server.model_base
 
 revision: str = "0022"
-down_revision: str | None = "0015"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
