@@ -23,6 +23,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check server live orders attribution tests bench
+	$(BIN)/ruff format --check server live orders attribution tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

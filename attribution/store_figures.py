@@ -211,9 +211,16 @@ async def member_purchases(
     session: AsyncSession, store_id: int, *, since: datetime, until: datetime
 ) -> MemberPurchases:
     """The store's members (customers whose store it is now) and their purchases in the span."""
-    home = _customer_store().where(
-        or_(Binding.store_id == store_id, (Binding.id.is_(None)) & (Customer.home_store_id == store_id))
-    ).subquery("home")
+    home = (
+        _customer_store()
+        .where(
+            or_(
+                Binding.store_id == store_id,
+                (Binding.id.is_(None)) & (Customer.home_store_id == store_id),
+            )
+        )
+        .subquery("home")
+    )
     members = await session.scalar(select(func.count()).select_from(home)) or 0
     purchases = _purchases().subquery("p")
     count, fen = (

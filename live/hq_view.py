@@ -36,17 +36,13 @@ class LiveRoom(msgspec.Struct):
 
 async def rooms_on_air(session: AsyncSession, client: redis.asyncio.Redis) -> list[LiveRoom]:
     rows = (
-        (
-            await session.execute(
-                select(Room.id, Broadcast)
-                .join(Broadcast, Broadcast.id == Room.broadcast_id)
-                .where(Broadcast.status == BroadcastStatus.LIVE)
-                .order_by(Broadcast.kind, Broadcast.started_at, Room.id)
-            )
+        await session.execute(
+            select(Room.id, Broadcast)
+            .join(Broadcast, Broadcast.id == Room.broadcast_id)
+            .where(Broadcast.status == BroadcastStatus.LIVE)
+            .order_by(Broadcast.kind, Broadcast.started_at, Room.id)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     broadcasts = [broadcast for _, broadcast in rows]
     totals = await room_totals(session, [b.id for b in broadcasts])
     names = await store_names(session, sorted({b.store_id for b in broadcasts if b.store_id}))

@@ -25,45 +25,61 @@ from server.model_base import utcnow
 
 KPI_DEFINITIONS = [
     KpiDefinition(
-        "live_minutes", "直播时长", "Live minutes",
+        "live_minutes",
+        "直播时长",
+        "Live minutes",
         "期内门店自己的直播（含转播总部）在播的分钟数。",
         "Minutes the store's own broadcasts (relays of the hub included) were on air in the period.",
     ),
     KpiDefinition(
-        "sessions", "直播场次", "Sessions",
+        "sessions",
+        "直播场次",
+        "Sessions",
         "期内开播的门店直播场数。",
         "Store broadcasts that went live in the period.",
     ),
     KpiDefinition(
-        "live_sales_fen", "直播业绩", "Live sales",
+        "live_sales_fen",
+        "直播业绩",
+        "Live sales",
         "期内在直播间成交、归属本店的业绩（扣除退款）。",
         "Sales bought in a broadcast's room and credited to the store, net of refunds.",
     ),
     KpiDefinition(
-        "private_share", "私域业绩占比", "Private-domain share",
+        "private_share",
+        "私域业绩占比",
+        "Private-domain share",
         "线上归属业绩 / (线上归属业绩 + 门店收银导入业绩)。案例目标 15%，标杆门店 30-34%。",
         "Online credited sales / (online credited + till sales imported). Case studies aim at"
         " 15%; the best stores reach 30-34%.",
     ),
     KpiDefinition(
-        "execution_rate", "导购执行率", "Guide execution rate",
+        "execution_rate",
+        "导购执行率",
+        "Guide execution rate",
         "期内到期的跟进任务中已完成的比例（不含已取消的关怀步骤）。",
         "Follow-up tasks done / tasks due in the period (cancelled care steps left out).",
     ),
     KpiDefinition(
-        "add_fan_rate", "加粉率", "Add-fan rate",
+        "add_fan_rate",
+        "加粉率",
+        "Add-fan rate",
         "期内通过导购分享或扫码新绑定本店的顾客数 / 期内进入本店直播间的观众数。",
         "Customers newly bound to the store's guides by share or QR / distinct viewers of the"
         " store's rooms in the period.",
     ),
     KpiDefinition(
-        "reactivation_rate", "沉睡唤醒率", "Sleeping reactivation",
+        "reactivation_rate",
+        "沉睡唤醒率",
+        "Sleeping reactivation",
         "期初沉睡（上次购买在 180-720 天前）的本店顾客中，期内再次购买的比例。",
         "Of the store's customers asleep when the period began (last purchase 180-720 days"
         " before), the share who bought again in it.",
     ),
     KpiDefinition(
-        "missed_slots", "缺播场次", "Missed slots",
+        "missed_slots",
+        "缺播场次",
+        "Missed slots",
         "期内排班开始、却从未开播的门店场次。",
         "Store slots scheduled to start in the period that never went live.",
     ),

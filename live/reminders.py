@@ -74,5 +74,5 @@ async def notices_for(
             b.store_id,
             b.scheduled_start_at,
         )
-        for n, b in rows.tuples()
+        for n, b in rows
     ]

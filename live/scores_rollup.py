@@ -42,9 +42,7 @@ async def roll_up(session: AsyncSession, day: date) -> RollupReport:
         ranked = (await ranking(session, since=since, until=until, bottom_n=0)).stores
         existing = {
             row.store_id: row
-            for row in await session.scalars(
-                select(StoreScoreDay).where(StoreScoreDay.day == day)
-            )
+            for row in await session.scalars(select(StoreScoreDay).where(StoreScoreDay.day == day))
         }
         for s in ranked:
             k = s.kpis
@@ -80,8 +78,12 @@ async def trends(
 ) -> list[StoreTrend]:
     """Each store's rolled-up score and rank per day in [first_day, last_day]."""
     query = (
-        select(StoreScoreDay.store_id, StoreScoreDay.day, StoreScoreDay.score,
-               StoreScoreDay.rank_overall)
+        select(
+            StoreScoreDay.store_id,
+            StoreScoreDay.day,
+            StoreScoreDay.score,
+            StoreScoreDay.rank_overall,
+        )
         .where(StoreScoreDay.day >= first_day, StoreScoreDay.day <= last_day)
         .order_by(StoreScoreDay.store_id, StoreScoreDay.day)
     )

@@ -690,18 +690,24 @@ async def seed_store_history(session: AsyncSession, seed: int = 21) -> None:
             )
         )
         days = [habit.first_days_ago] + [
-            d for d in range(min(HISTORY_DAYS, habit.first_days_ago), 1, -1)
+            d
+            for d in range(min(HISTORY_DAYS, habit.first_days_ago), 1, -1)
             if d % habit.every_days == 0
         ]
         for days_ago in days:
             start = today - timedelta(days=days_ago)
             _, room = await factories.add_aired_broadcast(
-                session, store.id, started_at=start, minutes=habit.minutes,
+                session,
+                store.id,
+                started_at=start,
+                minutes=habit.minutes,
                 title=f"{store.name} · 店长专场",
             )
             for customer_id in rng.sample(members, min(len(members), rng.randrange(6, 13))):
                 await factories.add_viewer_session(
-                    session, room.id, customer_id,
+                    session,
+                    room.id,
+                    customer_id,
                     joined_at=start + timedelta(minutes=rng.randrange(habit.minutes)),
                     watch_seconds=rng.randrange(120, habit.minutes * 60),
                 )
@@ -709,7 +715,11 @@ async def seed_store_history(session: AsyncSession, seed: int = 21) -> None:
                 customer_id = rng.choice(members)
                 at = start + timedelta(minutes=rng.randrange(habit.minutes))
                 order = await factories.add_paid_order(
-                    session, deal, customer_id, room_store_id=store.id, at=at,
+                    session,
+                    deal,
+                    customer_id,
+                    room_store_id=store.id,
+                    at=at,
                     idempotency_key=f"history-{written}",
                 )
                 written += 1

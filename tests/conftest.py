@@ -137,9 +137,7 @@ def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest
     admin_url: str = request.getfixturevalue("postgres_admin_url")
     template_name: str = request.getfixturevalue("migrated_postgres_template")
     name = f"storecast_test_{next(_database_names)}"
-    _off_loop(
-        _admin_statement, admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'
-    )
+    _off_loop(_admin_statement, admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
     yield _database_at(admin_url, name)
     _off_loop(_admin_statement, admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -40,7 +40,7 @@ def test_a_store_host_picks_an_item_plans_and_launches_a_flash_sale_and_a_viewer
     staff_id = next(s for s, store, _ in chain.demo.hosts if store == store_id)
     page.goto(chain.host_url(room_id, token_for(Role.HOST, staff_id, store_id=store_id)))
     rows = page.locator("#items .item-row")
-    expect(rows).to_have_count(9)  # the hub's items it relays
+    expect(rows).to_have_count(10)  # the hub's items it relays
     page.locator("#go-live").click()
     expect(page.locator("#status")).to_have_text("直播中")
 
@@ -54,7 +54,7 @@ def test_a_store_host_picks_an_item_plans_and_launches_a_flash_sale_and_a_viewer
     expect(page.get_by_test_id("picked")).to_contain_text("丝巾")
     page.screenshot(path=artifacts / "host-catalogue-picker.png", animations="disabled")
     page.locator("#add-item").get_by_role("button", name="添加").click()
-    expect(rows).to_have_count(10)
+    expect(rows).to_have_count(11)
     row = page.locator("#items .item-row.own", has_text="丝巾")
 
     # A deal for it: under HQ's floor (70% of 199 yuan) is refused, naming the floor.
@@ -113,7 +113,7 @@ def test_hq_plans_a_hub_group_buy_from_the_console_and_follows_its_groups_live(
     start_worker_process()
     page.goto(chain.host_url(chain.demo.hub_room_id, chain.hq_token))
     rows = page.locator("#items .item-row")
-    expect(rows).to_have_count(9)
+    expect(rows).to_have_count(10)
     # HQ searches by code and sees the chain's stock; the item joins the hub's window.
     page.get_by_test_id("catalogue-search").fill("md0014")
     found = page.get_by_test_id("catalogue-item")
@@ -121,7 +121,7 @@ def test_hq_plans_a_hub_group_buy_from_the_console_and_follows_its_groups_live(
     expect(found).to_contain_text("库存 130")  # 50 + 60 + 20 across the three stores
     found.click()
     page.locator("#add-item").get_by_role("button", name="添加").click()
-    expect(rows).to_have_count(10)
+    expect(rows).to_have_count(11)
     row = page.locator("#items .item-row", has_text="丝巾")
 
     row.get_by_role("button", name="设活动").click()

@@ -47,8 +47,16 @@ KPIS = {
     "C": (0, 0, 0, 0, 10000, 0.0, 0.0, 0.0, 0.0, 0),
 }
 ZERO = dict.fromkeys(
-    ("live_minutes", "sessions", "live_sales", "private_share", "execution", "add_fan",
-     "reactivation", "missed_slots"),
+    (
+        "live_minutes",
+        "sessions",
+        "live_sales",
+        "private_share",
+        "execution",
+        "add_fan",
+        "reactivation",
+        "missed_slots",
+    ),
     0,
 )
 WEIGHTS = {
@@ -107,50 +115,101 @@ async def _world(services: Services) -> dict[str, int]:
             s, ids["B"], started_at=TODAY - timedelta(days=2), minutes=120
         )
         await factories.add_broadcast(
-            s, kind="store", status="missed", store_id=ids["B"],
+            s,
+            kind="store",
+            status="missed",
+            store_id=ids["B"],
             starts_at=TODAY - timedelta(days=1),
         )
         await factories.add_aired_broadcast(s, ids["C"], started_at=C_FIRST, minutes=60)
 
         # Viewers: A's rooms saw v1, v2, f1 (twice), f2; B's v1 and v3.
         for room, name, days in (
-            (room_a1, "v1", 3), (room_a1, "v2", 3), (room_a1, "f1", 3), (room_a2, "f1", 2),
-            (room_a2, "f2", 2), (room_b1, "v1", 2), (room_b1, "v3", 2),
+            (room_a1, "v1", 3),
+            (room_a1, "v2", 3),
+            (room_a1, "f1", 3),
+            (room_a2, "f1", 2),
+            (room_a2, "f2", 2),
+            (room_b1, "v1", 2),
+            (room_b1, "v3", 2),
         ):
             await factories.add_viewer_session(
                 s, room.id, ids[name], joined_at=TODAY - timedelta(days=days)
             )
         # Fans: f1, f2 by share this week; f3 imported; f4 by share 10 days ago. m3 is C's.
-        for name, source, days in (("f1", "share", 2), ("f2", "scan", 2), ("f3", "import", 2),
-                                   ("f4", "share", 10)):
+        for name, source, days in (
+            ("f1", "share", 2),
+            ("f2", "scan", 2),
+            ("f3", "import", 2),
+            ("f4", "share", 10),
+        ):
             await factories.add_binding(
-                s, ids[name], ids["gA1"], ids["A"], source=source,
+                s,
+                ids[name],
+                ids["gA1"],
+                ids["A"],
+                source=source,
                 bound_at=TODAY - timedelta(days=days),
             )
         await factories.add_binding(
-            s, ids["m3"], ids["gC1"], ids["C"], source="import", bound_at=C_FIRST - timedelta(days=30)
+            s,
+            ids["m3"],
+            ids["gC1"],
+            ids["C"],
+            source="import",
+            bound_at=C_FIRST - timedelta(days=30),
         )
 
         # Online credits.
         await factories.add_sale_credit(
-            s, "a-live", ids["v1"], 30000, at=TODAY - timedelta(days=3), store_id=ids["A"],
-            guide_id=ids["gA1"], broadcast_id=a1.id,
+            s,
+            "a-live",
+            ids["v1"],
+            30000,
+            at=TODAY - timedelta(days=3),
+            store_id=ids["A"],
+            guide_id=ids["gA1"],
+            broadcast_id=a1.id,
         )
         await factories.add_sale_credit(
-            s, "a-live", ids["v1"], -5000, at=TODAY - timedelta(days=1), store_id=ids["A"],
-            guide_id=ids["gA1"], broadcast_id=a1.id, refund_id="r1",
+            s,
+            "a-live",
+            ids["v1"],
+            -5000,
+            at=TODAY - timedelta(days=1),
+            store_id=ids["A"],
+            guide_id=ids["gA1"],
+            broadcast_id=a1.id,
+            refund_id="r1",
         )
         await factories.add_sale_credit(
-            s, "a-old", ids["v1"], 99999, at=TODAY - timedelta(days=10), store_id=ids["A"],
-            guide_id=ids["gA1"], broadcast_id=a0.id,
+            s,
+            "a-old",
+            ids["v1"],
+            99999,
+            at=TODAY - timedelta(days=10),
+            store_id=ids["A"],
+            guide_id=ids["gA1"],
+            broadcast_id=a0.id,
         )
         await factories.add_sale_credit(
-            s, "a-shared", ids["v2"], 10000, at=TODAY - timedelta(days=4), store_id=ids["A"],
+            s,
+            "a-shared",
+            ids["v2"],
+            10000,
+            at=TODAY - timedelta(days=4),
+            store_id=ids["A"],
             guide_id=ids["gA2"],
         )
         await factories.add_sale_credit(
-            s, "b-live", ids["v3"], 50000, at=TODAY - timedelta(days=2), store_id=ids["B"],
-            guide_id=ids["gB1"], broadcast_id=b1.id,
+            s,
+            "b-live",
+            ids["v3"],
+            50000,
+            at=TODAY - timedelta(days=2),
+            store_id=ids["B"],
+            guide_id=ids["gB1"],
+            broadcast_id=b1.id,
         )
 
         # Till sales this week, and the sleepers' purchases long ago.
@@ -171,25 +230,43 @@ async def _world(services: Services) -> dict[str, int]:
         ]
         for n, (store, who, fen, at) in enumerate(till):
             await factories.add_instore_sale(
-                s, ids[store], receipt_id=f"t{n}", amount_fen=fen, sold_at=at,
+                s,
+                ids[store],
+                receipt_id=f"t{n}",
+                amount_fen=fen,
+                sold_at=at,
                 customer_id=ids[who] if who else None,
             )
         await factories.add_sale_credit(
             s, "m1-online", ids["m1"], 10000, at=C_FIRST + timedelta(days=1), store_id=ids["C"]
         )
         await factories.add_sale_credit(
-            s, "m3-online", ids["m3"], 20000, at=C_FIRST + timedelta(days=5), store_id=ids["C"],
+            s,
+            "m3-online",
+            ids["m3"],
+            20000,
+            at=C_FIRST + timedelta(days=5),
+            store_id=ids["C"],
             guide_id=ids["gC1"],
         )
 
         # Tasks.
         for guide, store, status, days in (
-            ("gA1", "A", "done", 1), ("gA1", "A", "done", 2), ("gA1", "A", "done", 3),
-            ("gA2", "A", "open", 1), ("gA2", "A", "cancelled", 1), ("gA1", "A", "done", 10),
-            ("gB1", "B", "done", 1), ("gB1", "B", "expired", 2),
+            ("gA1", "A", "done", 1),
+            ("gA1", "A", "done", 2),
+            ("gA1", "A", "done", 3),
+            ("gA2", "A", "open", 1),
+            ("gA2", "A", "cancelled", 1),
+            ("gA1", "A", "done", 10),
+            ("gB1", "B", "done", 1),
+            ("gB1", "B", "expired", 2),
         ):
             await factories.add_task(
-                s, ids["v1"], store_id=ids[store], guide_id=ids[guide], status=status,
+                s,
+                ids["v1"],
+                store_id=ids[store],
+                guide_id=ids[guide],
+                status=status,
                 due_at=TODAY - timedelta(days=days),
             )
     return ids
@@ -200,7 +277,9 @@ async def world(services: Services, at_today: None) -> dict[str, int]:
     return await _world(services)
 
 
-def headers(token_for: Callable[..., str], role: Role, store_id: int | None = None) -> dict[str, str]:
+def headers(
+    token_for: Callable[..., str], role: Role, store_id: int | None = None
+) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(role, 1, store_id)}"}
 
 
@@ -211,15 +290,29 @@ async def test_each_kpi_of_each_store_is_the_one_worked_out_by_hand(
         figures = await store_kpis(session, since=SINCE, until=TODAY)
     found = {
         k.code: (
-            k.live_minutes, k.sessions, k.live_sales_fen, k.online_fen, k.instore_fen,
-            k.private_share, k.execution_rate, k.add_fan_rate, k.reactivation_rate,
+            k.live_minutes,
+            k.sessions,
+            k.live_sales_fen,
+            k.online_fen,
+            k.instore_fen,
+            k.private_share,
+            k.execution_rate,
+            k.add_fan_rate,
+            k.reactivation_rate,
             k.missed_slots,
         )
         for k in figures
     }
     assert found == KPIS
     a = next(k for k in figures if k.code == "A")
-    assert (a.viewers, a.new_fans, a.asleep, a.woken, a.tasks_due, a.tasks_done) == (4, 2, 2, 1, 4, 3)
+    assert (a.viewers, a.new_fans, a.asleep, a.woken, a.tasks_due, a.tasks_done) == (
+        4,
+        2,
+        2,
+        1,
+        4,
+        3,
+    )
 
 
 async def test_members_buy_more_often_after_their_store_first_broadcast(
@@ -251,10 +344,14 @@ async def test_the_score_and_ranking_follow_the_weights_hq_set(
     rows = answer.json()["stores"]
     assert [(r["code"], r["score"]) for r in rows] == list(SCORES.items())
     assert [(r["code"], r["phase"]) for r in rows] == [
-        ("C", "middle"), ("B", "early"), ("A", "early")
+        ("C", "middle"),
+        ("B", "early"),
+        ("A", "early"),
     ]
     assert [(r["rank_overall"], r["rank_region"], r["bottom"]) for r in rows] == [
-        (1, 1, False), (2, 1, False), (3, 2, True)
+        (1, 1, False),
+        (2, 1, False),
+        (3, 2, True),
     ]
     east = await client.get(
         "/api/hq/scores/ranking", params={**period, "region_id": world["east"]}, headers=hq
@@ -279,12 +376,13 @@ async def test_guides_rank_by_credited_sales_or_by_execution_rate(
     period = {"from": SINCE.isoformat(), "to": TODAY.isoformat()}
     by_sales = (await client.get("/api/hq/scores/guides", params=period, headers=hq)).json()
     assert [(g["guide"], g["credited_fen"], g["execution_rate"]) for g in by_sales] == [
-        ("gB1", 50000, 0.5), ("gA1", 25000, 1.0), ("gA2", 10000, 0.0), ("gC1", 0, 0.0)
+        ("gB1", 50000, 0.5),
+        ("gA1", 25000, 1.0),
+        ("gA2", 10000, 0.0),
+        ("gC1", 0, 0.0),
     ]
     by_execution = (
-        await client.get(
-            "/api/hq/scores/guides", params={**period, "by": "execution"}, headers=hq
-        )
+        await client.get("/api/hq/scores/guides", params={**period, "by": "execution"}, headers=hq)
     ).json()
     assert [g["guide"] for g in by_execution] == ["gA1", "gB1", "gA2", "gC1"]
     assert [g["rank"] for g in by_execution] == [1, 2, 3, 4]

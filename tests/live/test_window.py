@@ -137,7 +137,7 @@ async def test_the_snapshot_carries_each_items_deal_with_its_stock_left(chain: C
     linked = [i["deal_id"] for i in snapshot["window"]]
     assert all(linked) and set(map(str, linked)) == set(deals)
     statuses = sorted(d["status"] for d in deals.values())
-    assert statuses == ["draft", "draft"] + ["live"] * 7  # flash sales wait; the pack sells
+    assert statuses == ["draft", "draft"] + ["live"] * 8  # flash sales wait; the pack sells
     assert all(d["stock_left"] > 0 for d in deals.values())
 
 

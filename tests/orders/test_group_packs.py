@@ -155,9 +155,7 @@ async def test_a_pack_group_deal_checks_its_coupons_and_takes_one_pack_per_custo
 ) -> None:
     terms = {"group_size": 3, "group_minutes": 30}
     with pytest.raises(BadDeal):
-        await make_deal(
-            services, world, kind="group_buy", params={**terms, "coupons": "nonsense"}
-        )
+        await make_deal(services, world, kind="group_buy", params={**terms, "coupons": "nonsense"})
     deal = await make_deal(
         services,
         world,
