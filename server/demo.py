@@ -17,6 +17,7 @@ from orders.groups_models import GroupBuy, GroupStatus
 from orders.groups_views import share_path
 from server.auth import Principal, Role, TokenSigner
 from server.demo_chain import (
+    deals_to_launch,
     open_demo_group,
     place_waiting_on_behalf,
     roll_up_history,
@@ -26,7 +27,7 @@ from server.demo_chain import (
 )
 from server.demo_clip import prepare_demo_clip
 from server.model_base import utcnow
-from server.services import services_scope
+from server.services import Services, services_scope
 from server.settings import Settings
 
 
@@ -79,25 +80,40 @@ async def load_demo_data(settings: Settings) -> DemoSummary:
     """Load the demo chain once; on a database that has it, describe what is there."""
     prepare_demo_clip(settings.var_path)  # what its rooms play
     async with services_scope(settings) as services, services.sessionmaker() as session:
-        to_launch: list[int] = []
-        last_night = None
+        await seed_demo_tables(services)
+        await bring_demo_live(services)
+        return await _summary(session)
+
+
+async def seed_demo_tables(services: Services) -> None:
+    """The demo's rows, written once: the chain, its past, last night's follow-up tasks, the
+    segments and the score roll-ups. SQL only, so a test session can keep the result as a
+    template database and copy it per test (tests/conftest.py)."""
+    async with services.sessionmaker() as session:
         async with session.begin():
-            if await session.scalar(select(Store.id).limit(1)) is None:
-                to_launch = await seed_chain(session)
-                last_night = await seed_last_night(session)
-                await seed_store_history(session)
-        if last_night is not None:  # as the worker would on its end: its follow-up tasks
-            await tasks_for_end(services, last_night)
+            if await session.scalar(select(Store.id).limit(1)) is not None:
+                return
+            await seed_chain(session)
+            last_night = await seed_last_night(session)
+            await seed_store_history(session)
+        await tasks_for_end(services, last_night)  # as the worker would on its end
+        await refresh_segments(session, today=utcnow())  # the worker refreshes them nightly
+        await roll_up_history(services)
+
+
+async def bring_demo_live(services: Services) -> None:
+    """Once, after the rows: launch tonight's live prices (which loads Redis and tells the
+    rooms), open a group and leave an order on behalf waiting."""
+    async with services.sessionmaker() as session:
+        to_launch = await deals_to_launch(session)
+    async with services.sessionmaker() as session:
         rooms = LiveRooms(services.redis)
-        for deal_id in to_launch:  # after the commit: launching loads Redis and tells rooms
+        for deal_id in to_launch:
             _, news = await launch_deal(session, services.redis, deal_id)
             await rooms.publish(news)
-        if to_launch:  # the worker refreshes them nightly; a fresh demo has them at once
-            await refresh_segments(session, today=utcnow())
-            await open_demo_group(services)
-            await place_waiting_on_behalf(services, to_launch)
-            await roll_up_history(services)
-        return await _summary(session)
+    if to_launch:
+        await open_demo_group(services)
+        await place_waiting_on_behalf(services, to_launch)
 
 
 async def _summary(session: AsyncSession) -> DemoSummary:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from attribution.care import after_sale
 from attribution.credit import credit_sale
 from attribution.models import Binding, Customer, Guide, Store
-from live.models import BroadcastStatus, ScheduleNotice, ScheduleNoticeKind, WindowItem
+from live.models import Broadcast, BroadcastStatus, ScheduleNotice, ScheduleNoticeKind, WindowItem
 from live.scores_rollup import business_day, roll_up
 from orders import coupons
 from orders.groups import GroupOrder, open_group
@@ -30,6 +30,7 @@ from orders.on_behalf import place_for_customer
 from orders.on_behalf_schemas import OnBehalfCreate
 from orders.payments import SandboxProvider, handle_notification
 from orders.persister import OrderPersister
+from orders.statuses import DealStatus
 from server import factories
 from server.auth import Principal, Role
 from server.demo_clip import CLIP_URL
@@ -102,7 +103,7 @@ class Org:
 
 async def seed_chain(session: AsyncSession) -> list[int]:
     """Write the chain inside the caller's transaction; returns the deals to launch once it is
-    committed (the regular live prices; launching loads Redis and tells the rooms)."""
+    committed (`deals_to_launch` finds them again)."""
     org = await _seed_org(session)
     list_prices = await _seed_catalogue(session)
     products = list(list_prices)
@@ -326,6 +327,23 @@ async def _seed_till_sales(session: AsyncSession, stores: list[int], seed: int =
                 + timedelta(minutes=rng.randrange(1440)),
                 customer_id=rng.choice(own) if rng.random() < 0.6 else None,
             )
+
+
+async def deals_to_launch(session: AsyncSession) -> list[int]:
+    """Tonight's hub deals that sell from the start (all but the flash sales, which the host
+    launches on air), while none of that broadcast's deals was ever launched; else none."""
+    hub = await session.scalar(
+        select(Broadcast.id)
+        .where(Broadcast.kind == "hub", Broadcast.status != BroadcastStatus.ENDED)
+        .order_by(Broadcast.scheduled_start_at, Broadcast.id)
+        .limit(1)
+    )
+    deals = list(
+        await session.scalars(select(Deal).where(Deal.broadcast_id == hub).order_by(Deal.id))
+    )
+    if not deals or any(deal.status != DealStatus.DRAFT for deal in deals):
+        return []
+    return [deal.id for deal in deals if deal.kind != "flash_sale"]
 
 
 async def _seed_tonight(

@@ -30,9 +30,10 @@ from bench.processes import (
 )
 from server.app import create_app
 from server.auth import Principal, Role, TokenSigner
+from server.demo import seed_demo_tables
 from server.migrate import upgrade
 from server.redis import EmbeddedRedis
-from server.services import Services, open_services
+from server.services import Services, open_services, services_scope
 from server.settings import Settings, load_settings
 from tests.support.postgres import find_pg_bin, throwaway_postgres
 
@@ -105,6 +106,7 @@ def postgres_admin_url() -> Iterator[str]:
 
 _database_names = itertools.count()
 TEMPLATE_DATABASE = "storecast_template"
+DEMO_TEMPLATE_DATABASE = "storecast_demo_template"
 
 
 @pytest.fixture(scope="session")
@@ -125,17 +127,61 @@ def migrated_postgres_template(postgres_admin_url: str) -> str:
     return TEMPLATE_DATABASE
 
 
+@pytest.fixture(scope="session")
+def demo_sqlite_file(
+    migrated_sqlite_file: Path, redis_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The migrated file with the demo chain's rows, once per session: writing them cost about
+    4 s for each of the tests marked `demo`."""
+    path = tmp_path_factory.mktemp("demo-template") / "storecast.db"
+    shutil.copyfile(migrated_sqlite_file, path)
+    var = tmp_path_factory.mktemp("demo-var")
+    _off_loop(_seed_demo_rows, f"sqlite+aiosqlite:///{path}", redis_server, var)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_postgres_template(
+    postgres_admin_url: str,
+    migrated_postgres_template: str,
+    redis_server: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> str:
+    """As `demo_sqlite_file`, a PostgreSQL template database."""
+    create = f'CREATE DATABASE "{DEMO_TEMPLATE_DATABASE}" TEMPLATE "{migrated_postgres_template}"'
+    _off_loop(_admin_statement, postgres_admin_url, create)
+    url = _database_at(postgres_admin_url, DEMO_TEMPLATE_DATABASE)
+    _off_loop(_seed_demo_rows, url, redis_server, tmp_path_factory.mktemp("demo-var"))
+    return DEMO_TEMPLATE_DATABASE
+
+
+def _seed_demo_rows(database_url: str, redis_url: str, var: Path) -> None:
+    """The demo's SQL rows only (server/demo.seed_demo_tables): what it keeps in Redis is
+    written per test by `load_demo_data`, on the test's own flushed Redis."""
+
+    async def seed() -> None:
+        settings = load_settings(service_env(database_url, redis_url, var))
+        async with services_scope(settings) as services:
+            await seed_demo_tables(services)
+
+    asyncio.run(seed())
+
+
 @pytest.fixture
 def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh database of the test's backend at the migrations' head."""
+    """A fresh database of the test's backend at the migrations' head; with the demo chain's
+    rows for a test marked `demo`."""
+    demo = request.node.get_closest_marker("demo") is not None
     if db_backend == "sqlite":
-        template: Path = request.getfixturevalue("migrated_sqlite_file")
+        fixture = "demo_sqlite_file" if demo else "migrated_sqlite_file"
+        template: Path = request.getfixturevalue(fixture)
         path = tmp_path / "storecast.db"
         shutil.copyfile(template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
     admin_url: str = request.getfixturevalue("postgres_admin_url")
-    template_name: str = request.getfixturevalue("migrated_postgres_template")
+    fixture = "demo_postgres_template" if demo else "migrated_postgres_template"
+    template_name: str = request.getfixturevalue(fixture)
     name = f"storecast_test_{next(_database_names)}"
     _off_loop(_admin_statement, admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
     yield _database_at(admin_url, name)

@@ -32,7 +32,7 @@ from server.auth import Role
 from server.demo import load_demo_data
 from server.settings import Settings
 
-pytestmark = [pytest.mark.database, pytest.mark.slow]
+pytestmark = [pytest.mark.database, pytest.mark.slow, pytest.mark.demo]
 
 EXAMPLES_PER_OPERATION = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 8}
 """Enough to reach every field's bounds (schemathesis starts from them); each example is

@@ -19,6 +19,8 @@ from server.demo import load_demo_data
 from server.services import Services
 from server.settings import Settings
 
+pytestmark = pytest.mark.demo
+
 
 @pytest.mark.database
 async def test_every_demo_store_has_bound_unbound_and_instore_sales(

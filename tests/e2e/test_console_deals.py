@@ -23,7 +23,7 @@ from tests.e2e.test_pages import (  # noqa: F401 (fixtures)
     phone,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
 
 def test_a_store_host_picks_an_item_plans_and_launches_a_flash_sale_and_a_viewer_buys(

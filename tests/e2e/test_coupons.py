@@ -25,7 +25,7 @@ from tests.e2e.test_pages import (  # noqa: F401 (fixtures)
     phone,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
 PACK = [(11100, 0), (30000, 100000), (30000, 100000), (40000, 130000)]
 """The demo pack's coupons: (amount off, minimum spend) in fen."""

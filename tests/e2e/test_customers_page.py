@@ -23,7 +23,7 @@ from server.services import open_services
 from server.settings import Settings
 from tests.conftest import ARTIFACTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 MASKED = re.compile(r"^1\d\d\*{4}\d{4}$")
 
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from server.demo_clip import CLIP_URL
 from tests.e2e.test_pages import Chain, chain, js_errors, phone  # noqa: F401  (fixtures)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
 
 def test_a_demo_room_plays_the_demos_hls_clip(

@@ -21,7 +21,7 @@ from tests.e2e.test_pages import (  # noqa: F401 (fixtures)
     phone,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
 
 def _group_item(chain: Chain) -> tuple[dict[str, Any], dict[str, Any]]:  # noqa: F811

@@ -29,7 +29,7 @@ from server.services import open_services
 from server.settings import Settings
 from tests.conftest import ARTIFACTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
 PHONE = {"width": 390, "height": 844}
 

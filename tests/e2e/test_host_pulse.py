@@ -21,7 +21,7 @@ from server.settings import Settings
 from tests.conftest import ARTIFACTS
 from tests.e2e.test_pages import DESKTOP, Chain, _run_async, chain, js_errors  # noqa: F401
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
 
 async def sell_across_the_chain(settings: Settings, hub_room_broadcast: int) -> None:

@@ -26,7 +26,7 @@ from tests.e2e.test_pages import (  # noqa: F401 (fixtures)
     js_errors,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
 
 async def make_overdue(settings: Settings, guide_id: int, count: int) -> None:

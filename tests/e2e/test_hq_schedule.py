@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.test_pages import DESKTOP, Chain, chain, js_errors  # noqa: F401 (fixtures)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 BEIJING = ZoneInfo("Asia/Shanghai")

@@ -24,7 +24,7 @@ from server.auth import Role
 from server.demo import DemoSummary, load_demo_data
 from server.settings import Settings
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}

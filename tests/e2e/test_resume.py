@@ -18,7 +18,7 @@ from websockets.sync.client import connect
 from server.auth import Role
 from tests.e2e.test_pages import Chain, chain, js_errors, phone  # noqa: F401  (fixtures)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
 
 def socket_log(page: Page) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from server import factories
 from server.auth import Role
 from tests.live.conftest import Chain
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 
 
 async def test_top_items_and_rooms_against_the_median_over_the_last_15_minutes(

@@ -8,6 +8,8 @@ import pytest
 
 from tests.live.conftest import Chain
 
+pytestmark = pytest.mark.demo
+
 
 async def test_the_rooms_are_listed_as_links_hub_first(chain: Chain) -> None:
     hub = (await chain.room(chain.demo.hub_room_id))["broadcast"]["id"]

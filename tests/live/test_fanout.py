@@ -21,6 +21,8 @@ from live.protocol import Chat
 from live.streams import StreamBus
 from tests.live.conftest import Chain, next_frame
 
+pytestmark = pytest.mark.demo
+
 
 async def test_a_slow_viewer_is_closed_as_slow_and_the_others_get_every_frame(
     chain: Chain,

@@ -13,6 +13,8 @@ from server.model_base import utcnow
 from server.services import Services
 from server.settings import Settings
 
+pytestmark = pytest.mark.demo
+
 
 @pytest.mark.database
 async def test_every_demo_guide_has_non_buyers_of_last_night_to_follow_up(

@@ -14,7 +14,7 @@ from server import factories
 from server.auth import Role
 from tests.live.conftest import Chain, next_frame
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 
 
 async def test_hq_sees_a_live_store_room_with_its_viewers_likes_and_sales(chain: Chain) -> None:

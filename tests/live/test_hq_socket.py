@@ -19,7 +19,7 @@ from websockets.exceptions import InvalidStatus
 from server.auth import Role
 from tests.live.conftest import Chain, next_frame
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 
 
 @asynccontextmanager

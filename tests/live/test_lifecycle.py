@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.live.conftest import Chain, next_frame
+
+pytestmark = pytest.mark.demo
 
 
 async def test_a_store_broadcast_goes_live_ends_and_stays_open_as_a_replay(chain: Chain) -> None:

@@ -25,6 +25,7 @@ async def scrape(chain: Chain) -> dict[tuple[str, tuple[tuple[str, str], ...]], 
     }
 
 
+@pytest.mark.demo
 async def test_metrics_parse_and_count_an_accepted_order_and_the_rooms_sockets(
     chain: Chain,
 ) -> None:

@@ -19,6 +19,8 @@ from server.auth import Role
 from server.demo import load_demo_data
 from server.settings import Settings
 
+pytestmark = pytest.mark.demo
+
 DEAD_NODE_BOUND_SECONDS = NODE_TTL_MS / 1000 + HEARTBEAT_SECONDS + COUNTS_EVERY_SECONDS + 1
 """live/nodes.py's bound, plus a second for the frame to travel on a loaded CI machine."""
 

@@ -8,7 +8,7 @@ from server.factories import add_product
 from tests.live.conftest import Chain, next_frame
 from tests.live.test_relay_selling import order
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 
 
 async def presale_on_the_hub(chain: Chain, hub: int) -> int:

@@ -15,7 +15,7 @@ from live.gateway import TOO_MANY_SOCKETS_CLOSE_CODE
 from live.streams import StreamBus
 from tests.live.conftest import Chain, next_frame
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 
 
 async def _answers_until_pong(socket: ClientConnection) -> list[dict[str, Any]]:

@@ -16,6 +16,8 @@ from live.publish import FAILED_PUBLISHES, Event, LiveRooms, RoomFrame
 from server.db import engine_for_url
 from tests.live.conftest import Chain, next_frame
 
+pytestmark = pytest.mark.demo
+
 
 @pytest.fixture
 def rooms_unreachable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

@@ -11,7 +11,7 @@ import pytest
 from tests.live.conftest import Chain, next_frame
 from tests.live.pages import Pages, PageViewer
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 
 
 async def order(socket: Any, deal_id: int, key: str) -> dict[str, Any]:

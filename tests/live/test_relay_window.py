@@ -11,7 +11,7 @@ from live.streams import StreamBus
 from tests.live.conftest import Chain
 from tests.live.pages import Pages, PageViewer
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 
 
 async def _ok(chain: Chain, method: str, url: str, body: Any, headers: dict[str, str]) -> Any:

@@ -22,7 +22,7 @@ from tests.live.test_schedule import SLOT_DAY, store_slot
 from tests.support.local_server import serving
 from tests.support.wechat_api import APP_ID, APP_SECRET, FakeWechat
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 TEMPLATE = "tmpl-broadcast-reminder"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

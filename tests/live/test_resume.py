@@ -11,7 +11,7 @@ import pytest
 from tests.live.conftest import Chain, next_frame
 from tests.live.test_presence import _answers_until_pong
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 
 
 def kinds(answer: list[dict[str, Any]]) -> list[str]:

@@ -23,7 +23,10 @@ from live.gateway import AdmittedConnection, RoomGateway
 from server.auth import Role
 from tests.live.conftest import Chain, next_frame
 
-pytestmark = pytest.mark.database  # admission and the order feed read the database
+pytestmark = [
+    pytest.mark.database,
+    pytest.mark.demo,
+]  # admission and the order feed read the database
 
 
 @asynccontextmanager

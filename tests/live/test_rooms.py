@@ -17,6 +17,8 @@ from server.auth import Role
 from server.demo import load_demo_data
 from server.settings import Settings
 
+pytestmark = pytest.mark.demo
+
 
 async def next_frame(socket: ClientConnection, kind: str, within: float = 5.0) -> dict[str, Any]:
     async with asyncio.timeout(within):

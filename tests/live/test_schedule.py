@@ -12,7 +12,7 @@ from live.schedule_watch import watch_schedule
 from server.auth import Role
 from tests.live.conftest import Chain
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 
 SLOT_DAY = (datetime.now(UTC) + timedelta(days=10)).replace(
     hour=11, minute=0, second=0, microsecond=0

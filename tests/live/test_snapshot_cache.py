@@ -17,7 +17,7 @@ from live.snapshot import build_snapshot
 from live.streams import StreamBus
 from tests.live.conftest import Chain, next_frame
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 
 
 @pytest.fixture

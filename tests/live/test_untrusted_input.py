@@ -18,7 +18,7 @@ from orders.payments import NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, si
 from server.auth import Role
 from tests.live.conftest import Chain, next_frame
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.demo]
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,8 @@ from server.auth import Role
 from tests.live.conftest import Chain, next_frame
 from tests.live.pages import Pages, PageViewer
 
+pytestmark = pytest.mark.demo
+
 
 def shown(view: dict[str, Any]) -> list[tuple[int, int]]:
     """What a viewer sees: (item, price) in display order, hub items first."""

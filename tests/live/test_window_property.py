@@ -26,6 +26,8 @@ from server.demo import DemoSummary, load_demo_data
 from server.settings import Settings
 from tests.live.pages import Pages, PageViewer
 
+pytestmark = pytest.mark.demo
+
 STORES = 2
 """Store rooms in play, besides the hub's: enough for one store's edit to stay out of another."""
 PRODUCTS = 20

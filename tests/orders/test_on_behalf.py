@@ -183,6 +183,7 @@ async def test_a_host_names_a_guide_of_their_store_and_coupons_apply(
     assert tuple(row) == (guide, 11100)
 
 
+@pytest.mark.demo
 async def test_the_demo_sells_the_pack_and_has_an_order_waiting_for_its_customer(
     settings: Settings, services: Services
 ) -> None:
