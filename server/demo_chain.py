@@ -376,7 +376,7 @@ async def _seed_tonight(
         if not flash:
             to_launch.append(deal.id)
     to_launch.append(await _seed_coupon_pack(session, hub.id, len(items)))
-    to_launch.append(await _seed_pack_group_buy(session, hub.id, len(items) + 1))
+    to_launch.append(await _seed_coupon_pack(session, hub.id, len(items) + 1, group_buy=True))
     await session.flush()
     return to_launch
 
@@ -558,14 +558,18 @@ async def open_demo_group(services: Services) -> None:
     await handle_notification(services, sandbox, headers, body)
 
 
-async def _seed_coupon_pack(session: AsyncSession, hub_id: int, position: int) -> int:
+async def _seed_coupon_pack(
+    session: AsyncSession, hub_id: int, position: int, *, group_buy: bool = False
+) -> int:
     """The case studies' hook at the end of the window: 1.1 yuan for 1,111 yuan of stackable
-    coupons (orders/coupons.py DEMO_PACK_PARAMS), one per member."""
+    coupons (orders/coupons.py DEMO_PACK_PARAMS), one per member. With `group_buy`, the
+    chains' favourite variant: the pack as a group-buy of two, whose members get the coupons
+    when their group fills."""
     product = await factories.add_product(
         session,
-        sku="PACK1111",
-        name="1111元优惠券包",
-        name_en="1,111-yuan coupon pack",
+        sku="PACK1111G" if group_buy else "PACK1111",
+        name="1111元优惠券包·拼团" if group_buy else "1111元优惠券包",
+        name_en="1,111-yuan coupon pack" + (", group-buy" if group_buy else ""),
         list_price_fen=PACK_PRICE_FEN,
         image_url="/static/img/coupon-pack.svg",
     )
@@ -576,41 +580,12 @@ async def _seed_coupon_pack(session: AsyncSession, hub_id: int, position: int) -
     deal = await factories.add_deal(
         session,
         product.id,
-        kind=coupons.KIND,
+        kind=GROUP_KIND if group_buy else coupons.KIND,
         broadcast_id=hub_id,
         price_fen=PACK_PRICE_FEN,
         stock=1000,
         per_customer_limit=1,
-        params=coupons.DEMO_PACK_PARAMS,
-    )
-    item.deal_id = deal.id
-    return deal.id
-
-
-async def _seed_pack_group_buy(session: AsyncSession, hub_id: int, position: int) -> int:
-    """The chains' favourite hook: the 1.1-yuan pack as a group-buy of two; each member gets
-    the pack's coupons when their group fills (orders/coupons.py), one pack per customer."""
-    product = await factories.add_product(
-        session,
-        sku="PACK1111G",
-        name="1111元优惠券包·拼团",
-        name_en="1,111-yuan coupon pack, group-buy",
-        list_price_fen=PACK_PRICE_FEN,
-        image_url="/static/img/coupon-pack.svg",
-    )
-    item = WindowItem(
-        broadcast_id=hub_id, product_id=product.id, position=position, price_fen=PACK_PRICE_FEN
-    )
-    session.add(item)
-    deal = await factories.add_deal(
-        session,
-        product.id,
-        kind=GROUP_KIND,
-        broadcast_id=hub_id,
-        price_fen=PACK_PRICE_FEN,
-        stock=1000,
-        per_customer_limit=1,
-        params={**GROUP_BUY, **coupons.DEMO_PACK_PARAMS},
+        params={**GROUP_BUY, **coupons.DEMO_PACK_PARAMS} if group_buy else coupons.DEMO_PACK_PARAMS,
     )
     item.deal_id = deal.id
     return deal.id
