@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import msgspec
 import redis.asyncio
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders import coupons, scripts
@@ -112,31 +112,58 @@ async def create_deal(
     return deal
 
 
-class Sold(msgspec.Struct, frozen=True):
-    units: int
+async def sold_units(session: AsyncSession, deal_id: int) -> int:
     """Units paid for and not refunded back into the stock."""
-    refund_ids: list[str]
-    """The refunds already subtracted from `units`."""
-
-
-async def sold_units(session: AsyncSession, deal_id: int) -> Sold:
     units = await session.scalar(
         select(func.coalesce(func.sum(units_kept()), 0)).where(
             Order.deal_id == deal_id, Order.status.in_(SOLD)
         )
     )
+    return int(units or 0)
+
+
+class SoldOrders(msgspec.Struct, frozen=True):
+    """A deal's sales as one statement saw them: every figure from the same commits."""
+
+    units: int
+    refund_ids: list[str]
+    """The refunds already subtracted from `units`."""
+    per_customer: dict[int, int]
+    """Units each customer bought and kept (paid, net of refunded units)."""
+    order_ids: frozenset[str]
+    """The deal's orders in SOLD."""
+
+
+async def sold_orders(session: AsyncSession, deal_id: int) -> SoldOrders:
+    """The deal's sold orders and refunds in ONE statement. The reconciliation compares these
+    figures with each other: read by separate statements, a payment committing between them
+    (PostgreSQL's read committed takes a snapshot per statement; SQLite reads outside a
+    write transaction autocommit) is counted in one figure and not in the other, and the
+    counter it writes gives units back that were sold."""
+    orders = select(
+        literal("order"), Order.id, Order.customer_id, units_kept().label("units")
+    ).where(Order.deal_id == deal_id, Order.status.in_(SOLD))
     refunds = (
-        await session.execute(
-            select(Refund.id, Refund.quantity)
-            .join(Order, Order.id == Refund.order_id)
-            .where(
-                Order.deal_id == deal_id,
-                Order.status.in_(SOLD),
-                Refund.reason != LATE_REFUND_REASON,
-            )
+        select(literal("refund"), Refund.id, literal(0), Refund.quantity)
+        .join(Order, Order.id == Refund.order_id)
+        .where(
+            Order.deal_id == deal_id,
+            Order.status.in_(SOLD),
+            Refund.reason != LATE_REFUND_REASON,
         )
-    ).all()
-    return Sold(int(units or 0), [r for r, _ in refunds])
+    )
+    units = 0
+    refund_ids: list[str] = []
+    per_customer: dict[int, int] = {}
+    order_ids: set[str] = set()
+    for kind, row_id, customer, quantity in await session.execute(union_all(orders, refunds)):
+        if kind == "refund":
+            refund_ids.append(row_id)
+            continue
+        units += int(quantity or 0)
+        per_customer[int(customer)] = per_customer.get(int(customer), 0) + int(quantity or 0)
+        order_ids.add(row_id)
+    return SoldOrders(units, refund_ids, per_customer, frozenset(order_ids))
 
 
 async def pending_held_units(session: AsyncSession, deal: Deal) -> int:
@@ -208,7 +235,7 @@ async def _set_status(
     await ensure_stream(client, deal_id)
     # Used only when Redis has no counter for the deal yet (first launch, or after Redis lost
     # it: orders/reconcile.py rebuilds the holds first).
-    left = await load_terms(client, deal, deal.stock - sold.units - held)
+    left = await load_terms(client, deal, deal.stock - sold - held)
     view = _snapshot(deal, left, status)
     return view, deal_state(deal.broadcast_id, view)
 
@@ -279,10 +306,7 @@ async def deal_snapshots(
         states = await pipe.execute()
     found = {}
     for deal, (status, stock) in zip(deals, states, strict=True):
-        if stock is None:
-            left = deal.stock - (await sold_units(session, deal.id)).units
-        else:
-            left = int(stock)
+        left = deal.stock - await sold_units(session, deal.id) if stock is None else int(stock)
         found[deal.id] = _snapshot(
             deal, left, DealStatus(status.decode()) if status else deal.status
         )

@@ -21,13 +21,12 @@ import time
 
 import msgspec
 import structlog
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
 from orders import scripts
-from orders.deals import end_deal, ensure_stream, sold_units
+from orders.deals import end_deal, ensure_stream, sold_orders
 from orders.keys import DealKeys
-from orders.models import Deal, Order, units_kept
+from orders.models import Deal, Order
 from orders.restore import rebuild_deal, restore_answers
 from orders.rooms_port import Rooms, stock_left
 from orders.statuses import CLOSED_UNPAID, SELLING, SOLD, DealStatus, OrderStatus
@@ -94,29 +93,6 @@ async def reconcile_holds(services: Services, deal_id: int) -> tuple[int, int]:
     return released, settled
 
 
-async def _sold_per_customer(session: AsyncSession, deal_id: int) -> dict[int, int]:
-    """Units each customer bought and kept (paid, net of refunded units)."""
-    kept = (
-        await session.execute(
-            select(Order.customer_id, func.sum(units_kept()))
-            .where(Order.deal_id == deal_id, Order.status.in_(SOLD))
-            .group_by(Order.customer_id)
-        )
-    ).all()
-    return {int(customer): int(units or 0) for customer, units in kept}
-
-
-async def _sold_order_ids(session: AsyncSession, order_ids: list[str]) -> list[str]:
-    found: list[str] = []
-    for start in range(0, len(order_ids), 500):
-        found += await session.scalars(
-            select(Order.id).where(
-                Order.id.in_(order_ids[start : start + 500]), Order.status.in_(SOLD)
-            )
-        )
-    return found
-
-
 async def reconcile_deal(services: Services, deal_id: int, *, rooms: Rooms) -> Reconciled:
     released, settled = await reconcile_holds(services, deal_id)
     keys = DealKeys(deal_id)
@@ -136,10 +112,9 @@ async def reconcile_deal(services: Services, deal_id: int, *, rooms: Rooms) -> R
                 if await is_rebuilt(services.redis):  # else the restorer opens it
                     await open_gate(services.redis, keys.state)
                 return Reconciled(deal_id, 0, left, True, released, settled)
-            sold = await sold_units(session, deal_id)
-            per_customer = await _sold_per_customer(session, deal_id)
-            sold_holds = await _sold_order_ids(session, list({h.split(":")[0] for h in hold_ids}))
-        pairs = [str(part) for item in per_customer.items() for part in item]
+            sold = await sold_orders(session, deal_id)
+        sold_holds = list({h.split(":")[0] for h in hold_ids} & sold.order_ids)
+        pairs = [str(part) for item in sold.per_customer.items() for part in item]
         applied, before, after, repaired = await scripts.RECONCILE(
             keys=[keys.state, keys.holds, keys.restocked, keys.buyers],
             args=[

@@ -92,7 +92,7 @@ async def rebuild_deal(services: Services, deal_id: int) -> int:
                 )
             ).all()
         )
-        sold = await deals.sold_units(session, deal_id)
+        sold = await deals.sold_orders(session, deal_id)
         spent = await coupons.spent_by_orders(session, deal_id)
     held = "1" if deal.stock_policy == "hold" else "0"
     holds: dict[str, str] = {}

@@ -46,7 +46,7 @@ async def units(services: Services, deal: int) -> tuple[int, int, int]:
         int(v.split(b"|")[0]) for v in (await services.redis.hvals(keys.holds)) if v.endswith(b"1")
     )
     async with services.sessionmaker() as session:
-        sold = (await sold_units(session, deal)).units
+        sold = await sold_units(session, deal)
     return counter, sold, held
 
 

@@ -132,3 +132,42 @@ async def test_lost_customer_counts_and_idempotency_answers_are_put_back(
     assert isinstance(retried, Accepted) and retried.order_id == kept.order_id
     over = await order(deal, customer=0, quantity=1)
     assert not isinstance(over, Accepted) and over.reason == "limit_reached"
+
+
+async def test_a_payment_committing_while_reconcile_reads_is_not_given_back_to_the_stock(
+    services: Services, world: World, order: Order_, persister: OrderPersister
+) -> None:
+    """The payment commits in SQL after the reconciliation's first read of the orders and
+    before its counter is written, and the payment's own Redis step (dropping its hold) has
+    not run yet: that unit is sold, whichever read saw it."""
+    from sqlalchemy import event, update
+    from sqlalchemy.util import await_only
+
+    from orders.models import Order
+
+    deal = await make_deal(services, world, stock=10)
+    placed = await order(deal)
+    assert isinstance(placed, Accepted)
+    await persister.drain()
+
+    async def payment_commits() -> None:
+        async with services.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Order).where(Order.id == placed.order_id).values(status="paid")
+            )
+
+    reads: list[str] = []
+
+    def after_read(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "FROM orders" in statement and not reads:
+            reads.append(statement)
+            await_only(payment_commits())  # runs inside the reconcile's own await
+
+    engine = services.engine.sync_engine
+    event.listen(engine, "after_cursor_execute", after_read)
+    try:
+        await reconcile_deal(services, deal, rooms=LiveRooms(services.redis))
+    finally:
+        event.remove(engine, "after_cursor_execute", after_read)
+    assert reads, "the reconciliation read the orders"
+    assert await stock_left(services, deal) == 9

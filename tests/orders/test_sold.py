@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from orders.deals import sold_units
+from orders.deals import sold_orders, sold_units
 from orders.intake import Accepted
 from orders.persister import OrderPersister
-from orders.reconcile import _sold_per_customer
 from orders.refunds import refund_order
 from orders.sales_feed import room_orders
 from server.services import Services
@@ -39,8 +38,9 @@ async def test_the_stock_the_customer_limits_and_the_room_feed_agree_on_units_so
     await refund_order(services, wholly.order_id)
 
     async with services.sessionmaker() as session:
-        for_stock = (await sold_units(session, deal)).units
-        for_limits = sum((await _sold_per_customer(session, deal)).values())
+        for_stock = await sold_units(session, deal)
+        one_read = await sold_orders(session, deal)
+        for_limits = sum(one_read.per_customer.values())
         for_feed = (await room_orders(session, [hub.broadcast_id])).units
 
-    assert for_stock == for_limits == for_feed == 2 + (3 - 1) + 0
+    assert for_stock == one_read.units == for_limits == for_feed == 2 + (3 - 1) + 0
