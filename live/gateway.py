@@ -55,6 +55,7 @@ from live.protocol import (
 )
 from live.ratelimit import TokenBucket, viewer_buckets
 from live.rooms import RoomContext, RoomContexts
+from live.shared_read import SharedRead
 from live.snapshot import RoomSnapshots, not_on_sale, room_streams
 from live.streams import StreamBus, channel, decode_offset
 from orders.groups_schemas import GroupPlace
@@ -173,6 +174,9 @@ class RoomGateway:
         self.bus = StreamBus(services.redis)
         self.rooms = RoomContexts(services.sessionmaker)
         self.snapshots = RoomSnapshots(self.bus, services.sessionmaker)
+        # The sockets arriving at once share one read of the live nodes, as of after they came.
+        self._alive_nodes = SharedRead(self._read_alive_nodes)
+        self._positions = SharedRead(self._read_positions)
         self.names = ChatNames(services.sessionmaker)
         self.node = nodes.new_node_id()
         self._socket_ids = itertools.count(1)
@@ -210,6 +214,12 @@ class RoomGateway:
             ),
         ]
         log.info("gateway.started", port=port)
+
+    async def _read_alive_nodes(self, _: None) -> set[str]:
+        return await nodes.alive_nodes(self.services.redis)
+
+    async def _read_positions(self, streams: tuple[str, ...]) -> dict[str, StreamPosition]:
+        return await self.bus.positions(list(streams))
 
     async def stop(self) -> None:
         if self._unwatch is not None:
@@ -282,7 +292,7 @@ class RoomGateway:
         socket = presence.socket_field(self.node, next(self._socket_ids))
         viewer = Viewer(connection, principal, room, name, streams, socket)
         if viewer.is_customer and not await presence.claim_socket(
-            self.services.redis, viewer.person, socket
+            self.services.redis, viewer.person, socket, await self._alive_nodes(None)
         ):
             limit = presence.SOCKETS_PER_VIEWER
             await connection.close(TOO_MANY_SOCKETS_CLOSE_CODE, f"at most {limit} sockets")
@@ -338,18 +348,19 @@ class RoomGateway:
             stay = presence.stay_of(
                 viewer.room.room_id, viewer.principal.sub, viewer.engagement, now_ms()
             )
-            await presence.release_socket(self.services.redis, viewer.person, viewer.socket)
-        await presence.leave(self.services.redis, viewer.room.broadcast_id, viewer.socket, stay)
+        await presence.leave(
+            self.services.redis, viewer.room.broadcast_id, viewer.socket, viewer.person, stay
+        )
         self._dirty_counts.add(viewer.room.broadcast_id)
 
     async def _send_snapshot(self, viewer: Viewer) -> None:
         """Subscribed first, then the snapshot, then the events it had not seen."""
         viewer.ready = False
-        snapshot = await self.snapshots.get(viewer.room)
-        await viewer.connection.send(encoder.encode(snapshot), text=True)
+        joined = await self.snapshots.get(viewer.room)
+        await viewer.connection.send(joined.payload, text=True)
         JOINS.labels("snapshot").inc()
         viewer.synced = True
-        self._release_held(viewer, {s: p.offset for s, p in snapshot.streams.items()})
+        self._release_held(viewer, {s: p.offset for s, p in joined.snapshot.streams.items()})
 
     def _release_held(self, viewer: Viewer, seen: dict[str, int]) -> None:
         held, viewer.held = viewer.held, []
@@ -417,9 +428,14 @@ class RoomGateway:
         if positions.keys() != set(viewer.streams):  # another room's, or a stream it lacks
             await self._send_snapshot(viewer)
             return
+        current = await self._positions(tuple(viewer.streams))
         for stream in viewer.streams:
             position = positions.get(stream)
-            events = None if position is None else await self.bus.since(stream, position)
+            events = (
+                None
+                if position is None
+                else await self.bus.since_known(stream, position, current[stream])
+            )
             if events is None or position is None:  # never a partial replay
                 await self._send_snapshot(viewer)
                 return

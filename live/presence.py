@@ -40,7 +40,9 @@ SOCKETS_PER_VIEWER = 3
 SOCKET_CLAIM_TTL_S = 24 * 3600
 """A viewer's claim list outlives any stay; entries of dead nodes are dropped on the next claim."""
 
-_CLAIM_LUA = (Path(__file__).parent / "lua" / "claim_socket.lua").read_text()
+_CLAIM = redis.asyncio.Redis().register_script(  # a client that only hashes it: EVALSHA
+    (Path(__file__).parent / "lua" / "claim_socket.lua").read_text()
+)
 
 
 def socket_field(node: str, socket_id: int) -> str:
@@ -86,24 +88,18 @@ _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Stay)
 
 
-async def claim_socket(client: redis.asyncio.Redis, person: str, field: str) -> bool:
+async def claim_socket(
+    client: redis.asyncio.Redis, person: str, field: str, alive: set[str]
+) -> bool:
     """Whether `person` may open this socket: fewer than SOCKETS_PER_VIEWER of theirs are open
-    on live nodes. Checked and claimed in one script, so two sockets at once cannot both pass."""
-    alive = sorted(await alive_nodes(client))
-    granted = await client.eval(  # type: ignore[misc]
-        _CLAIM_LUA,
-        1,
-        claims_key(person),
-        field,
-        str(SOCKETS_PER_VIEWER),
-        str(SOCKET_CLAIM_TTL_S),
-        *alive,
+    on the `alive` nodes (live/nodes.py:alive_nodes, read after this socket arrived). Checked
+    and claimed in one script, so two sockets at once cannot both pass."""
+    granted = await _CLAIM(
+        keys=[claims_key(person)],
+        args=[field, SOCKETS_PER_VIEWER, SOCKET_CLAIM_TTL_S, *sorted(alive)],
+        client=client,
     )
     return bool(granted)
-
-
-async def release_socket(client: redis.asyncio.Redis, person: str, field: str) -> None:
-    await client.hdel(claims_key(person), field)  # type: ignore[misc]
 
 
 async def enter(client: redis.asyncio.Redis, broadcast_id: int, field: str, person: str) -> None:
@@ -111,12 +107,14 @@ async def enter(client: redis.asyncio.Redis, broadcast_id: int, field: str, pers
 
 
 async def leave(
-    client: redis.asyncio.Redis, broadcast_id: int, field: str, stay: Stay | None
+    client: redis.asyncio.Redis, broadcast_id: int, field: str, person: str, stay: Stay | None
 ) -> None:
-    """The socket is gone; `stay` is its record for follow-ups (customers only)."""
+    """The socket is gone: out of the room's presence, its claim released (a customer's:
+    `stay` is their record for follow-ups), in one round trip."""
     async with client.pipeline(transaction=False) as pipe:
         pipe.hdel(present_key(broadcast_id), field)
         if stay is not None:
+            pipe.hdel(claims_key(person), field)
             pipe.rpush(SESSIONS_KEY, _encoder.encode(stay))
         await pipe.execute()
 

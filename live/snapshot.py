@@ -3,14 +3,14 @@
 `build_snapshot` reads it from the database. `RoomSnapshots` keeps one per room in the
 process, keyed by its streams' positions, and brings it forward with the room events the
 node already receives (or reads from the stream's history), so that in steady state a join
-costs Redis reads (positions, counts, stock) and no SQL. An event it cannot apply (a window
+costs one Redis round trip (positions, counts, stock), shared by the room's sockets joining
+at once, and no SQL. An event it cannot apply (a window
 change linking a deal it has not seen, an unknown kind) drops the room's entry: the next
 join rebuilds it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import time
 
@@ -19,7 +19,7 @@ import redis.asyncio
 from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from live.counts import room_counts
+from live.counts import counts_from, counts_keys, room_counts
 from live.models import Broadcast
 from live.protocol import (
     BroadcastState,
@@ -32,9 +32,18 @@ from live.protocol import (
     Snapshot,
     StreamPosition,
     WindowChanged,
+    encoder,
 )
 from live.rooms import RoomContext, room_and_broadcast
-from live.streams import StreamBus, decode_offset, stream_name
+from live.shared_read import SharedRead
+from live.streams import (
+    POSITION_REPLIES,
+    StreamBus,
+    decode_offset,
+    positions_from,
+    queue_positions,
+    stream_name,
+)
 from live.window import broadcast_view, room_on_air, room_window
 from orders.deals import deal_snapshots
 from orders.keys import DealKeys
@@ -174,8 +183,19 @@ def _with_on_air(snapshot: Snapshot, stream: str, own: str, item_id: int | None)
     return replace(snapshot, on_air_by_stream=ordered, on_air_item_id=on_air)
 
 
+class Joined(msgspec.Struct, frozen=True):
+    """The room as it stands for the sockets joining now, and its frame, encoded once."""
+
+    snapshot: Snapshot
+    payload: bytes
+
+
 class RoomSnapshots:
-    """This process's snapshots, one per room, least recently joined dropped past ROOMS_KEPT."""
+    """This process's snapshots, one per room, least recently joined dropped past ROOMS_KEPT.
+
+    A join costs one Redis round trip (positions, counts and stock in one pipeline), shared
+    by every socket of the room joining at once (live/shared_read.py), and no SQL unless the
+    kept snapshot cannot be brought forward."""
 
     def __init__(
         self,
@@ -187,7 +207,8 @@ class RoomSnapshots:
         self.sessionmaker = sessionmaker
         self.capacity = capacity
         self._rooms: collections.OrderedDict[int, Snapshot] = collections.OrderedDict()
-        self._locks: dict[int, asyncio.Lock] = {}
+        # One read of a room at a time, shared: no two rebuilds of one room race either.
+        self._shared = SharedRead(self._read)
         self.builds = 0
         """Snapshots read from the database (for the tests and /metrics)."""
 
@@ -195,21 +216,41 @@ class RoomSnapshots:
         """The room's snapshot as this process keeps it (its stock and counts not current)."""
         return self._rooms.get(room_id)
 
-    async def get(self, room: RoomContext) -> Snapshot:
+    async def get(self, room: RoomContext) -> Joined:
         """The room as it stands: the kept snapshot brought to the streams' positions, with
-        the counts and deals' stock of this instant."""
-        positions = await self.bus.positions(room_streams(room))
+        the counts and deals' stock of this instant, read after this call began."""
+        return await self._shared(room)
+
+    async def _read(self, room: RoomContext) -> Joined:
+        streams = room_streams(room)
         kept = self._rooms.get(room.room_id)
+        deal_ids = list(kept.deals) if kept is not None else []
+        async with self.bus.redis.pipeline(transaction=False) as pipe:
+            queue_positions(pipe, streams)
+            pipe.mget(counts_keys(room.broadcast_id))
+            for deal_id in deal_ids:
+                pipe.hmget(DealKeys(deal_id).state, ["status", "stock"])
+            replies = await pipe.execute()
+        positions = positions_from(replies, streams)
+        counts = counts_from(replies[POSITION_REPLIES * len(streams)])
+        states = dict(zip(deal_ids, replies[POSITION_REPLIES * len(streams) + 1 :], strict=True))
         if kept is None or kept.streams != positions:
-            lock = self._locks.setdefault(room.room_id, asyncio.Lock())
-            async with lock:
-                kept = await self._catch_up(room, self._rooms.get(room.room_id), positions)
+            kept = await self._catch_up(room, kept, positions)
         self._rooms[room.room_id] = kept
         self._rooms.move_to_end(room.room_id)
         while len(self._rooms) > self.capacity:
-            dropped, _ = self._rooms.popitem(last=False)
-            self._locks.pop(dropped, None)
-        return await self._current(room, kept)
+            self._rooms.popitem(last=False)
+        missing = [deal_id for deal_id in kept.deals if deal_id not in states]
+        if missing:  # deals the room gained since it was kept
+            states.update(await _live_states(self.bus.redis, missing))
+        viewers, likes = counts
+        deals = {
+            deal_id: _with_state(view, states[deal_id]) for deal_id, view in kept.deals.items()
+        }
+        snapshot = replace(
+            kept, viewers=viewers, likes=likes, deals=deals, server_time_ms=int(time.time() * 1000)
+        )
+        return Joined(snapshot, encoder.encode(snapshot))
 
     def apply(self, stream: str, payload: bytes) -> None:
         """A published room event, as the node's reader got it: applied to every kept room
@@ -264,16 +305,6 @@ class RoomSnapshots:
             except (CannotApply, msgspec.DecodeError):
                 return None
         return replace(snapshot, streams={**snapshot.streams, stream: target})
-
-    async def _current(self, room: RoomContext, kept: Snapshot) -> Snapshot:
-        viewers, likes = await room_counts(self.bus.redis, room.broadcast_id)
-        deals = kept.deals
-        if deals:
-            states = await _live_states(self.bus.redis, list(deals))
-            deals = {deal_id: _with_state(view, states[deal_id]) for deal_id, view in deals.items()}
-        return replace(
-            kept, viewers=viewers, likes=likes, deals=deals, server_time_ms=int(time.time() * 1000)
-        )
 
 
 async def _live_states(

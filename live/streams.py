@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import redis.asyncio
+from redis.asyncio.client import Pipeline
 
 from live.keys import channel, stream_keys, stream_name
 from live.protocol import RoomEvent, StreamPosition, encoder
@@ -63,25 +65,20 @@ class StreamBus:
         return StreamPosition(epoch, int(offset or 0))
 
     async def positions(self, streams: list[str]) -> dict[str, StreamPosition]:
-        """Several streams' positions in one round trip (a join's, on the kept snapshot)."""
+        """Several streams' positions in one round trip."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            for stream in streams:
-                seq, _, epoch_key = stream_keys(stream)
-                pipe.set(epoch_key, secrets.token_hex(6), nx=True)
-                pipe.get(epoch_key)
-                pipe.get(seq)
-            replies = await pipe.execute()
-        found = {}
-        for n, stream in enumerate(streams):
-            epoch, offset = replies[3 * n + 1], replies[3 * n + 2]
-            epoch = epoch.decode() if isinstance(epoch, bytes) else str(epoch)
-            found[stream] = StreamPosition(epoch, int(offset or 0))
-        return found
+            queue_positions(pipe, streams)
+            return positions_from(await pipe.execute(), streams)
 
     async def since(self, stream: str, seen: StreamPosition) -> list[bytes] | None:
         """Every event after `seen`, in order; None when they cannot all be given (the
         epoch changed or the history no longer reaches back), which calls for a snapshot."""
-        current = await self.position(stream)
+        return await self.since_known(stream, seen, await self.position(stream))
+
+    async def since_known(
+        self, stream: str, seen: StreamPosition, current: StreamPosition
+    ) -> list[bytes] | None:
+        """As `since`, with the stream's position already read (after the caller asked)."""
         if seen.epoch != current.epoch or seen.offset > current.offset:
             return None
         if seen.offset == current.offset:
@@ -91,6 +88,29 @@ class StreamBus:
         if not entries or int(entries[0][0].split(b"-")[0]) != seen.offset + 1:
             return None
         return [fields[b"p"] for _, fields in entries]
+
+
+def queue_positions(pipe: Pipeline, streams: list[str]) -> None:
+    """Queue the reads of the streams' positions on a caller's pipeline: POSITION_REPLIES
+    replies per stream, read back by positions_from."""
+    for stream in streams:
+        seq, _, epoch_key = stream_keys(stream)
+        pipe.set(epoch_key, secrets.token_hex(6), nx=True)
+        pipe.get(epoch_key)
+        pipe.get(seq)
+
+
+POSITION_REPLIES = 3
+
+
+def positions_from(replies: list[Any], streams: list[str]) -> dict[str, StreamPosition]:
+    found = {}
+    for n, stream in enumerate(streams):
+        epoch = replies[POSITION_REPLIES * n + 1]
+        offset = replies[POSITION_REPLIES * n + 2]
+        epoch = epoch.decode() if isinstance(epoch, bytes) else str(epoch)
+        found[stream] = StreamPosition(epoch, int(offset or 0))
+    return found
 
 
 def decode_offset(payload: bytes) -> tuple[str, int]:
