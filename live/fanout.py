@@ -5,11 +5,15 @@ server's frame (text, unmasked, no extension: the gateway turns compression off)
 once, as the architecture asks, and each recipient gets the bytes straight into its socket.
 
 Each socket costs the server some CPU per frame (`make bench-fanout` prints how much), so a
-stock frame for a big room is a long stretch of one node's loop, and the same instant's
-burst of reads on the viewers' side: written all at once, it stalls the orders of both
-sides (docs/benchmarks.md). So the recipients are written SLICE at a time, and the slices
-of a big room are spread over about SPREAD_SECONDS while no other frame waits; with frames
-waiting, the slices go back to back, so a busy node never falls behind. Frames go out in the
+frame for a big room is a long stretch of one node's loop: the recipients are written SLICE
+at a time, and the loop is free between slices, so an order never waits for a whole room.
+
+Room state (stock, counts, the sales ticker: ephemeral frames, already coalesced to one per
+200-500 ms) is also the same instant's burst of reads on the viewers' side, which stalled
+the orders of both sides (docs/benchmarks.md); its slices are spread over about
+SPREAD_SECONDS while no other frame waits. Room events (chat, the window, what is on air)
+are what a viewer waits to see: their slices go back to back. With frames waiting, every
+frame's slices go back to back, so a busy node never falls behind. Frames go out in the
 order they came, one after the other, to every recipient.
 """
 
@@ -33,9 +37,8 @@ log = structlog.get_logger()
 SLICE = 100
 """Recipients written per turn of the event loop: a short turn, so orders are not kept waiting."""
 SPREAD_SECONDS = 0.08
-"""How long the slices of one big-room frame are spread over when nothing else waits: far
-under the 200-500 ms that coalesced room state is allowed, and unnoticeable beside a live
-video's own delay."""
+"""How long the slices of one big-room state frame are spread over when nothing else waits:
+far under the 200-500 ms that coalesced room state is allowed."""
 
 
 class Recipient(Protocol):
@@ -61,7 +64,9 @@ class Fanout:
     """This process's room frames, in the order they were handed in, by one task."""
 
     def __init__(self) -> None:
-        self._frames: collections.deque[tuple[Sequence[Recipient], bytes]] = collections.deque()
+        self._frames: collections.deque[tuple[Sequence[Recipient], bytes, bool]] = (
+            collections.deque()
+        )
         self._waiting = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -74,10 +79,11 @@ class Fanout:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def send(self, recipients: Sequence[Recipient], payload: bytes) -> None:
-        """Queue one frame for every recipient; returns at once."""
+    def send(self, recipients: Sequence[Recipient], payload: bytes, *, spread: bool) -> None:
+        """Queue one frame for every recipient; returns at once. `spread`: room state, whose
+        slices may be spread out (above)."""
         if recipients:
-            self._frames.append((recipients, payload))
+            self._frames.append((recipients, payload, spread))
             self._waiting.set()
 
     async def _run(self) -> None:
@@ -85,13 +91,12 @@ class Fanout:
             await self._waiting.wait()
             self._waiting.clear()
             while self._frames:
-                recipients, payload = self._frames.popleft()
-                await self._write(recipients, payload)
+                await self._write(*self._frames.popleft())
 
-    async def _write(self, recipients: Sequence[Recipient], payload: bytes) -> None:
+    async def _write(self, recipients: Sequence[Recipient], payload: bytes, spread: bool) -> None:
         frame = frame_bytes(payload)
         slices = range(0, len(recipients), SLICE)
-        pause = SPREAD_SECONDS / len(slices)
+        pause = SPREAD_SECONDS / len(slices) if spread else 0
         sent = 0
         for start in slices:
             if start:

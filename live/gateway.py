@@ -510,11 +510,14 @@ class RoomGateway:
             if message is None or message["type"] != "message":
                 continue
             stream = message["channel"].decode().removeprefix(CHANNEL_PREFIX)
+            payload = message["data"]
+            _, offset = decode_offset(payload)
             try:
-                self.snapshots.apply(stream, message["data"])
+                self.snapshots.apply(stream, payload, offset)
             except Exception:  # the kept snapshots are a cache: a fault must not stop delivery
                 log.exception("gateway.snapshot_apply_failed")
-            self._fanout.send(list(self._viewers.get(stream, ())), message["data"])
+            # Offset 0: room state, coalesced already (live/fanout.py); else a room event.
+            self._fanout.send(list(self._viewers.get(stream, ())), payload, spread=offset == 0)
 
     def _local_rooms(self) -> set[int]:
         return {v.room.broadcast_id for viewers in self._viewers.values() for v in viewers}

@@ -39,7 +39,6 @@ from live.shared_read import SharedRead
 from live.streams import (
     POSITION_REPLIES,
     StreamBus,
-    decode_offset,
     positions_from,
     queue_positions,
     stream_name,
@@ -252,10 +251,10 @@ class RoomSnapshots:
         )
         return Joined(snapshot, encoder.encode(snapshot))
 
-    def apply(self, stream: str, payload: bytes) -> None:
-        """A published room event, as the node's reader got it: applied to every kept room
-        reading that stream whose position it follows; a gap is filled at the next join."""
-        _, offset = decode_offset(payload)
+    def apply(self, stream: str, payload: bytes, offset: int) -> None:
+        """A published room event, as the node's reader got it (`offset` its place in the
+        stream): applied to every kept room reading that stream whose position it follows; a
+        gap is filled at the next join."""
         if offset == 0:
             return  # counts, stock, ticker: read fresh at each join
         for room_id, kept in list(self._rooms.items()):
