@@ -20,6 +20,7 @@ from collections.abc import Iterable
 import msgspec
 import redis.asyncio
 import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live import keys, rooms
@@ -105,6 +106,14 @@ class LiveRooms:
 
     async def broadcast_exists(self, session: AsyncSession, broadcast_id: int) -> bool:
         return await session.get(Broadcast, broadcast_id) is not None
+
+    async def broadcast_statuses(
+        self, session: AsyncSession, broadcast_ids: Iterable[int]
+    ) -> dict[int, str]:
+        rows = await session.execute(
+            select(Broadcast.id, Broadcast.status).where(Broadcast.id.in_(list(broadcast_ids)))
+        )
+        return {broadcast_id: str(status) for broadcast_id, status in rows}
 
 
 def _kind(event: Event) -> str:

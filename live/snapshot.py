@@ -47,6 +47,7 @@ from live.window import broadcast_view, room_on_air, room_window
 from orders.deals import deal_snapshots
 from orders.keys import DealKeys
 from orders.schemas import DealView
+from orders.selling_rule import why_not_selling
 from orders.statuses import DealStatus
 from server.metrics import SNAPSHOT_BUILDS
 
@@ -99,29 +100,24 @@ async def build_snapshot(session: AsyncSession, bus: StreamBus, room: RoomContex
     )
 
 
-SHOWING = {"live", "ended"}
-"""A broadcast sells what it shows while live and in its shoppable replay, not before."""
-
-
 def not_on_sale(snapshot: Snapshot, deal_id: int) -> str | None:
-    """Why a deal of this room's window does not sell here now (None: it may).
-
-    A deal sells while a broadcast showing it is live (or in its replay): its own broadcast,
-    and for a hub deal in a relaying store room, the hub's or the store's own. A pre-sale
-    deal (预售) says it sells before the show, so it sells whatever the broadcasts' state. A
-    deal the window does not show is left to orders/ to judge."""
+    """Why a deal of this room's window does not sell here now (None: it may): the selling
+    rule (orders/selling_rule.py) on the room as its kept snapshot has it. A deal the window
+    does not show is left to orders/ to judge."""
     deal = snapshot.deals.get(deal_id)
-    if deal is None or deal.broadcast_id is None or deal.presale:
+    if deal is None:
         return None
-    showing = [snapshot.broadcast]
     hub = snapshot.hub_broadcast
-    if hub is not None and deal.broadcast_id == hub.id:
-        showing.append(hub)
-    elif deal.broadcast_id != snapshot.broadcast.id:
-        return None
-    if any(b.status in SHOWING for b in showing):
-        return None
-    return "the broadcast showing it has not started"
+    statuses = {snapshot.broadcast.id: snapshot.broadcast.status}
+    if hub is not None:
+        statuses[hub.id] = hub.status
+    return why_not_selling(
+        deal.broadcast_id,
+        deal.presale,
+        snapshot.broadcast.id,
+        hub.id if hub is not None else None,
+        statuses.get,
+    )
 
 
 class CannotApply(Exception):

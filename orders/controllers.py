@@ -53,6 +53,7 @@ from orders.schemas import (
     RefundRead,
     StockAdd,
 )
+from orders.selling_rule import refusal_over_http
 from orders.statuses import DealStatus, OrderStatus
 from orders.wechatpay import JsapiPayParams
 from server.auth import PUBLIC, Principal, Role, allow
@@ -178,6 +179,10 @@ class OrderController(Controller):
             room = await orders.selling_rooms.get(db, data.room_id)
             if room is None:
                 raise NoSuchRoom(f"no room {data.room_id}")
+        refusal = await refusal_over_http(db, orders.rooms, data.deal_id, room)
+        if refusal is not None:
+            rejected = OrderRejected(data.idempotency_key, "deal_not_live", refusal)
+            return Response(rejected, status_code=REJECTION_STATUS.get("deal_not_live", 409))
         frame = OrderPlace(data.idempotency_key, data.deal_id, data.quantity, data.coupon_ids)
         reply = await take_order(orders, caller, room, frame)
         if isinstance(reply, OrderAccepted):

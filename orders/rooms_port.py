@@ -89,3 +89,9 @@ class Rooms(Protocol):
         ...
 
     async def broadcast_exists(self, session: AsyncSession, broadcast_id: int) -> bool: ...
+
+    async def broadcast_statuses(
+        self, session: AsyncSession, broadcast_ids: Iterable[int]
+    ) -> dict[int, str]:
+        """Each broadcast's status (scheduled, live, ended...); unknown ids are left out."""
+        ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.auth import Role
 from server.factories import add_product
 from tests.live.conftest import Chain, next_frame
 from tests.live.test_relay_selling import order
@@ -85,3 +86,32 @@ async def test_a_deal_is_no_presale_unless_planned_as_one(chain: Chain) -> None:
     )
     assert planned.status_code == 201, planned.text
     assert planned.json()["presale"] is False
+
+
+async def test_an_order_over_http_follows_the_same_selling_rule_as_the_room_socket(
+    chain: Chain,
+) -> None:
+    room = chain.store_room(0)
+    hub = (await chain.room(chain.demo.hub_room_id))["broadcast"]["id"]
+    presale = await presale_on_the_hub(chain, hub)
+    async with chain.viewer(room, customer_id=2) as socket:
+        deals = (await next_frame(socket, "snapshot"))["deals"]
+    regular = next(
+        d["deal_id"]
+        for d in deals.values()
+        if d["status"] == "live" and d.get("broadcast_id") == hub and not d["presale"]
+    )
+    me = {"Authorization": f"Bearer {chain.token_for(Role.VIEWER, 2)}"}
+
+    async def order_over_http(deal: int, key: str, room_id: int | None) -> tuple[int, str]:
+        body = {"idempotency_key": key, "deal_id": deal, "quantity": 1, "room_id": room_id}
+        reply = await chain.http.post("/api/orders", json=body, headers=me)
+        return reply.status_code, reply.json().get("reason", reply.json()["type"])
+
+    assert await order_over_http(regular, "in-the-room", room) == (409, "deal_not_live")
+    assert await order_over_http(regular, "no-room", None) == (409, "deal_not_live")
+    assert await order_over_http(presale, "presale", room) == (201, "order.accepted")
+
+    went = await chain.http.post(f"/api/broadcasts/{hub}/live", headers=chain.hq)
+    assert went.status_code == 200, went.text
+    assert await order_over_http(regular, "during-the-show", room) == (201, "order.accepted")
