@@ -58,7 +58,7 @@ from live.rooms import RoomContext, RoomContexts
 from live.shared_read import SharedRead
 from live.snapshot import RoomSnapshots, not_on_sale, room_streams
 from live.streams import StreamBus, channel, decode_offset
-from orders.groups_schemas import GroupPlace
+from orders.groups_schemas import GroupPlace, GroupRejected
 from orders.groups_socket import handle_group_frame
 from orders.intake import take_order
 from orders.runtime import OrdersRuntime
@@ -403,12 +403,7 @@ class RoomGateway:
             case OrderPlace():
                 await self._order(viewer, frame)
             case GroupPlace():
-                self._reply(
-                    viewer,
-                    await handle_group_frame(
-                        self.orders.intake, viewer.principal, viewer.room, frame
-                    ),
-                )
+                await self._group(viewer, frame)
 
     def _reply(self, viewer: Viewer, frame: msgspec.Struct) -> None:
         # Straight into the socket's buffer, as fanout does: `send()` would also wait for the
@@ -474,6 +469,15 @@ class RoomGateway:
         offset = await self.bus.publish(broadcast_id, Chat(name=viewer.display_name, text=text))
         # Every line's author, staff too, so the host can hide any line.
         await record_chat_author(self.services.redis, broadcast_id, offset, viewer.principal)
+
+    async def _group(self, viewer: Viewer, frame: GroupPlace) -> None:
+        kept = self.snapshots.kept(viewer.room.room_id)
+        refusal = None if kept is None else not_on_sale(kept, frame.deal_id)
+        if refusal is not None:
+            self._reply(viewer, GroupRejected(frame.idempotency_key, "deal_not_live", refusal))
+            return
+        reply = await handle_group_frame(self.orders.intake, viewer.principal, viewer.room, frame)
+        self._reply(viewer, reply)
 
     async def _order(self, viewer: Viewer, frame: OrderPlace) -> None:
         if viewer.principal.role is not Role.VIEWER:

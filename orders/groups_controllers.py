@@ -20,6 +20,7 @@ from orders.groups_views import deal_groups, my_groups, one_group
 from orders.intake import IntakeRequest, Rejected
 from orders.rooms_port import Rooms, SellingRoom
 from orders.runtime import OrdersRuntime
+from orders.selling_rule import refusal_over_http
 from server.auth import PUBLIC, Principal, Role, allow
 from server.bounds import PathId
 from server.errors import Conflict, Invalid, NotFound
@@ -116,7 +117,10 @@ class GroupBuyController(Controller):
     ) -> GroupPlaced:
         """Open a group as its leader by ordering one unit at the group price."""
         room = await _room(rooms, db, data.room_id)
+        refusal = await refusal_over_http(db, rooms, deal_id, room)
         await db.rollback()  # end the read: opening writes the group's row on its own session
+        if refusal is not None:
+            raise _refusal(Rejected("deal_not_live", refusal))
         request = _request(caller, room, deal_id, data.idempotency_key)
         placed = await open_group(orders.intake, request, data.share_code)
         if isinstance(placed, Rejected):
@@ -139,6 +143,10 @@ class GroupBuyController(Controller):
         group's share link alone."""
         room = await _room(rooms, db, data.room_id)
         deal_id = int(group_id.split("-", 1)[0])
+        refusal = await refusal_over_http(db, rooms, deal_id, room)
+        await db.rollback()  # end the reads: joining writes on its own session
+        if refusal is not None:
+            raise _refusal(Rejected("deal_not_live", refusal))
         request = _request(caller, room, deal_id, data.idempotency_key)
         placed = await join_group(orders.intake, request, group_id)
         if isinstance(placed, Rejected):

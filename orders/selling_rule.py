@@ -6,6 +6,7 @@ live/snapshot.py), the HTTP order path on the database (`refusal_over_http`)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -46,9 +47,11 @@ def why_not_selling(
 async def refusal_over_http(
     session: AsyncSession, rooms: Rooms, deal_id: int, room: SellingRoom | None
 ) -> str | None:
-    """The rule for an order placed over HTTP, read from the database in a transaction of
-    its own (the session holds no lock afterwards: SQLite)."""
-    async with session.begin():
+    """The rule for an order placed over HTTP, read from the database: in a transaction of
+    its own (so the session holds no lock afterwards: SQLite), or in the caller's if one is
+    open (the caller ends it)."""
+    own = session.begin() if not session.in_transaction() else contextlib.nullcontext()
+    async with own:
         deal = (
             await session.execute(select(Deal.broadcast_id, Deal.presale).where(Deal.id == deal_id))
         ).one_or_none()

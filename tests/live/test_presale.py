@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from server.auth import Role
@@ -115,3 +117,38 @@ async def test_an_order_over_http_follows_the_same_selling_rule_as_the_room_sock
     went = await chain.http.post(f"/api/broadcasts/{hub}/live", headers=chain.hq)
     assert went.status_code == 200, went.text
     assert await order_over_http(regular, "during-the-show", room) == (201, "order.accepted")
+
+
+async def test_a_group_buy_opens_only_once_the_show_is_on_over_http_and_the_socket(
+    chain: Chain,
+) -> None:
+    room = chain.store_room(0)
+    hub = (await chain.room(chain.demo.hub_room_id))["broadcast"]["id"]
+    me = {"Authorization": f"Bearer {chain.token_for(Role.VIEWER, 2)}"}
+    async with chain.viewer(room, customer_id=2) as socket:
+        deals = (await next_frame(socket, "snapshot"))["deals"]
+        group = next(
+            d["deal_id"]
+            for d in deals.values()
+            if d["kind"] == "group_buy" and d.get("broadcast_id") == hub and d["status"] == "live"
+        )
+        await socket.send(
+            json.dumps({"type": "group.place", "idempotency_key": "g-socket", "deal_id": group})
+        )
+        refused = await next_frame(socket, "group.rejected")
+        assert refused["reason"] == "deal_not_live"
+    over_http = await chain.http.post(
+        f"/api/group-buys/deals/{group}/open",
+        json={"idempotency_key": "g-http", "room_id": room},
+        headers=me,
+    )
+    assert over_http.status_code == 409 and "deal_not_live" in over_http.text
+
+    went = await chain.http.post(f"/api/broadcasts/{hub}/live", headers=chain.hq)
+    assert went.status_code == 200, went.text
+    opened = await chain.http.post(
+        f"/api/group-buys/deals/{group}/open",
+        json={"idempotency_key": "g-live", "room_id": room},
+        headers=me,
+    )
+    assert opened.status_code == 201, opened.text
