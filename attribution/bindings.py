@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attribution.followups_outcomes import move_open_tasks
 from attribution.models import Binding, BindingHistory, BrandSettings, Customer, Guide, SaleCredit
 from attribution.schemas import BindingMode, BindingReason, BindingRule, ShareOutcome
 from server.model_base import utcnow
@@ -141,7 +142,11 @@ async def bind_through_share(
     await rebind(
         session, customer, current, guide, reason=reason, actor=f"customer:{customer.id}", now=now
     )
-    return ShareOutcome.BOUND if current is None else ShareOutcome.MOVED
+    if current is None:
+        return ShareOutcome.BOUND
+    # The customer is the new guide's now: the tasks waiting for them follow, as in a transfer.
+    await move_open_tasks(session, customer.id, to_guide_id=guide.id, to_store_id=guide.store_id)
+    return ShareOutcome.MOVED
 
 
 async def _rule_lets_go(session: AsyncSession, current: Binding, now: datetime) -> bool:

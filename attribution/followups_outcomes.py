@@ -96,7 +96,7 @@ async def move_open_tasks(
     session: AsyncSession, customer_id: int, *, to_guide_id: int | None, to_store_id: int | None
 ) -> int:
     """Handover: a customer's open tasks follow them to their new guide (or store pool). For
-    the transfer of bindings to call, inside its transaction."""
+    a transfer of bindings, or a share that moved the customer, inside its transaction."""
     result = await session.execute(
         update(FollowupTask)
         .where(FollowupTask.customer_id == customer_id, FollowupTask.status == TaskStatus.OPEN)

@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attribution.store_figures import stores
@@ -36,7 +37,16 @@ def window(day: date) -> tuple[datetime, datetime]:
 
 
 async def roll_up(session: AsyncSession, day: date) -> RollupReport:
-    """Write (or rewrite) every store's row of `day`."""
+    """Write (or rewrite) every store's row of `day`. Two roll-ups of one day at once (the
+    nightly job and HQ's button) may both find a store's row missing: the one that commits
+    second hits the unique key, and its retry finds the rows and rewrites them in place."""
+    try:
+        return await _roll_up_once(session, day)
+    except IntegrityError:
+        return await _roll_up_once(session, day)
+
+
+async def _roll_up_once(session: AsyncSession, day: date) -> RollupReport:
     since, until = window(day)
     async with session.begin():
         ranked = (await ranking(session, since=since, until=until, bottom_n=0)).stores

@@ -13,11 +13,12 @@ from attribution.followups_outcomes import complete
 from attribution.followups_queue import queue_for
 from attribution.followups_schemas import Outcome, TaskStatus
 from attribution.models import CustomerSegment, FollowupTask
-from attribution.schemas import TransferRequest
+from attribution.schemas import BindingMode, ShareOutcome, TransferRequest
 from live.followups_job import tasks_for_end
 from server.auth import Principal, Role
 from server.model_base import utcnow
 from server.services import Services
+from tests.attribution.chain import share, use_rule
 from tests.support.followups_world import FollowupWorld, build_followup_world
 
 pytestmark = pytest.mark.database
@@ -59,6 +60,30 @@ async def test_a_transfer_moves_the_customers_open_tasks_and_leaves_the_done_one
         c[2]: (a2, TaskStatus.OPEN),
         c[3]: (a2, TaskStatus.OPEN),
     }
+
+
+async def test_a_customer_who_follows_another_guides_share_takes_their_open_tasks_along(
+    services: Services,
+) -> None:
+    """Under the `latest` rule a share moves the customer to the new guide: the tasks waiting
+    for them go too, to the guide they now belong to; the tasks already done stay."""
+    async with services.sessionmaker() as session, session.begin():
+        world = await build_followup_world(session)
+    await tasks_for_end(services, world.hub_id)
+    c = world.customers
+    await use_rule(services, BindingMode.LATEST)
+    assert await owners(services, [c[2]]) == {c[2]: (world.guide("a1"), TaskStatus.OPEN)}
+
+    assert await share(services, c[2], "b1") is ShareOutcome.MOVED
+
+    assert await owners(services, [c[2]]) == {c[2]: (world.guide("b1"), TaskStatus.OPEN)}
+    async with services.sessionmaker() as session:
+        store = await session.scalar(
+            select(FollowupTask.store_id).where(FollowupTask.customer_id == c[2])
+        )
+        queue = await queue_for(session, guide_of(world, "b1"), utcnow())
+    assert store == world.store_b
+    assert c[2] in {t.customer_id for t in queue.tasks}
 
 
 async def test_a_transfer_to_the_pool_puts_the_open_tasks_in_the_stores_pool(

@@ -3,6 +3,8 @@ below; the daily roll-up; the guide contest; CSV export; and who may see any of 
 
 from __future__ import annotations
 
+import asyncio
+
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
@@ -422,6 +424,21 @@ async def test_a_day_rolled_up_again_after_new_facts_is_rewritten_in_place(
         rows = (await session.scalars(select(StoreScoreDay).where(StoreScoreDay.day == day))).all()
     assert len(rows) == 3
     assert {r.store_id: r.live_minutes for r in rows}[world["C"]] == 30
+
+
+async def test_two_roll_ups_of_one_day_at_once_both_finish_with_one_row_per_store(
+    services: Services, world: dict[str, int]
+) -> None:
+    day = date(2026, 6, 29)
+
+    async def roll_up_alone() -> int:
+        async with services.sessionmaker() as session:
+            return (await roll_up(session, day)).stores
+
+    assert await asyncio.gather(roll_up_alone(), roll_up_alone()) == [3, 3]
+    async with services.sessionmaker() as session:
+        rows = (await session.scalars(select(StoreScoreDay).where(StoreScoreDay.day == day))).all()
+    assert sorted(r.store_id for r in rows) == sorted((world["A"], world["B"], world["C"]))
 
 
 async def test_trends_give_each_store_its_daily_scores(
