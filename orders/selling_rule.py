@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.models import Deal
 from orders.rooms_port import Rooms, SellingRoom
+from server.bounds import INT32_MAX
 
 SHOWING = frozenset({"live", "ended"})
 """A broadcast sells what it shows while live and in its shoppable replay, not before."""
@@ -50,6 +51,8 @@ async def refusal_over_http(
     """The rule for an order placed over HTTP, read from the database: in a transaction of
     its own (so the session holds no lock afterwards: SQLite), or in the caller's if one is
     open (the caller ends it)."""
+    if not 0 < deal_id <= INT32_MAX:  # no such deal (a group id's digits can be any number)
+        return None
     own = session.begin() if not session.in_transaction() else contextlib.nullcontext()
     async with own:
         deal = (

@@ -4,7 +4,6 @@ below; the daily roll-up; the guide contest; CSV export; and who may see any of 
 from __future__ import annotations
 
 import asyncio
-
 import csv
 import io
 from collections.abc import AsyncIterator, Callable

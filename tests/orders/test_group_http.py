@@ -95,6 +95,12 @@ async def test_refused_joins_answer_with_their_reason_and_status(
         headers=people[3],
     )
     assert unknown.status_code == 404 and unknown.json()["detail"].startswith("unknown_group")
+    no_such_deal = await client.post(  # past any deal id the database can hold
+        "/api/group-buys/groups/7104849121-d8c977b6ab5d/join",
+        json={"idempotency_key": "f"},
+        headers=people[3],
+    )
+    assert no_such_deal.status_code == 400, no_such_deal.text  # as any foreign group id
     malformed = await client.get("/api/group-buys/groups/not-a-group")
     assert malformed.status_code == 400
     anonymous = await client.post(
