@@ -7,10 +7,11 @@ on every send (docs/benchmarks.md). It runs in the app's event loop, on its own
 port, sharing the app's `Services`.
 
 Fanout (live/fanout.py) serializes a room frame once and writes the same bytes to every
-recipient, a slice of sockets at a time, spread out a little so that a big room's frame does
-not stall this node's orders. Slow viewers: what a socket has not yet sent is bounded by
-SEND_BUFFER_LIMIT bytes; a viewer past it is closed with SLOW_CLOSE_CODE and may resume, so
-a laggard never holds a room back nor grows without end.
+recipient, a slice of sockets at a time, so that a big room's frame does not stall this
+node's orders. Slow viewers: what a socket has not yet sent is bounded by SEND_BUFFER_LIMIT
+bytes (live/viewer.py); a viewer past it is closed with SLOW_CLOSE_CODE and may resume, so a
+laggard never holds a room back nor grows without end. Admission, before the 101, is
+live/admission.py.
 """
 
 from __future__ import annotations
@@ -20,23 +21,20 @@ import collections
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http import HTTPStatus
-from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 import structlog
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
 
 from live import nodes, presence
+from live.admission import AdmittedConnection, Admitter
 from live.counting import keep_node_alive, publish_counts
 from live.fanout import Fanout, frame_bytes, write_frame
 from live.hq_feed import HqFeed
 from live.keys import CHANNEL_PREFIX, likes_key
-from live.moderation import is_muted, record_chat_author, staff_chat_name
+from live.moderation import is_muted, record_chat_author
 from live.names import ChatNames
 from live.protocol import (
     Chat,
@@ -53,117 +51,29 @@ from live.protocol import (
     client_decoder,
     encoder,
 )
-from live.ratelimit import TokenBucket, viewer_buckets
-from live.rooms import RoomContext, RoomContexts
+from live.rooms import RoomContexts
 from live.shared_read import SharedRead
 from live.snapshot import RoomSnapshots, not_on_sale, room_streams
 from live.streams import StreamBus, channel, decode_offset
+from live.viewer import Viewer, now_ms
 from orders.groups_schemas import GroupPlace, GroupRejected
 from orders.groups_socket import handle_group_frame
 from orders.intake import take_order
 from orders.runtime import OrdersRuntime
 from orders.schemas import OrderPlace, OrderRejected
-from server.auth import Principal, Role, TokenError
-from server.bounds import INT32_MAX
-from server.metrics import JOINS, ORDER_SECONDS, ORDERS, SLOW_CLOSES, watch_rooms
+from server.auth import Role
+from server.metrics import JOINS, ORDER_SECONDS, ORDERS, watch_rooms
 from server.services import Services
 
 log = structlog.get_logger()
 
 MAX_FRAME_BYTES = 64 * 1024
 """Larger frames close the socket with 1009 before being buffered."""
-SEND_BUFFER_LIMIT = 256 * 1024
-"""Bytes a viewer may lag behind before being closed as slow: ~1,300 frames of a busy room's
-200-byte updates (seconds of a bad mobile link), and at most 0.5 GB over 2,000 laggards."""
-SLOW_CLOSE_CODE = 4008
 TOO_MANY_SOCKETS_CLOSE_CODE = 4009
 """The viewer already has presence.SOCKETS_PER_VIEWER sockets open: the newest is refused."""
 RESUME_WAIT_SECONDS = 10.0
 """How long a socket opened with `?resume=1` waits for its `resume` before a snapshot."""
 CHAT_MAX_CHARS = 200
-
-
-def room_id_in(text: str) -> int | None:
-    """The room id of a socket path, or None when it cannot be one (not ASCII digits, or past
-    the database's integer: such a path is a 404, never a query)."""
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(INT32_MAX)):
-        return None
-    room_id = int(text)
-    return room_id if 1 <= room_id <= INT32_MAX else None
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-class Admission(NamedTuple):
-    """Who passed admission, into which room, and the name staff chat under (None: a
-    customer, named at their first chat, or staff who only watch, as a guide does)."""
-
-    principal: Principal
-    room: RoomContext
-    chat_name: str | None
-
-
-class AdmittedConnection(ServerConnection):
-    """A room socket carries its own admission, from `process_request` to the handler: an
-    upgrade that passes admission but fails its handshake leaves nothing in the gateway."""
-
-    admission: Admission | None = None
-    hq: bool = False
-    """An HQ live-view socket (`/ws/hq`, live/hq_feed.py), not a room's."""
-
-
-@dataclass(eq=False)
-class Viewer:
-    connection: ServerConnection
-    principal: Principal
-    room: RoomContext
-    display_name: str | None
-    """Staff: None when admitted to watch only. A customer: None until their first chat."""
-    streams: list[str]
-    socket: str
-    """Its presence field: `{node}/{n}`, unique across the nodes."""
-    synced: bool = False
-    """Whether the socket got its state (a snapshot or a resume's events): it gets it once."""
-    ready: bool = False
-    """False until the snapshot is sent; events that arrive before it wait in `held`."""
-    held: list[bytes] = field(default_factory=list)
-    closing_slow: bool = False
-    buckets: dict[str, TokenBucket] = field(default_factory=viewer_buckets)
-    engagement: presence.Engagement = field(default_factory=lambda: presence.Engagement(now_ms()))
-
-    @property
-    def is_customer(self) -> bool:
-        return self.principal.role is Role.VIEWER
-
-    @property
-    def person(self) -> str:
-        return f"{self.principal.role.value}:{self.principal.sub}"
-
-    def receive(self, payload: bytes, frame: bytes) -> bool:
-        """A room event: written now, held until the snapshot is out, or dropped for a
-        laggard (closed as slow, it resumes from its last offset). False: dropped."""
-        if not self.ready:
-            if self.closing_slow:
-                return False
-            self.held.append(payload)
-            return True
-        return self.keeps_up() and write_frame(self.connection, frame)
-
-    def keeps_up(self) -> bool:
-        """False, and the socket closing as slow, once its unsent bytes pass the limit."""
-        transport = self.connection.transport
-        if transport is not None and transport.get_write_buffer_size() <= SEND_BUFFER_LIMIT:
-            return True
-        self.ready = False  # deliver nothing more; resume will catch up
-        if not self.closing_slow:
-            self.closing_slow = True
-            SLOW_CLOSES.inc()
-            asyncio.get_running_loop().create_task(
-                self.connection.close(SLOW_CLOSE_CODE, "slow: resume to catch up")
-            )
-        return False
 
 
 class RoomGateway:
@@ -174,6 +84,7 @@ class RoomGateway:
         self.bus = StreamBus(services.redis)
         self.rooms = RoomContexts(services.sessionmaker)
         self.snapshots = RoomSnapshots(self.bus, services.sessionmaker)
+        self._admit = Admitter(services.settings.allowed_origins, services.signer, self.rooms)
         # The sockets arriving at once share one read of the live nodes, as of after they came.
         self._alive_nodes = SharedRead(self._read_alive_nodes)
         self._positions = SharedRead(self._read_positions)
@@ -233,52 +144,6 @@ class RoomGateway:
             await self._server.wait_closed()
         await self._pubsub.aclose()
         await nodes.retire(self.services.redis, self.node)
-
-    # ---- admission, before the 101 ----------------------------------------------------
-
-    async def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
-        url = urlsplit(request.path)
-        parts = url.path.strip("/").split("/")
-        if parts == ["ws", "hq"]:
-            return self._admit_hq(connection, request)
-        if len(parts) != 3 or parts[:2] != ["ws", "rooms"] or room_id_in(parts[2]) is None:
-            return connection.respond(HTTPStatus.NOT_FOUND, "no such room\n")
-        origin = request.headers.get("Origin")
-        if origin is not None and origin not in self.services.settings.allowed_origins:
-            return connection.respond(HTTPStatus.FORBIDDEN, "origin not allowed\n")
-        token = (parse_qs(url.query).get("token") or [""])[0]
-        try:
-            principal = self.services.signer.verify(token)
-        except TokenError as exc:
-            return connection.respond(HTTPStatus.UNAUTHORIZED, f"{exc}\n")
-        # No SQL once the room is known: a join storm (a node's viewers all coming back)
-        # must not become a storm of database reads. A customer's name is read at their
-        # first chat line, and the token they hold was signed for them.
-        room = await self.rooms.get(int(parts[2]))
-        if room is None:
-            return connection.respond(HTTPStatus.NOT_FOUND, "no such room\n")
-        assert isinstance(connection, AdmittedConnection)
-        # An observer (HQ's "watch" link) is admitted read-only: no name to chat under.
-        observing = parse_qs(url.query).get("observe") == ["1"] and principal.role is Role.HQ
-        chat_name = None if observing else staff_chat_name(principal, room)
-        connection.admission = Admission(principal, room, chat_name)
-        return None
-
-    def _admit_hq(self, connection: ServerConnection, request: Request) -> Response | None:
-        """HQ's live view: an HQ token or nothing."""
-        origin = request.headers.get("Origin")
-        if origin is not None and origin not in self.services.settings.allowed_origins:
-            return connection.respond(HTTPStatus.FORBIDDEN, "origin not allowed\n")
-        token = (parse_qs(urlsplit(request.path).query).get("token") or [""])[0]
-        try:
-            principal = self.services.signer.verify(token)
-        except TokenError as exc:
-            return connection.respond(HTTPStatus.UNAUTHORIZED, f"{exc}\n")
-        if principal.role is not Role.HQ:
-            return connection.respond(HTTPStatus.FORBIDDEN, "HQ only\n")
-        assert isinstance(connection, AdmittedConnection)
-        connection.hq = True
-        return None
 
     # ---- one viewer's socket ------------------------------------------------------------
 

@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from live.counting import COUNTS_EVERY_SECONDS
 from live.fanout import SLICE
-from live.gateway import SEND_BUFFER_LIMIT, SLOW_CLOSE_CODE
 from live.keys import SESSIONS_KEY
 from live.models import ViewerSession
 from live.presence import flush_stays
 from live.protocol import Chat
 from live.streams import StreamBus
+from live.viewer import SEND_BUFFER_LIMIT, SLOW_CLOSE_CODE
 from tests.live.conftest import Chain, next_frame
 
 pytestmark = pytest.mark.demo

@@ -19,7 +19,8 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from live.gateway import AdmittedConnection, RoomGateway
+from live.admission import AdmittedConnection
+from live.gateway import RoomGateway
 from server.auth import Role
 from tests.live.conftest import Chain, next_frame
 
