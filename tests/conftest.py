@@ -44,14 +44,26 @@ _backend_outcomes: dict[str, dict[str, int]] = {b: {} for b in BACKENDS}
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_backend" in metafunc.fixturenames:
-        backends = BACKENDS if metafunc.definition.get_closest_marker("database") else ["sqlite"]
+        if metafunc.definition.get_closest_marker("one_backend"):
+            backends = ["postgresql" if find_pg_bin() else "sqlite"]
+        elif metafunc.definition.get_closest_marker("database"):
+            backends = BACKENDS
+        else:
+            backends = ["sqlite"]
         metafunc.parametrize("db_backend", backends, scope="function")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests go last: Playwright's sync API keeps an event loop running in the main
-    thread while its browser is open, and pytest-asyncio cannot start one beside it."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    thread while its browser is open, and pytest-asyncio cannot start one beside it. Among
+    the others, the slow ones go first, so that the two workers do not end on them one
+    after the other while the other worker idles."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("browser") is not None,
+            item.get_closest_marker("slow") is None,
+        )
+    )
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
