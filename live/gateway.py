@@ -335,9 +335,13 @@ class RoomGateway:
         # Every line's author, staff too, so the host can hide any line.
         await record_chat_author(self.services.redis, broadcast_id, offset, viewer.principal)
 
-    async def _group(self, viewer: Viewer, frame: GroupPlace) -> None:
+    def _not_on_sale(self, viewer: Viewer, deal_id: int) -> str | None:
+        """The selling rule on the room's kept snapshot: no I/O on an order's way in."""
         kept = self.snapshots.kept(viewer.room.room_id)
-        refusal = None if kept is None else not_on_sale(kept, frame.deal_id)
+        return None if kept is None else not_on_sale(kept, deal_id)
+
+    async def _group(self, viewer: Viewer, frame: GroupPlace) -> None:
+        refusal = self._not_on_sale(viewer, frame.deal_id)
         if refusal is not None:
             self._reply(viewer, GroupRejected(frame.idempotency_key, "deal_not_live", refusal))
             return
@@ -348,8 +352,7 @@ class RoomGateway:
         if viewer.principal.role is not Role.VIEWER:
             self._reply(viewer, Error("forbidden", "only viewers place orders here"))
             return
-        kept = self.snapshots.kept(viewer.room.room_id)
-        refusal = None if kept is None else not_on_sale(kept, frame.deal_id)
+        refusal = self._not_on_sale(viewer, frame.deal_id)
         if refusal is not None:
             self._reply(viewer, OrderRejected(frame.idempotency_key, "deal_not_live", refusal))
             ORDERS.labels("rejected", "deal_not_live").inc()

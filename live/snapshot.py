@@ -188,9 +188,9 @@ class Joined(msgspec.Struct, frozen=True):
 class RoomSnapshots:
     """This process's snapshots, one per room, least recently joined dropped past ROOMS_KEPT.
 
-    A join costs one Redis round trip (positions, counts and stock in one pipeline), shared
-    by every socket of the room joining at once (live/shared_read.py), and no SQL unless the
-    kept snapshot cannot be brought forward."""
+    A snapshot costs one Redis round trip (positions, counts and stock in one pipeline),
+    shared by every socket of the room joining at once (live/shared_read.py), and no SQL
+    unless the kept snapshot cannot be brought forward."""
 
     def __init__(
         self,
