@@ -17,9 +17,10 @@ demo: $(STAMP)
 	$(BIN)/storecast demo
 
 test: $(STAMP)
-	# Two workers: most of the suite waits on real processes, sockets and databases, so a
-	# second worker overlaps those waits (docs/benchmarks.md has the measured times).
-	$(BIN)/python -m pytest -n 2
+	# Three workers on two cores: most of the suite waits on real processes, sockets and
+	# databases, so the workers overlap those waits; idle ones take queued tests from the
+	# others (worksteal) so the run does not end on one busy worker (docs/benchmarks.md).
+	$(BIN)/python -m pytest -n 3 --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check server live orders attribution tests bench
