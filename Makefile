@@ -18,9 +18,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	# Three workers on two cores: most of the suite waits on real processes, sockets and
-	# databases, so the workers overlap those waits; idle ones take queued tests from the
-	# others (worksteal) so the run does not end on one busy worker (docs/benchmarks.md).
-	$(BIN)/python -m pytest -n 3 --dist worksteal
+	# databases, so the workers overlap those waits (docs/benchmarks.md). Plain load
+	# distribution hands tests out in the collected order, so a worker never gets an async
+	# test after a browser one (tests/conftest.py); work stealing would break that.
+	$(BIN)/python -m pytest -n 3
 
 lint: $(STAMP)
 	$(BIN)/ruff check server live orders attribution tests bench
