@@ -17,11 +17,10 @@ demo: $(STAMP)
 	$(BIN)/storecast demo
 
 test: $(STAMP)
-	# Three workers on two cores: most of the suite waits on real processes, sockets and
-	# databases, so the workers overlap those waits (docs/benchmarks.md). Plain load
-	# distribution hands tests out in the collected order, so a worker never gets an async
-	# test after a browser one (tests/conftest.py); work stealing would break that.
-	$(BIN)/python -m pytest -n 3
+	# Two workers: most of the suite waits on real processes, sockets and databases, so a
+	# second worker overlaps those waits (docs/benchmarks.md has the measured times; three
+	# workers on two cores were slower and timed out process tests).
+	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check server live orders attribution tests bench
