@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -50,6 +51,20 @@ async def presale_on_the_hub(chain: Chain, hub: int) -> int:
     return deal
 
 
+def live_hub_deal(
+    deals: dict[str, Any], hub: int, *, presale: bool | None = None, kind: str | None = None
+) -> int:
+    """A launched deal of the hub in a snapshot's deals, of the kind (and pre-sale flag) asked."""
+    return next(
+        d["deal_id"]
+        for d in deals.values()
+        if d["status"] == "live"
+        and d.get("broadcast_id") == hub
+        and (presale is None or d["presale"] is presale)
+        and (kind is None or d["kind"] == kind)
+    )
+
+
 async def test_only_a_presale_deal_sells_while_no_broadcast_showing_it_is_live(
     chain: Chain,
 ) -> None:
@@ -61,11 +76,7 @@ async def test_only_a_presale_deal_sells_while_no_broadcast_showing_it_is_live(
         assert snapshot["broadcast"]["status"] == snapshot["hub_broadcast"]["status"] == "scheduled"
         deals = snapshot["deals"]
         assert deals[str(presale)]["presale"] is True  # the room card shows 预售
-        regular = next(
-            d["deal_id"]
-            for d in deals.values()
-            if d["status"] == "live" and d.get("broadcast_id") == hub and not d["presale"]
-        )
+        regular = live_hub_deal(deals, hub, presale=False)
         taken = await order(socket, presale, "presale-before-the-show")
         assert taken["type"] == "order.accepted", taken
         refused = await order(socket, regular, "regular-before-the-show")
@@ -98,11 +109,7 @@ async def test_an_order_over_http_follows_the_same_selling_rule_as_the_room_sock
     presale = await presale_on_the_hub(chain, hub)
     async with chain.viewer(room, customer_id=2) as socket:
         deals = (await next_frame(socket, "snapshot"))["deals"]
-    regular = next(
-        d["deal_id"]
-        for d in deals.values()
-        if d["status"] == "live" and d.get("broadcast_id") == hub and not d["presale"]
-    )
+    regular = live_hub_deal(deals, hub, presale=False)
     me = {"Authorization": f"Bearer {chain.token_for(Role.VIEWER, 2)}"}
 
     async def order_over_http(deal: int, key: str, room_id: int | None) -> tuple[int, str]:
@@ -127,11 +134,7 @@ async def test_a_group_buy_opens_only_once_the_show_is_on_over_http_and_the_sock
     me = {"Authorization": f"Bearer {chain.token_for(Role.VIEWER, 2)}"}
     async with chain.viewer(room, customer_id=2) as socket:
         deals = (await next_frame(socket, "snapshot"))["deals"]
-        group = next(
-            d["deal_id"]
-            for d in deals.values()
-            if d["kind"] == "group_buy" and d.get("broadcast_id") == hub and d["status"] == "live"
-        )
+        group = live_hub_deal(deals, hub, kind="group_buy")
         await socket.send(
             json.dumps({"type": "group.place", "idempotency_key": "g-socket", "deal_id": group})
         )
