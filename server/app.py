@@ -148,19 +148,27 @@ API_ROUTES: list[ControllerRouterHandler] = [
 ]
 
 
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Open the runtimes with the settings in the app's state (there, not fixed at assembly,
+    so that the test suite builds one app and starts it on each test's databases)."""
+    settings: Settings = app.state.settings
+    async with open_runtimes(settings) as runtimes:
+        app.state.runtimes = runtimes
+        freeze = settings.http.freeze_startup_heap
+        if freeze:
+            freeze_startup_heap()
+        try:
+            yield
+        finally:
+            if freeze:
+                gc.unfreeze()
+            del app.state.runtimes  # closed: nothing may reach them through the app
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     describe_errors(API_ROUTES)
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_runtimes(settings) as runtimes:
-            app.state.runtimes = runtimes
-            freeze_startup_heap()
-            try:
-                yield
-            finally:
-                gc.unfreeze()
 
     return Litestar(
         route_handlers=[
@@ -178,6 +186,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         lifespan=[lifespan],
+        state=State({"settings": settings}),
         dependencies={
             "db": Provide(provide_db),
             "rooms": Provide(provide_rooms, sync_to_thread=False),

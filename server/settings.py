@@ -59,6 +59,10 @@ class HttpSettings(msgspec.Struct, frozen=True):
     """Origins allowed to open room sockets (exact match); empty allows the app's own public URL."""
     workers: int = 1
     """App processes `storecast serve` starts (each serves HTTP and room sockets)."""
+    freeze_startup_heap: bool = True
+    """STORECAST_HTTP_FREEZE_STARTUP_HEAP: keep the objects made at startup out of every later
+    garbage collection (server/app.py). Off where one process starts app after app (the test
+    suite), each start's collection walking the runner's whole heap."""
 
 
 DEFAULT_AUTH_SECRET = "storecast-demo-secret-change-me-in-production"

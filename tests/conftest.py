@@ -222,10 +222,19 @@ def _admin_statement(admin_url: str, statement: str) -> None:
     asyncio.run(run())
 
 
+@pytest.fixture(scope="session")
+def app_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The in-process app's var dir, one per worker: the app serves the demo's media from it,
+    so all the tests of a worker can share one app (see `app`)."""
+    return tmp_path_factory.mktemp("var")
+
+
 @pytest.fixture
-def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
-    env = service_env(database_url, redis_url, tmp_path / "var")
+def settings(database_url: str, redis_url: str, app_var_dir: Path) -> Settings:
+    env = service_env(database_url, redis_url, app_var_dir)
     env["STORECAST_HTTP_WS_PORT"] = str(free_port())  # the in-process app's room gateway
+    # A start's gc.freeze() would first collect this runner's whole heap: 0.1 s a test.
+    env["STORECAST_HTTP_FREEZE_STARTUP_HEAP"] = "false"
     return load_settings(env)
 
 
@@ -236,9 +245,21 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
     await services.close()
 
 
+_apps: dict[tuple[object, ...], Litestar] = {}
+
+
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+    """The app, started on this test's settings. One is built per worker and reused: building
+    one (Litestar registering every route) cost ~0.2 s a test. What an app fixes when it is
+    built (the token signer and the media dir) is the same for these tests; the rest its
+    lifespan reads from `app.state.settings` at each start."""
+    fixed = (settings.auth.secret, settings.auth.token_ttl_seconds, settings.var_path)
+    app = _apps.get(fixed)
+    if app is None:
+        app = _apps[fixed] = create_app(settings)
+    app.state.settings = settings
+    return app
 
 
 @pytest.fixture
@@ -260,14 +281,15 @@ def token_for(settings: Settings) -> Callable[..., str]:
 
 @pytest.fixture
 def start_app_process(
-    database_url: str, redis_url: str, tmp_path: Path
+    database_url: str, redis_url: str, app_var_dir: Path, tmp_path: Path
 ) -> Iterator[Callable[..., ServiceProcess]]:
-    """Start real `storecast app` processes sharing this test's database and Redis."""
+    """Start real `storecast app` processes sharing this test's database, Redis and var dir
+    (where the in-process app and the demo keep the media the processes serve)."""
     started: list[ServiceProcess] = []
     names = itertools.count(1)
 
     def start(**extra_env: str) -> ServiceProcess:
-        env = service_env(database_url, redis_url, tmp_path / "var", **extra_env)
+        env = service_env(database_url, redis_url, app_var_dir, **extra_env)
         process = app_process(f"app-{next(names)}", env, tmp_path).start()
         started.append(process)
         return process
@@ -279,13 +301,13 @@ def start_app_process(
 
 @pytest.fixture
 def start_worker_process(
-    database_url: str, redis_url: str, tmp_path: Path
+    database_url: str, redis_url: str, app_var_dir: Path, tmp_path: Path
 ) -> Iterator[Callable[..., ServiceProcess]]:
     started: list[ServiceProcess] = []
     names = itertools.count(1)
 
     def start(**extra_env: str) -> ServiceProcess:
-        env = service_env(database_url, redis_url, tmp_path / "var", **extra_env)
+        env = service_env(database_url, redis_url, app_var_dir, **extra_env)
         process = worker_process(f"worker-{next(names)}", env, tmp_path).start()
         started.append(process)
         return process

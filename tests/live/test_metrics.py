@@ -60,7 +60,7 @@ async def test_the_worker_serves_metrics_on_its_port(
     start_worker_process: Callable[..., ServiceProcess],
 ) -> None:
     port = free_port()
-    start_worker_process(STORECAST_WORKER_METRICS_PORT=str(port))
+    worker = start_worker_process(STORECAST_WORKER_METRICS_PORT=str(port))
     async with httpx.AsyncClient() as http:
         for _ in range(600):  # a second or two; much longer on a machine busy with tests
             try:
@@ -69,6 +69,8 @@ async def test_the_worker_serves_metrics_on_its_port(
             except httpx.ConnectError:
                 await asyncio.sleep(0.1)
         else:
-            pytest.fail("the worker never served /metrics")
+            exited = worker.process is not None and worker.process.poll() is not None
+            log = worker.log_path.read_text()[-3000:]
+            pytest.fail(f"the worker never served /metrics (exited: {exited}); its log:\n{log}")
     names = {family.name for family in text_string_to_metric_families(response.text)}
     assert "process_resident_memory_bytes" in names

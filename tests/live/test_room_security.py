@@ -207,10 +207,9 @@ def _live_connections() -> int:
     return sum(type(o) is AdmittedConnection for o in gc.get_objects())
 
 
-def _gateway_state_sizes() -> dict[str, int]:
-    """The size of every container the gateway holds, by attribute."""
-    gc.unfreeze()  # the app froze its start-up heap, the gateway with it, out of get_objects()
-    (gateway,) = [o for o in gc.get_objects() if type(o) is RoomGateway]
+def _gateway_state_sizes(chain: Chain) -> dict[str, int]:
+    """The size of every container the app's gateway holds, by attribute."""
+    gateway: RoomGateway = chain.http.app.state.runtimes.live.gateway
     return {
         name: len(value)
         for name, value in vars(gateway).items()
@@ -224,7 +223,7 @@ async def test_3000_upgrades_that_pass_admission_then_fail_the_handshake_leave_n
     path = f"/ws/rooms/{chain.store_room(0)}?token={host_token(chain, 0)}"
     port = chain.settings.http.ws_port
     assert await _upgrade_without_key(port, path) == 400  # admitted, then no handshake
-    before_sizes, before_connections = _gateway_state_sizes(), _live_connections()
+    before_sizes, before_connections = _gateway_state_sizes(chain), _live_connections()
 
     parallel = asyncio.Semaphore(16)
 
@@ -234,7 +233,7 @@ async def test_3000_upgrades_that_pass_admission_then_fail_the_handshake_leave_n
 
     statuses = await asyncio.gather(*(one() for _ in range(UPGRADES_WITHOUT_A_KEY)))
     assert set(statuses) == {400}
-    assert _gateway_state_sizes() == before_sizes
+    assert _gateway_state_sizes(chain) == before_sizes
     # The server may still be closing the last transports (many, on a loaded machine): wait
     # for the close it was told to do rather than for a fixed time; none is kept beyond it.
     await _until(lambda: _live_connections() - before_connections < 16)
