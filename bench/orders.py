@@ -52,7 +52,7 @@ from bench.measure import cpu_now, cpu_percent, cpu_text
 from bench.order_client import OrderConnection, connect
 from bench.processes import ServiceProcess, app_process, worker_process
 from bench.stack import embedded_stack, until_no_aof_rewrite
-from live.ratelimit import viewer_buckets
+from live.ratelimit import FRAME_LIMITS
 from orders import scripts
 from orders.keys import GROUP, STREAMS_KEY, DealKeys
 from orders.models import Order, Product
@@ -63,7 +63,7 @@ from server.services import Services
 from server.settings import RedisSettings
 
 FLASH_UNITS = 500
-ROOM_ORDER_RATE = viewer_buckets()["order.place"].rate
+ROOM_ORDER_RATE = FRAME_LIMITS["order.place"].rate
 """A viewer's orders a second the room socket lets through (live/ratelimit.py)."""
 PHASE_TIMEOUT_S = 60
 """An order phase that has not ended this long after it should have is stuck: fail the run."""

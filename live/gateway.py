@@ -51,6 +51,7 @@ from live.protocol import (
     client_decoder,
     encoder,
 )
+from live.ratelimit import bucket_for
 from live.rooms import RoomContexts
 from live.shared_read import SharedRead
 from live.snapshot import RoomSnapshots, not_on_sale, room_streams
@@ -63,6 +64,7 @@ from orders.runtime import OrdersRuntime
 from orders.schemas import OrderPlace, OrderRejected
 from server.auth import Role
 from server.metrics import JOINS, ORDER_SECONDS, ORDERS, watch_rooms
+from server.redis_batch import RedisBatcher
 from server.services import Services
 
 log = structlog.get_logger()
@@ -88,6 +90,9 @@ class RoomGateway:
         # The sockets arriving at once share one read of the live nodes, as of after they came.
         self._alive_nodes = SharedRead(self._read_alive_nodes)
         self._positions = SharedRead(self._read_positions)
+        # Presence writes of sockets arriving and leaving at once: one round trip per batch
+        # (their own batcher: a join storm's writes do not queue ahead of orders').
+        self._writes = RedisBatcher(services.redis)
         self.names = ChatNames(services.sessionmaker)
         self.node = nodes.new_node_id()
         self._socket_ids = itertools.count(1)
@@ -156,8 +161,9 @@ class RoomGateway:
         streams = room_streams(room)
         socket = presence.socket_field(self.node, next(self._socket_ids))
         viewer = Viewer(connection, principal, room, name, streams, socket)
-        if viewer.is_customer and not await presence.claim_socket(
-            self.services.redis, viewer.person, socket, await self._alive_nodes(None)
+        claim_among = await self._alive_nodes(None) if viewer.is_customer else None
+        if not await presence.enter(
+            self._writes, room.broadcast_id, socket, viewer.person, claim_among
         ):
             limit = presence.SOCKETS_PER_VIEWER
             await connection.close(TOO_MANY_SOCKETS_CLOSE_CODE, f"at most {limit} sockets")
@@ -193,9 +199,6 @@ class RoomGateway:
                 await self._pubsub.subscribe(channel(stream))
             local.add(viewer)
         self._sockets_per_room[viewer.room.room_id] += 1
-        await presence.enter(
-            self.services.redis, viewer.room.broadcast_id, viewer.socket, viewer.person
-        )
         self._dirty_counts.add(viewer.room.broadcast_id)
 
     async def _leave(self, viewer: Viewer) -> None:
@@ -214,7 +217,7 @@ class RoomGateway:
                 viewer.room.room_id, viewer.principal.sub, viewer.engagement, now_ms()
             )
         await presence.leave(
-            self.services.redis, viewer.room.broadcast_id, viewer.socket, viewer.person, stay
+            self._writes, viewer.room.broadcast_id, viewer.socket, viewer.person, stay
         )
         self._dirty_counts.add(viewer.room.broadcast_id)
 
@@ -244,7 +247,7 @@ class RoomGateway:
                 return
             self._reply(viewer, Error("bad_frame", str(exc)))
             return
-        bucket = viewer.buckets.get(str(frame.__struct_config__.tag or ""))
+        bucket = bucket_for(viewer.buckets, str(frame.__struct_config__.tag or ""))
         if bucket is not None and not bucket.take():
             if not bucket.warned:
                 bucket.warned = True

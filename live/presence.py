@@ -29,6 +29,7 @@ from sqlalchemy import insert
 from live.keys import SESSIONS_KEY, claims_key, present_key, viewers_key
 from live.models import ViewerSession
 from live.nodes import alive_nodes
+from server.redis_batch import RedisBatcher
 from server.services import Services
 
 FLUSH_BATCH = 1000
@@ -40,8 +41,8 @@ SOCKETS_PER_VIEWER = 3
 SOCKET_CLAIM_TTL_S = 24 * 3600
 """A viewer's claim list outlives any stay; entries of dead nodes are dropped on the next claim."""
 
-_CLAIM = redis.asyncio.Redis().register_script(  # a client that only hashes it: EVALSHA
-    (Path(__file__).parent / "lua" / "claim_socket.lua").read_text()
+_ENTER = redis.asyncio.Redis().register_script(  # a client that only hashes it: EVALSHA
+    (Path(__file__).parent / "lua" / "enter_room.lua").read_text()
 )
 
 
@@ -66,7 +67,7 @@ class Stay(msgspec.Struct, array_like=True):
     """Taps per window item id; absent from records pushed before items were counted."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Engagement:
     """What one viewer did during one socket's life; kept on the gateway's Viewer."""
 
@@ -88,35 +89,36 @@ _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Stay)
 
 
-async def claim_socket(
-    client: redis.asyncio.Redis, person: str, field: str, alive: set[str]
+async def enter(
+    writes: RedisBatcher,
+    broadcast_id: int,
+    field: str,
+    person: str,
+    claim_among: set[str] | None,
 ) -> bool:
-    """Whether `person` may open this socket: fewer than SOCKETS_PER_VIEWER of theirs are open
-    on the `alive` nodes (live/nodes.py:alive_nodes, read after this socket arrived). Checked
-    and claimed in one script, so two sockets at once cannot both pass."""
-    granted = await _CLAIM(
-        keys=[claims_key(person)],
-        args=[field, SOCKETS_PER_VIEWER, SOCKET_CLAIM_TTL_S, *sorted(alive)],
-        client=client,
-    )
-    return bool(granted)
-
-
-async def enter(client: redis.asyncio.Redis, broadcast_id: int, field: str, person: str) -> None:
-    await client.hset(present_key(broadcast_id), field, person)  # type: ignore[misc]
+    """Write the socket into its room's presence. A customer's socket (`claim_among`: the live
+    nodes, live/nodes.py:alive_nodes, read after it arrived) is first claimed: False, and
+    written nowhere, when SOCKETS_PER_VIEWER of theirs are open on those nodes. Checked,
+    claimed and written in one script, so two sockets at once cannot both pass."""
+    if claim_among is None:
+        await writes.commands(("HSET", present_key(broadcast_id), field, person))
+        return True
+    keys = [claims_key(person), present_key(broadcast_id)]
+    args = [field, SOCKETS_PER_VIEWER, SOCKET_CLAIM_TTL_S, person, *sorted(claim_among)]
+    return bool(await writes.script(_ENTER, keys, args))
 
 
 async def leave(
-    client: redis.asyncio.Redis, broadcast_id: int, field: str, person: str, stay: Stay | None
+    writes: RedisBatcher, broadcast_id: int, field: str, person: str, stay: Stay | None
 ) -> None:
     """The socket is gone: out of the room's presence, its claim released (a customer's:
-    `stay` is their record for follow-ups), in one round trip."""
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.hdel(present_key(broadcast_id), field)
-        if stay is not None:
-            pipe.hdel(claims_key(person), field)
-            pipe.rpush(SESSIONS_KEY, _encoder.encode(stay))
-        await pipe.execute()
+    `stay` is their record for follow-ups), in one round trip shared with the other sockets
+    coming and going."""
+    commands: list[tuple[object, ...]] = [("HDEL", present_key(broadcast_id), field)]
+    if stay is not None:
+        commands.append(("HDEL", claims_key(person), field))
+        commands.append(("RPUSH", SESSIONS_KEY, _encoder.encode(stay)))
+    await writes.commands(*commands)
 
 
 def stay_of(room_id: int, customer_id: int, engagement: Engagement, left_ms: int) -> Stay:

@@ -11,7 +11,7 @@ from websockets.asyncio.server import ServerConnection
 
 from live import presence
 from live.fanout import write_frame
-from live.ratelimit import TokenBucket, viewer_buckets
+from live.ratelimit import TokenBucket
 from live.rooms import RoomContext
 from server.auth import Principal, Role
 from server.metrics import SLOW_CLOSES
@@ -26,7 +26,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Viewer:
     connection: ServerConnection
     principal: Principal
@@ -42,7 +42,8 @@ class Viewer:
     """False until the snapshot is sent; events that arrive before it wait in `held`."""
     held: list[bytes] = field(default_factory=list)
     closing_slow: bool = False
-    buckets: dict[str, TokenBucket] = field(default_factory=viewer_buckets)
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    """By frame kind, made at the socket's first frame of each (live/ratelimit.py)."""
     engagement: presence.Engagement = field(default_factory=lambda: presence.Engagement(now_ms()))
 
     @property

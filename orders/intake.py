@@ -25,10 +25,10 @@ from orders import coupons, scripts
 from orders.keys import DealKeys, idempotency_claim
 from orders.models import Deal, Order
 from orders.pay_links import pay_url
-from orders.redis_batch import RedisBatcher
 from orders.rooms_port import SellingRoom
 from orders.schemas import OrderAccepted, OrderPlace, OrderRejected
 from server.auth import Principal, Role
+from server.redis_batch import RedisBatcher
 from server.services import Services
 
 if TYPE_CHECKING:  # the runtime holds an OrderIntake: a type-only import, no cycle

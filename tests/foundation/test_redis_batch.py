@@ -8,7 +8,7 @@ import asyncio
 import pytest
 import redis.exceptions
 
-from orders.redis_batch import RedisBatcher
+from server.redis_batch import RedisBatcher
 from server.services import Services
 
 
