@@ -15,9 +15,14 @@ and this process holding every viewer socket (uvloop, websockets client, compres
    the very size of ours (the bytes of a real one), a resuming socket gets a `resumed` frame
    once it sent its `resume`. Same viewers, same batches, same client.
 
-Last line: `joins ratio=R resume_ratio=Q viewers=N join_s=A bare_join_s=B resume_s=C
-bare_resume_s=D snapshot_bytes=S snapshots_on_resume=K`, where R and Q are the bare server's
-time over ours (1.0: as fast as a server that does nothing but answer).
+Both storms run `--rounds` times (default 5), ours then the bare server's in each round, so
+that both sides meet the same moods of a shared machine; the figures are the medians.
+
+Last line: `joins ratio=R resume_ratio=Q viewers=N rounds=M round_ratios=LO-HI
+round_resume_ratios=LO-HI join_s=A bare_join_s=B resume_s=C bare_resume_s=D
+snapshot_bytes=S snapshots_on_resume=K`, where R and Q are the bare server's median time over
+ours (1.0: as fast as a server that does nothing but answer), the ranges are the lowest and
+highest of the rounds' own ratios, and K counts the snapshots over all rounds.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -204,7 +210,7 @@ async def both_storms(
     return Storms(join_s, resume_s, snapshots, cpu_text(cpu))
 
 
-async def run(viewers: int) -> str:
+async def run(viewers: int, rounds: int) -> str:
     workdir = Path(tempfile.mkdtemp(prefix="bench-joins-"))
     nodes: list[ServiceProcess] = []
     bare: subprocess.Popen[bytes] | None = None
@@ -230,23 +236,9 @@ async def run(viewers: int) -> str:
             resume = json.dumps({"type": "resume", "streams": positions})
             print(
                 f"joins: {viewers} viewers, one room, a {len(snapshot)}-byte snapshot; "
-                f"{os.cpu_count()} cores",
+                f"{os.cpu_count()} cores; {rounds} rounds, ours then bare in each",
                 flush=True,
             )
-            pids = {n.name: n.process.pid for n in nodes if n.process is not None}
-            if stack.redis_server.process is not None:
-                pids["redis"] = stack.redis_server.process.pid
-            pids |= {"clients": os.getpid(), "machine": 0}
-            mine = await both_storms(ours, viewers, resume, pids)
-            print(
-                f"storecast: {viewers} joined in {mine.join_s:.1f} s; {viewers // 2} came back "
-                f"with resume in {mine.resume_s:.1f} s ({mine.snapshots_on_resume} got a "
-                f"snapshot); join cpu (of one core): {mine.cpu}",
-                flush=True,
-            )
-            for node in nodes:
-                node.stop()
-
             snapshot_file = workdir / "snapshot.json"
             snapshot_file.write_bytes(snapshot)
             port = free_port()
@@ -258,20 +250,41 @@ async def run(viewers: int) -> str:
                 url = f"ws://127.0.0.1:{port}/ws/rooms/{seeded.room_id}"
                 return url + "?resume=1" if resume else url
 
-            base = await both_storms(
-                bare_url, viewers, resume, {"bare": bare.pid, "clients": os.getpid(), "machine": 0}
-            )
-            print(
-                f"bare websockets: {viewers} joined in {base.join_s:.1f} s; {viewers // 2} came "
-                f"back in {base.resume_s:.1f} s; join cpu (of one core): {base.cpu}",
-                flush=True,
-            )
+            pids = {n.name: n.process.pid for n in nodes if n.process is not None}
+            if stack.redis_server.process is not None:
+                pids["redis"] = stack.redis_server.process.pid
+            pids |= {"clients": os.getpid(), "machine": 0}
+            bare_pids = {"bare": bare.pid, "clients": os.getpid(), "machine": 0}
+            mine: list[Storms] = []
+            base: list[Storms] = []
+            # Alternating rounds: this machine's speed moves by tens of percent within
+            # minutes, so both sides meet the same stretches of it; medians are compared.
+            for n in range(1, rounds + 1):
+                mine.append(await both_storms(ours, viewers, resume, pids))
+                base.append(await both_storms(bare_url, viewers, resume, bare_pids))
+                print(
+                    f"round {n}: storecast {viewers} joined in {mine[-1].join_s:.1f} s, "
+                    f"{viewers // 2} came back with resume in {mine[-1].resume_s:.1f} s "
+                    f"({mine[-1].snapshots_on_resume} got a snapshot), join cpu (of one "
+                    f"core): {mine[-1].cpu}; bare websockets {base[-1].join_s:.1f} s and "
+                    f"{base[-1].resume_s:.1f} s, join cpu: {base[-1].cpu}",
+                    flush=True,
+                )
+            join_s = statistics.median(m.join_s for m in mine)
+            bare_join_s = statistics.median(b.join_s for b in base)
+            resume_s = statistics.median(m.resume_s for m in mine)
+            bare_resume_s = statistics.median(b.resume_s for b in base)
+            snapshots = sum(m.snapshots_on_resume for m in mine)
+            joins = sorted(b.join_s / m.join_s for m, b in zip(mine, base, strict=True))
+            resumes = sorted(b.resume_s / m.resume_s for m, b in zip(mine, base, strict=True))
             return (
-                f"joins ratio={base.join_s / mine.join_s:.2f} "
-                f"resume_ratio={base.resume_s / mine.resume_s:.2f} viewers={viewers} "
-                f"join_s={mine.join_s:.2f} bare_join_s={base.join_s:.2f} "
-                f"resume_s={mine.resume_s:.2f} bare_resume_s={base.resume_s:.2f} "
-                f"snapshot_bytes={len(snapshot)} snapshots_on_resume={mine.snapshots_on_resume}"
+                f"joins ratio={bare_join_s / join_s:.2f} "
+                f"resume_ratio={bare_resume_s / resume_s:.2f} viewers={viewers} "
+                f"rounds={rounds} round_ratios={joins[0]:.2f}-{joins[-1]:.2f} "
+                f"round_resume_ratios={resumes[0]:.2f}-{resumes[-1]:.2f} "
+                f"join_s={join_s:.2f} bare_join_s={bare_join_s:.2f} "
+                f"resume_s={resume_s:.2f} bare_resume_s={bare_resume_s:.2f} "
+                f"snapshot_bytes={len(snapshot)} snapshots_on_resume={snapshots}"
             )
     finally:
         for node in nodes:
@@ -285,8 +298,9 @@ async def run(viewers: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--viewers", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    print(uvloop.run(run(args.viewers)))
+    print(uvloop.run(run(args.viewers, args.rounds)))
 
 
 if __name__ == "__main__":
