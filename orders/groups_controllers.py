@@ -16,6 +16,7 @@ from orders.groups_schemas import (
     PathGroupId,
 )
 from orders.groups_socket import placed_reply
+from orders.groups_terms import deal_of_group
 from orders.groups_views import deal_groups, my_groups, one_group
 from orders.intake import IntakeRequest, Rejected
 from orders.rooms_port import Rooms, SellingRoom
@@ -142,7 +143,9 @@ class GroupBuyController(Controller):
         """Join an open group by ordering one unit at the group price, from a room or from the
         group's share link alone."""
         room = await _room(rooms, db, data.room_id)
-        deal_id = int(group_id.split("-", 1)[0])
+        deal_id = deal_of_group(group_id)
+        if deal_id is None:  # its deal part is past any deal id: a group that cannot exist
+            raise GroupNotFound(f"unknown_group: no group {group_id}")
         refusal = await refusal_over_http(db, rooms, deal_id, room)
         await db.rollback()  # end the reads: joining writes on its own session
         if refusal is not None:

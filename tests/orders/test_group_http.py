@@ -100,7 +100,8 @@ async def test_refused_joins_answer_with_their_reason_and_status(
         json={"idempotency_key": "f"},
         headers=people[3],
     )
-    assert no_such_deal.status_code == 400, no_such_deal.text  # as any foreign group id
+    assert no_such_deal.status_code == 404, no_such_deal.text
+    assert no_such_deal.json()["detail"].startswith("unknown_group")
     malformed = await client.get("/api/group-buys/groups/not-a-group")
     assert malformed.status_code == 400
     anonymous = await client.post(
