@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -676,6 +676,7 @@ async def seed_store_history(session: AsyncSession, seed: int = 21) -> None:
         ends_at=today - timedelta(days=1),
     )
     written = 0
+    aired: list[Aired] = []
     for store, habit in zip(stores, HABITS, strict=False):
         members = list(
             await session.scalars(
@@ -696,7 +697,8 @@ async def seed_store_history(session: AsyncSession, seed: int = 21) -> None:
                 minutes=habit.minutes,
                 title=f"{store.name} · 店长专场",
             )
-            for customer_id in rng.sample(members, min(len(members), rng.randrange(6, 13))):
+            watchers = rng.sample(members, min(len(members), rng.randrange(6, 13)))
+            for customer_id in watchers:
                 await factories.add_viewer_session(
                     session,
                     room.id,
@@ -704,8 +706,11 @@ async def seed_store_history(session: AsyncSession, seed: int = 21) -> None:
                     joined_at=start + timedelta(minutes=rng.randrange(habit.minutes)),
                     watch_seconds=rng.randrange(120, habit.minutes * 60),
                 )
+            buyers: set[int] = set()
+            aired.append(Aired(store.id, start, watchers, buyers))
             for _ in range(rng.randint(*habit.orders)):
                 customer_id = rng.choice(members)
+                buyers.add(customer_id)
                 at = start + timedelta(minutes=rng.randrange(habit.minutes))
                 order = await factories.add_paid_order(
                     session,
@@ -725,6 +730,75 @@ async def seed_store_history(session: AsyncSession, seed: int = 21) -> None:
                     broadcast_id=room.broadcast_id,
                     at=at,
                 )
+    await _seed_followup_history(session, aired, random.Random(seed + 1))
+
+
+@dataclass
+class Aired:
+    """One of a store's past broadcasts: who watched it and who bought in it."""
+
+    store_id: int
+    started_at: datetime
+    watchers: list[int]
+    buyers: set[int]
+
+
+FOLLOWED_UP_DAYS = 14
+"""How far back the demo's guides worked their follow-ups (the scores' execution rate)."""
+DONE_SHARE = 0.9
+"""Of a past broadcast's follow-ups, the share its guides did; the rest lapsed."""
+SHARE_BINDS = 0.8
+"""Of the unbound members watching a past broadcast, the share a guide's link brought in."""
+
+
+async def _seed_followup_history(
+    session: AsyncSession, aired: list[Aired], rng: random.Random
+) -> None:
+    """The guides' past work: each recent broadcast's non-buyers followed up by their guide
+    the next day (most done, some lapsed), and unbound watchers some guide's share brought
+    in during it (new fans). Its own generator: the rest of the demo stays as it was."""
+    guides: dict[int, list[int]] = {}
+    for guide, store_id in await session.execute(select(Guide.id, Guide.store_id)):
+        guides.setdefault(store_id, []).append(guide)
+    bound = {
+        customer_id: guide_id
+        for customer_id, guide_id in await session.execute(
+            select(Binding.customer_id, Binding.guide_id).where(Binding.ended_at.is_(None))
+        )
+    }
+    since = utcnow() - timedelta(days=FOLLOWED_UP_DAYS)
+    for broadcast in sorted(aired, key=lambda a: a.started_at):
+        if broadcast.started_at < since:
+            continue
+        for customer_id in broadcast.watchers:
+            if customer_id not in bound and rng.random() < SHARE_BINDS:
+                sharer = rng.choice(guides[broadcast.store_id])
+                at = broadcast.started_at + timedelta(minutes=rng.randrange(5, 60))
+                await factories.add_binding(
+                    session,
+                    customer_id,
+                    sharer,
+                    broadcast.store_id,
+                    source="share",
+                    bound_at=at,
+                    actor=f"guide:{sharer}",
+                )
+                bound[customer_id] = sharer
+            if customer_id in broadcast.buyers:
+                continue
+            guide_id = bound.get(customer_id)
+            done = rng.random() < DONE_SHARE
+            task = await factories.add_task(
+                session,
+                customer_id,
+                broadcast.store_id,
+                guide_id=guide_id,
+                due_at=broadcast.started_at + timedelta(days=1),
+                status="done" if done else "expired",
+            )
+            if done:
+                task.outcome = rng.choice(["reached", "reached", "no_answer", "booked_visit"])
+                task.closed_by_guide_id = guide_id or rng.choice(guides[broadcast.store_id])
 
 
 async def roll_up_history(services: Services) -> None:
