@@ -13,6 +13,7 @@ import itertools
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -279,42 +280,51 @@ def token_for(settings: Settings) -> Callable[..., str]:
     return issue
 
 
+@contextmanager
+def _starting(
+    make: Callable[[str, dict[str, str], Path], ServiceProcess],
+    kind: str,
+    database_url: str,
+    redis_url: str,
+    var_dir: Path,
+    tmp_path: Path,
+) -> Iterator[Callable[..., ServiceProcess]]:
+    """start(**extra_env) -> a started process of this kind; all are stopped at the end."""
+    started: list[ServiceProcess] = []
+    names = itertools.count(1)
+
+    def start(**extra_env: str) -> ServiceProcess:
+        env = service_env(database_url, redis_url, var_dir, **extra_env)
+        process = make(f"{kind}-{next(names)}", env, tmp_path).start()
+        started.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            process.stop()
+
+
 @pytest.fixture
 def start_app_process(
     database_url: str, redis_url: str, app_var_dir: Path, tmp_path: Path
 ) -> Iterator[Callable[..., ServiceProcess]]:
     """Start real `storecast app` processes sharing this test's database, Redis and var dir
     (where the in-process app and the demo keep the media the processes serve)."""
-    started: list[ServiceProcess] = []
-    names = itertools.count(1)
-
-    def start(**extra_env: str) -> ServiceProcess:
-        env = service_env(database_url, redis_url, app_var_dir, **extra_env)
-        process = app_process(f"app-{next(names)}", env, tmp_path).start()
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
+    with _starting(app_process, "app", database_url, redis_url, app_var_dir, tmp_path) as start:
+        yield start
 
 
 @pytest.fixture
 def start_worker_process(
     database_url: str, redis_url: str, app_var_dir: Path, tmp_path: Path
 ) -> Iterator[Callable[..., ServiceProcess]]:
-    started: list[ServiceProcess] = []
-    names = itertools.count(1)
-
-    def start(**extra_env: str) -> ServiceProcess:
-        env = service_env(database_url, redis_url, app_var_dir, **extra_env)
-        process = worker_process(f"worker-{next(names)}", env, tmp_path).start()
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
+    """Start real `storecast worker` processes, as `start_app_process` does app nodes."""
+    with _starting(
+        worker_process, "worker", database_url, redis_url, app_var_dir, tmp_path
+    ) as start:
+        yield start
 
 
 @pytest.fixture(scope="session")

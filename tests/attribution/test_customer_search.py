@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from server.auth import Role
 from server.services import Services
 from tests.attribution.chain import Chain, build_chain, buy, open_deal, share
+from tests.support.http import bearer
 
 pytestmark = pytest.mark.database
 Client = AsyncTestClient[Litestar]
@@ -24,10 +25,6 @@ async def chain(services: Services) -> Chain:
     await share(services, chain.customers[0], "g-wang")
     await share(services, chain.customers[2], "g-zhang")  # now store B's
     return chain
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_host_lists_and_searches_their_stores_customers_with_masked_phones(

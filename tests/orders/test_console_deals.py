@@ -17,6 +17,7 @@ from server import factories
 from server.auth import Role
 from server.services import Services
 from tests.orders.test_payments import pay
+from tests.support.http import bearer
 
 pytestmark = pytest.mark.database
 Client = AsyncTestClient[Litestar]
@@ -40,10 +41,6 @@ class Shop:
     coat: int
     scarf: int
     hat: int
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -15,13 +15,10 @@ from server.services import Services
 from tests.orders.conftest import World
 from tests.orders.group_world import group_deal
 from tests.orders.test_payments import pay
+from tests.support.http import bearer
 
 pytestmark = pytest.mark.database
 Client = AsyncTestClient[Litestar]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_viewer_opens_a_group_and_another_joins_through_its_link(

@@ -13,13 +13,10 @@ from server.auth import Role
 from server.services import Services
 from tests.orders.conftest import World, make_deal, stock_left
 from tests.orders.test_payments import pay
+from tests.support.http import bearer
 
 pytestmark = pytest.mark.database
 Client = AsyncTestClient[Litestar]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_viewer_orders_pays_and_reads_their_orders_over_http(

@@ -27,14 +27,11 @@ from server.settings import Settings
 from tests.orders.conftest import Order_, World, make_deal, stock_left
 from tests.orders.test_coupons import buy_pack, pack_deal
 from tests.orders.test_payments import order_status, pay
+from tests.support.http import bearer
 
 pytestmark = pytest.mark.database
 
 Client = AsyncTestClient[Litestar]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def add_guide(services: Services, store_id: int, code: str = "g-chen") -> int:
