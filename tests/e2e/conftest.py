@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support.browser import CHROMIUM_ARGS, chromium_path
+from tests.support.browser import CHAIN_PEOPLE, CHROMIUM_ARGS, chromium_path
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +25,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    context = browser.new_context(**CHAIN_PEOPLE, viewport={"width": 1366, "height": 900})
     page = context.new_page()
     yield page
     context.close()

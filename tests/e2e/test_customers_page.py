@@ -22,6 +22,7 @@ from server.demo import load_demo_data
 from server.services import open_services
 from server.settings import Settings
 from tests.conftest import ARTIFACTS
+from tests.support.browser import CHAIN_PEOPLE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 MASKED = re.compile(r"^1\d\d\*{4}\d{4}$")
@@ -51,7 +52,7 @@ def test_a_host_reads_cards_and_guide_sales_and_hq_unmasks_with_an_audit(
     demo = _run_async(load_demo_data(settings))
     app = start_app_process()
     host_id, store_id, _ = demo.hosts[0]
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    context = browser.new_context(**CHAIN_PEOPLE, viewport={"width": 1366, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

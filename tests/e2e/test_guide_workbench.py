@@ -28,6 +28,7 @@ from server.model_base import utcnow
 from server.services import open_services
 from server.settings import Settings
 from tests.conftest import ARTIFACTS
+from tests.support.browser import CHAIN_PEOPLE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
@@ -117,7 +118,7 @@ def test_a_guide_works_the_queue_of_last_nights_non_buyers_on_a_phone(
     sales = {"n": len(mine["credits"])}
     context = browser.new_context(
         viewport=PHONE,
-        locale="zh-CN",
+        **CHAIN_PEOPLE,
         is_mobile=True,
         has_touch=True,
         permissions=["clipboard-read", "clipboard-write"],

@@ -20,6 +20,7 @@ from server.services import open_services
 from server.settings import Settings
 from tests.conftest import ARTIFACTS
 from tests.e2e.test_pages import DESKTOP, Chain, _run_async, chain, js_errors  # noqa: F401
+from tests.support.browser import CHAIN_PEOPLE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
@@ -56,7 +57,7 @@ async def sell_across_the_chain(settings: Settings, hub_room_broadcast: int) -> 
 
 @pytest.fixture
 def console(browser: Browser, js_errors: list[str]) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(locale="zh-CN", viewport=DESKTOP)
+    context = browser.new_context(**CHAIN_PEOPLE, viewport=DESKTOP)
     context.on("weberror", lambda e: js_errors.append(str(e.error)))
     yield context.new_page()
     context.close()

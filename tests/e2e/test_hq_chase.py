@@ -25,6 +25,7 @@ from tests.e2e.test_pages import (  # noqa: F401 (fixtures)
     chain,
     js_errors,
 )
+from tests.support.browser import CHAIN_PEOPLE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
@@ -58,7 +59,7 @@ def pages(browser: Browser, js_errors: list[str]) -> Iterator[Callable[..., Page
     contexts = []
 
     def open_page(viewport: dict[str, int]) -> Page:
-        context = browser.new_context(locale="zh-CN", viewport=viewport)
+        context = browser.new_context(**CHAIN_PEOPLE, viewport=viewport)
         context.on("weberror", lambda e: js_errors.append(str(e.error)))
         contexts.append(context)
         return context.new_page()

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.test_pages import DESKTOP, Chain, chain, js_errors  # noqa: F401 (fixtures)
+from tests.support.browser import CHAIN_PEOPLE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
@@ -40,7 +41,7 @@ def next_own_slot(chain: Chain, store_id: int) -> datetime:  # noqa: F811
 
 @pytest.fixture
 def hq_page(browser: Browser, js_errors: list[str]) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(locale="zh-CN", viewport=DESKTOP, timezone_id="Asia/Shanghai")
+    context = browser.new_context(**CHAIN_PEOPLE, viewport=DESKTOP)
     context.on("weberror", lambda e: js_errors.append(str(e.error)))
     yield context.new_page()
     context.close()

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.test_pages import DESKTOP, Chain, chain, js_errors  # noqa: F401 (fixtures)
+from tests.support.browser import CHAIN_PEOPLE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
@@ -34,7 +35,7 @@ KPI_OF_WEIGHT = {
 
 @pytest.fixture
 def hq_page(browser: Browser, js_errors: list[str]) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(locale="zh-CN", viewport=DESKTOP, timezone_id="Asia/Shanghai")
+    context = browser.new_context(**CHAIN_PEOPLE, viewport=DESKTOP)
     context.on("weberror", lambda e: js_errors.append(str(e.error)))
     yield context.new_page()
     context.close()

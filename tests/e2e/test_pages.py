@@ -23,6 +23,7 @@ from bench.processes import ServiceProcess
 from server.auth import Role
 from server.demo import DemoSummary, load_demo_data
 from server.settings import Settings
+from tests.support.browser import CHAIN_PEOPLE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.demo]
 
@@ -108,7 +109,7 @@ def phone(browser: Browser, js_errors: list[str]) -> Iterator[Callable[[], Page]
 
     def open_phone() -> Page:
         context = browser.new_context(
-            locale="zh-CN", viewport=PHONE, device_scale_factor=2, has_touch=True
+            **CHAIN_PEOPLE, viewport=PHONE, device_scale_factor=2, has_touch=True
         )
         context.on("weberror", lambda e: js_errors.append(str(e.error)))
         contexts.append(context)

@@ -25,3 +25,9 @@ def chromium_path() -> Path | None:
             return Path(candidate)
     found = shutil.which("chromium")
     return Path(found) if found else None
+
+
+CHAIN_PEOPLE = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+"""Browser context options of the chain's people: Simplified Chinese, and Beijing time (their
+phones' zone), so that pages and screenshots show the times they see whatever this machine's
+zone."""
