@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis.asyncio
 from litestar import Litestar, MediaType, Request, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -107,6 +108,11 @@ def provide_backlog(state: State) -> BacklogProbe:
     return BacklogProbe(lambda: read_backlog(redis))
 
 
+def provide_redis(state: State) -> redis.asyncio.Redis:
+    """The process's Redis client (GET /metrics reads Redis' own state with it)."""
+    return _runtimes(state).services.redis
+
+
 def provide_orders(state: State) -> OrdersRuntime:
     return _runtimes(state).orders
 
@@ -194,6 +200,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "caller": Provide(provide_caller, sync_to_thread=False),
             "orders": Provide(provide_orders, sync_to_thread=False),
             "backlog": Provide(provide_backlog, sync_to_thread=False),
+            "redis": Provide(provide_redis, sync_to_thread=False),
             "live": Provide(provide_live, sync_to_thread=False),
             "attribution": Provide(provide_attribution, sync_to_thread=False),
         },

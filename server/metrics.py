@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import redis.asyncio
 from litestar import Response, get
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -23,6 +24,7 @@ from prometheus_client.registry import Collector
 
 from server.auth import PUBLIC
 from server.backlog import BacklogProbe
+from server.redis import aof_rewrite_in_progress
 
 TOP_ROOMS = 20
 """Rooms reported by name; the others are summed: bounded label cardinality."""
@@ -59,6 +61,10 @@ UNPERSISTED = Gauge(
 )
 DEAD_LETTERS = Gauge(
     "storecast_persister_dead_letters", "Order stream entries given up to the dead letters"
+)
+AOF_REWRITING = Gauge(
+    "storecast_redis_aof_rewrite_in_progress",
+    "1 while Redis rewrites its append-only file (a forked child on a core), read at scrape",
 )
 
 RoomCounts = Callable[[], dict[int, int]]
@@ -99,15 +105,21 @@ def watch_rooms(source: RoomCounts) -> Callable[[], None]:
 
 
 @get("/metrics", opt=PUBLIC, tags=["ops"], include_in_schema=False)
-async def metrics(backlog: BacklogProbe) -> Response[bytes]:
+async def metrics(backlog: BacklogProbe, redis: redis.asyncio.Redis) -> Response[bytes]:
     """Scraped by Prometheus from inside the network; the proxy does not route it. The
-    persister's backlog is Redis' (every node reports the same), read at each scrape."""
+    persister's backlog and the AOF rewrite are Redis' (every node reports the same), read
+    at each scrape."""
+    # Redis unreachable: the scrape still reports the process' own counters.
     try:
         found = await backlog.read()
-    except Exception:  # a scrape still reports the process' own counters
+    except Exception:
         PERSISTER_LAG.set(float("nan"))
     else:
         PERSISTER_LAG.set(found.lag_seconds)
         UNPERSISTED.set(found.unpersisted)
         DEAD_LETTERS.set(found.dead_letters)
+    try:
+        AOF_REWRITING.set(await aof_rewrite_in_progress(redis))
+    except Exception:
+        AOF_REWRITING.set(float("nan"))
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

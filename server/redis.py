@@ -268,3 +268,10 @@ def _until_answers(url: str, alive: Callable[[], bool]) -> bool:
 
 
 __all__ = ["EmbeddedRedis", "make_client", "resolve_redis_url", "running_embedded_url"]
+
+
+async def aof_rewrite_in_progress(client: redis.asyncio.Redis) -> bool:
+    """Whether Redis is rewriting its append-only file now: a forked child competing for a
+    core, which an order storm feels in its latency (docs/benchmarks.md)."""
+    persistence = await client.info("persistence")
+    return bool(persistence.get("aof_rewrite_in_progress"))

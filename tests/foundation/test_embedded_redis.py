@@ -3,13 +3,15 @@ and is waited for, not started twice, while it replays its AOF."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from pathlib import Path
 
 import redis
+import redis.asyncio
 
-from server.redis import PORT_FILE, EmbeddedRedis, running_embedded_url
+from server.redis import PORT_FILE, EmbeddedRedis, aof_rewrite_in_progress, running_embedded_url
 from server.settings import load_settings
 
 
@@ -72,3 +74,29 @@ def test_files_of_a_redis_that_is_gone_name_none(tmp_path: Path) -> None:
     server.process.wait()
     assert (tmp_path / PORT_FILE).exists()
     assert running_embedded_url(tmp_path) is None
+
+
+async def until_rewriting_is(client: redis.asyncio.Redis, rewriting: bool) -> None:
+    """Redis is another process: polling its state is all there is."""
+    while True:
+        if await aof_rewrite_in_progress(client) == rewriting:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_a_rewrite_of_the_append_only_file_is_seen_while_it_runs(tmp_path: Path) -> None:
+    server = EmbeddedRedis.configured(tmp_path, load_settings({}).redis).start()
+    client = redis.asyncio.Redis.from_url(server.url)
+    try:
+        assert not await aof_rewrite_in_progress(client)
+        await client.execute_command("DEBUG", "POPULATE", 200)
+        # A millisecond per key in the rewriting child: long enough to be seen at work.
+        await client.config_set("rdb-key-save-delay", 1000)
+        await client.bgrewriteaof()
+        async with asyncio.timeout(10):
+            await until_rewriting_is(client, True)  # it may be scheduled first
+            await client.config_set("rdb-key-save-delay", 0)
+            await until_rewriting_is(client, False)
+    finally:
+        await client.aclose()
+        server.stop()

@@ -53,6 +53,7 @@ async def test_metrics_parse_and_count_an_accepted_order_and_the_rooms_sockets(
     assert during[("storecast_connections", ())] >= 1
     assert ("storecast_room_connections", (("room", "other"),)) in during
     assert during[("storecast_room_joins_total", (("answer", "snapshot"),))] >= 1
+    assert during[("storecast_redis_aof_rewrite_in_progress", ())] == 0
 
 
 @pytest.mark.slow
