@@ -104,8 +104,8 @@ def provide_rooms(state: State) -> Rooms:
 
 
 def provide_backlog(state: State) -> BacklogProbe:
-    redis = _runtimes(state).services.redis
-    return BacklogProbe(lambda: read_backlog(redis))
+    client = _runtimes(state).services.redis
+    return BacklogProbe(lambda: read_backlog(client))
 
 
 def provide_redis(state: State) -> redis.asyncio.Redis:
