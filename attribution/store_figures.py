@@ -115,6 +115,19 @@ async def new_fans(session: AsyncSession, *, since: datetime, until: datetime) -
     return {store_id: int(n) for store_id, n in rows.all()}
 
 
+async def till_transactions(
+    session: AsyncSession, *, since: datetime, until: datetime
+) -> dict[int, int]:
+    """Per store: its till receipts in the period, the add-fan rate's denominator (as
+    attribution/followups_rates.py counts a store's transactions)."""
+    rows = await session.execute(
+        select(InstoreSale.store_id, func.count())
+        .where(InstoreSale.sold_at >= since, InstoreSale.sold_at < until)
+        .group_by(InstoreSale.store_id)
+    )
+    return {store_id: int(n) for store_id, n in rows.all()}
+
+
 def _due(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
     # The same tasks as attribution/followups_figures.py's execution rate counts.
     return [

@@ -18,6 +18,7 @@ from attribution.store_figures import (
     new_fans,
     sleepers_woken,
     stores,
+    till_transactions,
 )
 from live.models import Broadcast, BroadcastStatus, Room, ViewerSession
 from live.scores_schemas import BeforeAfter, KpiDefinition, SpanFigures, StoreKpis
@@ -64,9 +65,10 @@ KPI_DEFINITIONS = [
         "add_fan_rate",
         "加粉率",
         "Add-fan rate",
-        "期内通过导购分享或扫码新绑定本店的顾客数 / 期内进入本店直播间的观众数。",
-        "Customers newly bound to the store's guides by share or QR / distinct viewers of the"
-        " store's rooms in the period.",
+        "期内通过导购分享或扫码新绑定本店的顾客数 / 期内门店成交笔数（收银小票），与导购跟进"
+        "页的加粉率同一口径。案例 87%。",
+        "Customers newly bound to the store's guides by share or QR / the store's till"
+        " transactions in the period, as on the guides' follow-up figures. Case study: 87%.",
     ),
     KpiDefinition(
         "reactivation_rate",
@@ -157,6 +159,7 @@ async def store_kpis(session: AsyncSession, *, since: datetime, until: datetime)
     sales = {s.store_id: s for s in await store_sales(session, since=since, until=until)}
     execution = await execution_by_store(session, since=since, until=until)
     fans = await new_fans(session, since=since, until=until)
+    transactions = await till_transactions(session, since=since, until=until)
     sleepers = await sleepers_woken(session, since=since, until=until)
     figures = []
     for store in await stores(session):
@@ -186,7 +189,8 @@ async def store_kpis(session: AsyncSession, *, since: datetime, until: datetime)
                 execution_rate=_rate(done, due),
                 viewers=seen,
                 new_fans=added,
-                add_fan_rate=_rate(added, seen),
+                store_transactions=transactions.get(store.id, 0),
+                add_fan_rate=_rate(added, transactions.get(store.id, 0)),
                 asleep=slept,
                 woken=woke,
                 reactivation_rate=_rate(woke, slept),

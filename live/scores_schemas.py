@@ -40,6 +40,8 @@ class StoreKpis(msgspec.Struct):
     execution_rate: float
     viewers: int
     new_fans: int
+    store_transactions: int
+    """Till receipts in the period: the add-fan rate's denominator."""
     add_fan_rate: float
     asleep: int
     woken: int

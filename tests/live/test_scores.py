@@ -16,6 +16,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from attribution.followups_rates import Scope, rates
 from live.kpis import before_after, store_kpis
 from live.scores_job import roll_up_scores
 from live.scores_models import StoreScoreDay
@@ -37,9 +38,10 @@ C_FIRST = TODAY - timedelta(days=60)
 #  sessions: A 2 (the one begun before SINCE is not this period's), B 1
 #  live sales: A 30000 - 5000 refunded (99999 ten days ago is outside); B 50000
 #  online credited: A 25000 + 10000 (not bought live); B 50000; C 0
-#  till: A 65000, B 150000, C 10000 -> private share A 0.35, B 0.25, C 0
+#  till: A 65000 (four receipts), B 150000, C 10000 -> private share A 0.35, B 0.25, C 0
 #  tasks: A 3 done of 4 due (a cancelled one and one due 10 days ago left out); B 1 of 2
-#  add-fan: A 2 new fans by share (not the import, not the one 10 days ago) / 4 viewers; B 0 / 2
+#  add-fan: A 2 new fans by share (not the import, not the one 10 days ago) / 4 till
+#  receipts; B 0 / 1; C 0 / 1
 #  sleeping: A's S1 (last bought 200 days before) woke, S2 (300) did not, S3 (100) is awake
 #  missed: B 1
 KPIS = {
@@ -215,7 +217,7 @@ async def _world(services: Services) -> dict[str, int]:
 
         # Till sales this week, and the sleepers' purchases long ago.
         till = [
-            ("A", None, 65000, TODAY - timedelta(days=3)),
+            *(("A", None, fen, TODAY - timedelta(days=3)) for fen in (20000, 15000, 15000, 15000)),
             ("B", None, 150000, TODAY - timedelta(days=3)),
             ("C", "S1", 10000, TODAY - timedelta(days=1)),  # S1 wakes, buying at C
             ("A", "S1", 7000, SINCE - timedelta(days=200)),
@@ -306,14 +308,8 @@ async def test_each_kpi_of_each_store_is_the_one_worked_out_by_hand(
     }
     assert found == KPIS
     a = next(k for k in figures if k.code == "A")
-    assert (a.viewers, a.new_fans, a.asleep, a.woken, a.tasks_due, a.tasks_done) == (
-        4,
-        2,
-        2,
-        1,
-        4,
-        3,
-    )
+    assert (a.viewers, a.new_fans, a.store_transactions) == (4, 2, 4)
+    assert (a.asleep, a.woken, a.tasks_due, a.tasks_done) == (2, 1, 4, 3)
 
 
 async def test_members_buy_more_often_after_their_store_first_broadcast(
@@ -528,3 +524,17 @@ async def test_a_period_backwards_naive_or_out_of_range_is_refused(
         assert answer.json()["status_code"] == 400
     far = await client.post("/api/hq/scores/rollup", params={"day": "9999-12-31"}, headers=hq)
     assert far.status_code == 400
+
+
+async def test_a_stores_add_fan_rate_is_the_same_on_the_scores_and_the_follow_up_figures(
+    services: Services, world: dict[str, int]
+) -> None:
+    async with services.sessionmaker() as session:
+        scored = {k.store_id: k for k in await store_kpis(session, since=SINCE, until=TODAY)}
+        for code in ("A", "B", "C"):
+            figures = await rates(session, Scope(store_id=world[code]), SINCE, TODAY)
+            kpis = scored[world[code]]
+            assert (kpis.new_fans, kpis.store_transactions) == (
+                figures.new_fans,
+                figures.store_transactions,
+            )
