@@ -37,7 +37,17 @@ from live.schemas import (
     WindowOrder,
 )
 from live.snapshot import build_snapshot
-from live.window_edits import add_item, remove_item, reorder_items, set_hidden, update_item
+from live.window_edits import (
+    add_item,
+    plan_item_deal,
+    remove_item,
+    reorder_items,
+    set_hidden,
+    update_item,
+)
+from orders.deals_limits import StoreDealCheck
+from orders.rooms_port import Rooms
+from orders.schemas import DealCreate
 from server.auth import PUBLIC, Principal, Role, allow
 from server.bounds import PathId
 from server.errors import Invalid
@@ -236,6 +246,27 @@ class WindowController(Controller):
             price_fen=data.price_fen if isinstance(data.price_fen, int) else None,
             deal_id=data.deal_id if isinstance(data.deal_id, int) else None,
             unlink_deal=data.deal_id is None,
+        )
+        await live.rooms.publish(events)
+        return _item(item)
+
+    @post("/window/{item_id:int}/deal", opt=STAFF, status_code=201)
+    async def plan_item_deal(
+        self,
+        broadcast_id: PathId,
+        item_id: PathId,
+        data: JSONBody[DealCreate],
+        caller: Principal,
+        db: AsyncSession,
+        live: LiveRuntime,
+        rooms: Rooms,
+    ) -> WindowItemRead:
+        """Plan a deal (flash sale, group-buy, pack...) on one of this broadcast's own items
+        and link the item to it, in one transaction; a store host within HQ's limits
+        (`/api/deal-limits`), as `POST /api/deals`. It sells once launched."""
+        check = StoreDealCheck(caller, rooms) if caller.role is Role.HOST else None
+        item, events = await plan_item_deal(
+            db, live.bus.redis, caller, broadcast_id, item_id, data, rooms=rooms, check=check
         )
         await live.rooms.publish(events)
         return _item(item)

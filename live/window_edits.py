@@ -1,4 +1,5 @@
-"""Editing a product window: add, remove, reorder, reprice, link a deal, hide a hub item.
+"""Editing a product window: add, remove, reorder, reprice, link a deal (or plan one on an
+item and link it at once), hide a hub item.
 
 Each edit is one transaction on one broadcast's own items; it returns, for its caller to
 publish after the commit (live/publish.py), that broadcast's new part of the window
@@ -10,6 +11,7 @@ named it (its on-air choice or a hidden row), so no room keeps a pointer to a de
 
 from __future__ import annotations
 
+import msgspec
 import redis.asyncio
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +21,9 @@ from live.models import Broadcast, OnAirChange, WindowHiddenItem, WindowItem
 from live.publish import Event, RoomFrame
 from live.window import window_change
 from orders.catalogue import product_exists
-from orders.deals import adopt_deal, deal_snapshots, deal_terms
-from orders.rooms_port import DealStateChanged
+from orders.deals import DealCheck, adopt_deal, create_deal, deal_snapshots, deal_terms
+from orders.rooms_port import DealStateChanged, Rooms
+from orders.schemas import DealCreate
 from server.auth import Principal
 from server.errors import Invalid
 from server.model_base import utcnow
@@ -178,6 +181,34 @@ async def update_item(
         view = (await deal_snapshots(client, session, [deal_id]))[deal_id]
         events.append(DealStateChanged(broadcast_id, view))
     return item, events
+
+
+async def plan_item_deal(
+    session: AsyncSession,
+    client: redis.asyncio.Redis,
+    principal: Principal,
+    broadcast_id: int,
+    item_id: int,
+    data: DealCreate,
+    *,
+    rooms: Rooms,
+    check: DealCheck | None,
+) -> tuple[WindowItem, list[Event]]:
+    """Plan a deal on one of this broadcast's own items and link the item to it, in one
+    transaction: a deal is never left planned (holding its stock) and shown nowhere."""
+    async with session.begin():
+        broadcast = await controlled_broadcast(session, principal, broadcast_id)
+        item = await _own_item(session, broadcast, item_id)
+        if data.product_id != item.product_id or data.broadcast_id not in (None, broadcast.id):
+            raise BadEdit("the deal sells another product or in another broadcast")
+        planned = msgspec.structs.replace(data, broadcast_id=broadcast.id)
+        deal = await create_deal(session, planned, rooms=rooms, check=check)
+        await session.flush()
+        item.deal_id = deal.id
+        await session.flush()
+        change = await window_change(session, broadcast)
+    view = (await deal_snapshots(client, session, [deal.id]))[deal.id]
+    return item, [RoomFrame(broadcast_id, change), DealStateChanged(broadcast_id, view)]
 
 
 async def set_hidden(

@@ -10,6 +10,7 @@ publishes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -63,7 +64,9 @@ orders/deals_limits.py); raising refuses the deal."""
 async def create_deal(
     session: AsyncSession, data: DealCreate, *, rooms: Rooms, check: DealCheck | None = None
 ) -> Deal:
-    """HQ (or a store host, with `check`) plans a deal; it sells once launched."""
+    """HQ (or a store host, with `check`) plans a deal; it sells once launched. In a
+    transaction of its own, or in the caller's if one is open (live/ plans a deal and shows
+    it in a window in one: live/window_edits.plan_item_deal)."""
     if data.kind not in KINDS:
         raise BadDeal(f"kind must be one of {sorted(KINDS)}")
     if data.stock_policy not in POLICIES:
@@ -84,7 +87,8 @@ async def create_deal(
         except coupons.PackError as exc:
             raise BadDeal(str(exc)) from exc
         per_customer_limit = 1  # a pack is claimed once per customer
-    async with session.begin():
+    own = session.begin() if not session.in_transaction() else contextlib.nullcontext()
+    async with own:
         if await session.get(Product, data.product_id) is None:
             raise BadDeal(f"no product {data.product_id}")
         if data.broadcast_id is not None and not await rooms.broadcast_exists(

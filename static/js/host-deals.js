@@ -99,16 +99,10 @@ export async function openDealForm({ item, role, broadcastId, api }) {
       const body = termsOf(form, item, broadcastId);
       if (!body) return toast(t("picker.pick_first"), "error");
       try {
-        const deal = await api.post("/api/deals", body);
-        try {
-          await api.patch(`/api/broadcasts/${broadcastId}/window/${item.item_id}`, { deal_id: deal.id });
-        } catch (err) {
-          // Not shown anywhere, it would hold its stock: end it, then say why.
-          await api.post(`/api/deals/${deal.id}/end`, {}).catch(() => {});
-          throw err;
-        }
+        // Planned and linked to the item in one call: never a deal holding stock unshown.
+        const linked = await api.post(`/api/broadcasts/${broadcastId}/window/${item.item_id}/deal`, body);
         toast(t("dealform.created"), "ok");
-        resolve(deal);
+        resolve(linked);
         dialog.close();
       } catch (err) {
         toast(err.message, "error", 8000); // the server names the limit passed

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
 
+from live.models import WindowItem
+from orders.models import Deal
 from orders.persister import OrderPersister
 from server import factories
 from server.auth import Role
@@ -359,3 +362,58 @@ async def test_a_packs_sales_count_packs_paid_and_coupons_issued(
     sales = (await client.get(f"/api/deals/{deal}/sales", headers=shop.host)).json()
     assert (sales["paid_units"], sales["paid_fen"], sales["pending_orders"]) == (1, 110, 0)
     assert (sales["coupons_issued"], sales["coupons_used"]) == (4, 0)
+
+
+async def _store_item(client: Client, shop: Shop, product: int) -> int:
+    item = await client.post(
+        f"/api/broadcasts/{shop.store_broadcast}/window",
+        json={"product_id": product, "price_fen": 100000},
+        headers=shop.host,
+    )
+    assert item.status_code == 201, item.text
+    return int(item.json()["item_id"])
+
+
+async def test_a_deal_planned_on_an_item_is_linked_to_it_in_the_same_call(
+    client: Client, shop: Shop
+) -> None:
+    item = await _store_item(client, shop, shop.coat)
+    planned = await client.post(
+        f"/api/broadcasts/{shop.store_broadcast}/window/{item}/deal",
+        json=flash(shop, shop.coat),
+        headers=shop.host,
+    )
+    assert planned.status_code == 201, planned.text
+    deal = planned.json()["deal_id"]
+    assert planned.json()["item_id"] == item and deal is not None
+    read = (await client.get(f"/api/deals/{deal}", headers=shop.host)).json()
+    assert (read["broadcast_id"], read["status"], read["stock"]) == (
+        shop.store_broadcast,
+        "draft",
+        10,
+    )
+
+
+async def test_a_deal_refused_while_planned_on_an_item_leaves_no_deal_and_no_link(
+    client: Client, services: Services, shop: Shop
+) -> None:
+    item = await _store_item(client, shop, shop.coat)
+    async with services.sessionmaker() as session:
+        before = await session.scalar(select(func.count()).select_from(Deal))
+    url = f"/api/broadcasts/{shop.store_broadcast}/window/{item}/deal"
+    under_floor = await client.post(
+        url, json=flash(shop, shop.coat, price_fen=69999), headers=shop.host
+    )
+    assert under_floor.status_code == 400 and "price floor" in under_floor.json()["detail"]
+    other_product = await client.post(url, json=flash(shop, shop.scarf), headers=shop.host)
+    assert other_product.status_code == 400
+    hub_item = await client.post(
+        url.replace(str(shop.store_broadcast), str(shop.hub), 1),
+        json=flash(shop, shop.coat, broadcast_id=None),
+        headers=shop.host,
+    )
+    assert hub_item.status_code in (403, 404)
+    async with services.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Deal)) == before
+        linked = await session.scalar(select(WindowItem.deal_id).where(WindowItem.id == item))
+    assert linked is None
