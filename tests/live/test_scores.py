@@ -16,7 +16,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from attribution.followups_rates import Scope, rates
+from attribution.followups_figures import figures
 from live.kpis import before_after, store_kpis
 from live.scores_job import roll_up_scores
 from live.scores_models import StoreScoreDay
@@ -526,15 +526,19 @@ async def test_a_period_backwards_naive_or_out_of_range_is_refused(
     assert far.status_code == 400
 
 
-async def test_a_stores_add_fan_rate_is_the_same_on_the_scores_and_the_follow_up_figures(
+async def test_a_stores_add_fan_and_execution_rates_are_the_same_on_scores_and_follow_ups(
     services: Services, world: dict[str, int]
 ) -> None:
     async with services.sessionmaker() as session:
         scored = {k.store_id: k for k in await store_kpis(session, since=SINCE, until=TODAY)}
         for code in ("A", "B", "C"):
-            figures = await rates(session, Scope(store_id=world[code]), SINCE, TODAY)
             kpis = scored[world[code]]
+            followed = await figures(session, since=SINCE, until=TODAY, store_id=world[code])
+            assert (kpis.add_fan_rate, kpis.execution_rate) == (
+                followed.add_fan_rate,
+                followed.execution_rate,
+            )
             assert (kpis.new_fans, kpis.store_transactions) == (
-                figures.new_fans,
-                figures.store_transactions,
+                followed.new_fans,
+                followed.store_transactions,
             )
