@@ -33,9 +33,7 @@ export class RoomSocket {
     this.everOpened = false;
     this.log = globalThis.socketLog ??= [];
     addEventListener("online", () => this.reconnectNow());
-    // The device lost its network: the socket is dead even if no close has arrived yet.
-    // Close it now and come back (with `resume`) when the network does.
-    addEventListener("offline", () => this.ws?.close());
+    addEventListener("offline", () => this.dropOffline());
     addEventListener("pageshow", (e) => e.persisted && this.reconnectNow());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.reconnectNow();
@@ -55,6 +53,19 @@ export class RoomSocket {
     if (!this.isOpen) return false;
     this.ws.send(JSON.stringify(frame));
     return true;
+  }
+
+  /** The device lost its network: the socket is dead even if no close has arrived yet (its
+   * closing handshake cannot finish offline). Let it go and say so now; the "online" event
+   * brings us back, with `resume`. */
+  dropOffline() {
+    const ws = this.ws;
+    if (!ws || this.stopped) return;
+    this.ws = null; // its late close event is then ignored
+    clearInterval(this.pingTimer);
+    clearTimeout(this.timer);
+    ws.close();
+    this.onState("reconnecting");
   }
 
   /** Skip the backoff wait (the network came back, the tab became visible). */
