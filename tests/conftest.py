@@ -280,6 +280,12 @@ def token_for(settings: Settings) -> Callable[..., str]:
     return issue
 
 
+TEST_WORKER_PRIORITY = {"STORECAST_WORKER_NICE": "0"}
+"""Workers the tests start run at normal priority. The suite keeps both cores busy, and a
+worker niced to 10 (its production setting, server/settings.py) then waits seconds for a core
+while its test waits on it."""
+
+
 @contextmanager
 def _starting(
     make: Callable[[str, dict[str, str], Path], ServiceProcess],
@@ -288,13 +294,14 @@ def _starting(
     redis_url: str,
     var_dir: Path,
     tmp_path: Path,
+    env_defaults: dict[str, str] | None = None,
 ) -> Iterator[Callable[..., ServiceProcess]]:
     """start(**extra_env) -> a started process of this kind; all are stopped at the end."""
     started: list[ServiceProcess] = []
     names = itertools.count(1)
 
     def start(**extra_env: str) -> ServiceProcess:
-        env = service_env(database_url, redis_url, var_dir, **extra_env)
+        env = service_env(database_url, redis_url, var_dir, **{**(env_defaults or {}), **extra_env})
         process = make(f"{kind}-{next(names)}", env, tmp_path).start()
         started.append(process)
         return process
@@ -322,7 +329,13 @@ def start_worker_process(
 ) -> Iterator[Callable[..., ServiceProcess]]:
     """Start real `storecast worker` processes, as `start_app_process` does app nodes."""
     with _starting(
-        worker_process, "worker", database_url, redis_url, app_var_dir, tmp_path
+        worker_process,
+        "worker",
+        database_url,
+        redis_url,
+        app_var_dir,
+        tmp_path,
+        TEST_WORKER_PRIORITY,
     ) as start:
         yield start
 

@@ -23,6 +23,7 @@ from orders.restore import restore_if_restarted
 from server.services import Services, open_services
 from server.settings import load_settings
 from server.worker import HEARTBEAT_KEY
+from tests.conftest import TEST_WORKER_PRIORITY
 from tests.orders.conftest import World, intake_of, make_deal, seed_world
 from tests.orders.crashing_redis import CrashingRedis
 from tests.orders.redis_vs_sql import expected_from_sql, redis_state
@@ -154,7 +155,7 @@ async def test_losing_the_last_second_of_redis_mid_storm_oversells_nothing(
     world = await seed_world(services, customers=600)
     contested = await make_deal(services, world, stock=150, per_customer_limit=2)
     plentiful = await make_deal(services, world, stock=100_000, per_customer_limit=5)
-    env = service_env(database_url, crashing.url, tmp_path / "var")
+    env = service_env(database_url, crashing.url, tmp_path / "var", **TEST_WORKER_PRIORITY)
     worker = worker_process("worker", env, tmp_path).start()
     # A running worker rides through the crash; one still starting when Redis dies fails its
     # startup and is the supervisor's to restart. Start the storm once it beats.

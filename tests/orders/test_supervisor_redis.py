@@ -17,6 +17,7 @@ import redis
 
 from bench.processes import ROOT, free_port, service_env
 from server.redis import BOOT_KEY
+from tests.conftest import TEST_WORKER_PRIORITY
 
 pytestmark = [pytest.mark.database, pytest.mark.slow]
 
@@ -53,6 +54,7 @@ def test_a_killed_embedded_redis_is_restarted_and_the_service_comes_back(
     env = service_env(database_url, "", var, STORECAST_HTTP_PORT=str(port))
     env.pop("REDIS_URL")
     env["STORECAST_HTTP_WS_PORT"] = str(free_port())
+    env.update(TEST_WORKER_PRIORITY)
     log = (tmp_path / "serve.log").open("ab")
     serve = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--nodes", "1"],
